@@ -1,0 +1,47 @@
+# Two commands: `make run` and `make test`. Everything else is installed by these targets.
+VENV ?= .venv
+PYTHON ?= python3
+PORT ?= 5000
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test test-fast bench install browser migrate seed worker clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask demo seed
+
+## Serve the app with demo data on http://127.0.0.1:$(PORT) (SQLite, inline jobs).
+run: seed
+	@echo "Open http://127.0.0.1:$(PORT) and sign in as admin@example.com / microgreens"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## Debian's Chromium for the Playwright journeys (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## The whole suite. TEST_DATABASE_URL / TEST_REDIS_URL pick PostgreSQL / another Redis.
+test: install browser
+	$(BIN)/python -m pytest
+
+## Load benchmark at 100,000 customers; writes bench/results.json.
+bench: install
+	$(BIN)/python bench/run.py
+
+worker: install
+	$(BIN)/flask worker
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,118 @@
+"""Configuration, read from the environment.
+
+`CRM_CONFIG` picks the class (development, testing, production); development is the default
+so `make run` needs nothing else. Secrets have no production default: ProductionConfig.check()
+refuses to start without them.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _list(name):
+    """A comma-separated environment variable as a list (empty entries dropped)."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOB_QUEUE = os.environ.get("JOB_QUEUE", "crm")
+
+    # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
+    CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")
+    CRM_BLIND_INDEX_KEY = os.environ.get("CRM_BLIND_INDEX_KEY")
+
+    FARM_NAME = os.environ.get("FARM_NAME", "Green Shoots Farm")
+    FARM_TIMEZONE = os.environ.get("FARM_TIMEZONE", "America/Chicago")
+    DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "crm_session"
+    REMEMBER_COOKIE_DURATION = 0
+    PERMANENT_SESSION_LIFETIME = 8 * 60 * 60
+    WTF_CSRF_TIME_LIMIT = 8 * 60 * 60
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_RATE_LIMIT = "10 per minute"
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_MINUTES = 15
+
+    # argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    CUSTOMERS_PER_PAGE = 50
+    DEMO_DATA_ALLOWED = True
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    @classmethod
+    def check(cls):
+        """Raise when the configuration cannot run safely."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    SESSION_COOKIE_SECURE = False
+    # Keys and the secret key are created once under instance/ (see crm.security.keys).
+    CREATE_MISSING_KEYS = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = None  # tests opt in to a real Redis explicitly
+    RATELIMIT_STORAGE_URI = "memory://"
+    SESSION_COOKIE_SECURE = False
+    CRM_ENCRYPTION_KEYS = ["test-key-newest-0000000000000000", "test-key-older-11111111111111111"]
+    CRM_BLIND_INDEX_KEY = "test-blind-index-key-22222222222"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 64
+    # CSRF stays on: WTF_CSRF_ENABLED is deliberately not touched.
+
+
+class ProductionConfig(Config):
+    DEMO_DATA_ALLOWED = False
+
+    @classmethod
+    def check(cls):
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", cls.SECRET_KEY),
+                ("CRM_ENCRYPTION_KEYS", cls.CRM_ENCRYPTION_KEYS),
+                ("CRM_BLIND_INDEX_KEY", cls.CRM_BLIND_INDEX_KEY),
+                ("DATABASE_URL", os.environ.get("DATABASE_URL")),
+            )
+            if not value
+        ]
+        if missing:
+            raise RuntimeError(
+                "Production configuration refuses to start; set: " + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    """The config class named by CRM_CONFIG (development when unset)."""
+    name = os.environ.get("CRM_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"CRM_CONFIG must be one of {', '.join(CONFIGS)}; got {name!r}")

@@ -1,0 +1,161 @@
+"""Microgreens CRM: the application factory."""
+import logging
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+from config import INSTANCE_DIR, config_from_env
+from crm.extensions import csrf, db, htmx, limiter, login, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class=None):
+    config_class = config_class or config_from_env()
+    config_class.check()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    if app.config.get("CREATE_MISSING_KEYS"):
+        from crm.security.keys import load_development_keys
+
+        load_development_keys(app, INSTANCE_DIR)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_cli(app)
+    from crm.navigation import register_template_helpers
+
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app):
+    # Errors from the driver never echo bound values (they are ciphertext anyway).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True,
+    }
+    db.init_app(app)
+    from crm.common import render_migration_type
+
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True,
+                     render_item=render_migration_type)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login.init_app(app)
+    login.session_protection = "strong"
+
+    from crm.auth.services import load_user
+
+    login.user_loader(load_user)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+
+def register_blueprints(app):
+    from crm import admin, auth, customers, jobs, main
+
+    for module in (main, auth, customers, jobs, admin):
+        app.register_blueprint(module.bp)
+    if app.config.get("REDIS_URL"):
+        import rq_dashboard
+        from rq_dashboard.web import setup_rq_connection
+
+        from crm.security.permissions import blueprint_permission
+
+        app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
+        app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 2500)
+        app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
+        setup_rq_connection(app)
+        csrf.exempt(rq_dashboard.blueprint)  # its own JS posts without our token; admin-only
+        blueprint_permission(rq_dashboard.blueprint, "admin.jobs")
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+def register_security(app):
+    from crm.security.permissions import guard
+
+    app.before_request(guard)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        if not request.blueprint == "rq_dashboard":
+            headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.add("Vary", "HX-Request")
+        if current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_errors(app):
+    def render_error(status, title, message):
+        template = "errors/_error.html" if htmx else "errors/error.html"
+        return render_template(template, status=status, title=title, message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_error(400, "Bad request", "The form could not be read. Reload the page and try again.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_error(403, "Not allowed", "Your role does not allow this page or action.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_error(404, "Not found", "There is nothing here. It may have been removed.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return render_error(405, "Not allowed", "That action is not available here.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_error(413, "Too large", "That upload is larger than this form accepts.")
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return render_error(429, "Slow down", "Too many attempts. Wait a minute and try again.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500, "Something went wrong", "The error has been logged. Try again in a moment.")
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "Form expired", "This form expired or was tampered with. Reload the page and try again.")
+
+
+def register_cli(app):
+    from crm.demo.cli import demo_cli
+    from crm.jobs.cli import worker_command
+    from crm.security.cli import crypto_cli
+
+    app.cli.add_command(crypto_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(worker_command)

@@ -1,0 +1,29 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.common import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class AuditEvent(db.Model):
+    """Append-only record of who did what to which entity; field names only, never values."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+
+    __table_args__ = (db.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _append_only(mapper, connection, target):
+    raise RuntimeError("audit events are append-only")

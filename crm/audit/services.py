@@ -1,0 +1,16 @@
+"""Writing audit events. The caller commits, so the event lands in the same transaction."""
+from crm.audit.models import AuditEvent
+from crm.extensions import db
+
+
+def record(action: str, entity_type: str, entity_id: int | None, *, actor, fields=()):
+    """Add an audit event for the current unit of work (field names, never values)."""
+    event = AuditEvent(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        fields=sorted(fields),
+        actor_id=actor.id if actor is not None else None,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,53 @@
+import secrets
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.common import UTCDateTime, utcnow
+from crm.extensions import db
+from crm.security.encryption import EncryptedString
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class StaffUser(db.Model):
+    """A member of the farm's staff who signs in to the staff UI."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(EncryptedString(254))
+    email_bidx: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(EncryptedString(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated at sign-out and on disabling: every cookie carrying the old one stops working.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Flask-Login protocol
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"staff:{self.id}:{self.session_token}"
+
+    def end_sessions(self):
+        self.session_token = new_session_token()
+
+    def __repr__(self):
+        return f"<StaffUser {self.id} {self.role}>"

@@ -1,0 +1,170 @@
+"""Customer records: listing, search, create, update with conflict detection, archive."""
+import re
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.audit.services import record
+from crm.common import utcnow
+from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.contacts.normalise import clean_text
+from crm.customers.models import Address, Customer
+from crm.extensions import db
+from crm.security.blind_index import email_index, phone_index
+from crm.security.search import index_name, matching_ids
+
+EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
+
+SORTS = {
+    "number": (Customer.id.asc(),),
+    "-number": (Customer.id.desc(),),
+    "updated": (Customer.updated_at.desc(), Customer.id.desc()),
+    "kind": (Customer.kind.asc(), Customer.id.asc()),
+    "status": (Customer.status.asc(), Customer.id.asc()),
+}
+NUMBER_RE = re.compile(r"^(?:cust-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class ConflictError(Exception):
+    """Someone else saved the record after the editor loaded it."""
+
+    def __init__(self, current: Customer):
+        super().__init__("stale version")
+        self.current = current
+
+
+def format_number(customer_id: int) -> str:
+    return f"CUST-{customer_id:05d}"
+
+
+def find_by_number(number: str) -> Customer | None:
+    match = NUMBER_RE.match((number or "").strip())
+    if not match:
+        return None
+    return db.session.scalar(select(Customer).where(Customer.number == format_number(int(match[1]))))
+
+
+def email_in_use(normalised_email: str) -> bool:
+    return db.session.scalar(
+        select(exists().where(ContactEmail.email_bidx == email_index(normalised_email)))
+    )
+
+
+def search_customers(
+    q: str = "", kind: str = "", status: str = "", archived: bool = False,
+    sort: str = "number", page: int = 1, per_page: int = 50,
+):
+    """One page of customers and whether there is a next page (no COUNT over the table)."""
+    query = select(Customer).options(joinedload(Customer.owner))
+    query = query.where(
+        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
+    )
+    if kind:
+        query = query.where(Customer.kind == kind)
+    if status:
+        query = query.where(Customer.status == status)
+    q = clean_text(q)
+    if q:
+        query = query.where(_search_clause(q))
+    query = query.order_by(*SORTS.get(sort, SORTS["number"]))
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def _search_clause(q: str):
+    """Match by number ("CUST-00042", "42"), exact contact email, or name word prefixes."""
+    number = NUMBER_RE.match(q)
+    if number:
+        return Customer.number == format_number(int(number[1]))
+    if "@" in q:
+        linked = (
+            select(CustomerContact.customer_id)
+            .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
+            .where(ContactEmail.email_bidx == email_index(q))
+        )
+        return Customer.id.in_(linked)
+    ids = matching_ids("customer", q)
+    return Customer.id.in_(ids) if ids is not None else Customer.id.is_(None)
+
+
+def get_customer(customer_id: int) -> Customer | None:
+    """A customer with everything its page shows, in a fixed number of queries."""
+    return db.session.scalar(
+        select(Customer)
+        .where(Customer.id == customer_id)
+        .options(
+            joinedload(Customer.owner),
+            joinedload(Customer.parent),
+            selectinload(Customer.locations),
+            selectinload(Customer.addresses),
+            selectinload(Customer.contact_links)
+            .joinedload(CustomerContact.contact)
+            .options(selectinload(Contact.emails), selectinload(Contact.phones)),
+        )
+    )
+
+
+def create_customer(data: dict, *, contact: dict | None, address: dict | None, actor) -> Customer:
+    """A new customer with its primary contact and delivery address (caller commits)."""
+    customer = Customer(**{k: data.get(k) for k in EDITABLE_FIELDS})
+    db.session.add(customer)
+    db.session.flush()
+    customer.number = format_number(customer.id)
+    index_name("customer", customer.id, customer.name)
+    record("create", "customer", customer.id, actor=actor,
+           fields=[k for k in EDITABLE_FIELDS if data.get(k) is not None])
+    if contact:
+        person = Contact(first_name=contact["first_name"], last_name=contact["last_name"])
+        if contact.get("email"):
+            person.emails.append(ContactEmail(
+                email=contact["email"], email_bidx=email_index(contact["email"]), is_primary=True))
+        if contact.get("phone"):
+            person.phones.append(ContactPhone(
+                phone=contact["phone"], phone_bidx=phone_index(contact["phone"]), is_primary=True))
+        db.session.add(person)
+        db.session.add(CustomerContact(customer=customer, contact=person, role="primary"))
+        db.session.flush()
+        record("create", "contact", person.id, actor=actor,
+               fields=[k for k, v in contact.items() if v])
+    if address:
+        place = Address(customer=customer, kind="delivery", **address)
+        db.session.add(place)
+        db.session.flush()
+        record("create", "address", place.id, actor=actor,
+               fields=[k for k, v in address.items() if v])
+    return customer
+
+
+def update_customer(customer: Customer, data: dict, *, expected_version: int, actor) -> list[str]:
+    """Apply changes if nobody saved in between; returns the changed field names.
+
+    ConflictError when the record moved on since the editor loaded version `expected_version`.
+    The caller commits.
+    """
+    if customer.version != expected_version:
+        raise ConflictError(customer)
+    changed = [k for k in EDITABLE_FIELDS if k in data and getattr(customer, k) != data[k]]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(customer, field, data[field])
+    if "name" in changed:
+        index_name("customer", customer.id, data["name"])
+    record("update", "customer", customer.id, actor=actor, fields=changed)
+    try:
+        db.session.flush()  # the version column turns a race lost here into StaleDataError
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(db.session.get(Customer, customer.id))
+    return changed
+
+
+def set_archived(customer: Customer, archived: bool, *, actor):
+    """Archive or restore (caller commits)."""
+    if customer.is_archived == archived:
+        return False
+    customer.archived_at = utcnow() if archived else None
+    record("archive" if archived else "restore", "customer", customer.id, actor=actor,
+           fields=["archived_at"])
+    return True

@@ -1,0 +1,190 @@
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.auth.models import StaffUser
+from crm.customers import bp
+from crm.customers.forms import ArchiveForm, CustomerForm, NewCustomerForm
+from crm.customers.models import KINDS, STATUSES
+from crm.customers.services import (
+    SORTS,
+    ConflictError,
+    create_customer,
+    get_customer,
+    search_customers,
+    set_archived,
+    update_customer,
+)
+from crm.extensions import db, htmx
+from crm.security.permissions import requires
+from crm.toasts import redirect_with
+
+TABS = {
+    "overview": "Overview",
+    "contacts": "Contacts",
+    "preferences": "Preferences",
+    "communications": "Communications",
+    "credit": "Credit",
+}
+
+
+def _owner_choices():
+    users = db.session.scalars(
+        select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
+    ).all()
+    return [("", "— nobody —")] + [(str(u.id), u.name) for u in users]
+
+
+def _form_data(form) -> dict:
+    parent = getattr(form, "parent", None)
+    return {
+        "name": form.name.data,
+        "kind": form.kind.data,
+        "status": form.status.data,
+        "pricing_tier": form.pricing_tier.data,
+        "owner_id": int(form.owner_id.data) if form.owner_id.data else None,
+        "parent_id": parent.id if parent else None,
+        "notes": form.notes.data or None,
+    }
+
+
+def _load(customer_id):
+    customer = get_customer(customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+@bp.get("/")
+@requires("customers.view")
+def index():
+    """Customer list with active search, filters, sorting and pagination."""
+    args = request.args
+    filters = {
+        "q": args.get("q", "")[:100],
+        "kind": args.get("kind", "") if args.get("kind") in KINDS else "",
+        "status": args.get("status", "") if args.get("status") in STATUSES else "",
+        "archived": args.get("archived") == "1",
+        "sort": args.get("sort") if args.get("sort") in SORTS else "number",
+    }
+    page = args.get("page", 1, type=int)
+    page = page if page and 0 < page < 100_000 else 1
+    customers, has_next = search_customers(
+        **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
+    )
+    context = dict(customers=customers, filters=filters, page=page, has_next=has_next,
+                   kinds=KINDS, statuses=STATUSES)
+    if htmx and not htmx.history_restore_request:
+        return render_template("customers/_results.html", **context)
+    return render_template("customers/index.html", **context)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("customers.edit")
+def new():
+    """Create a customer with its primary contact and delivery address."""
+    form = NewCustomerForm()
+    form.owner_id.choices = _owner_choices()
+    if request.method == "GET":
+        form.owner_id.data = str(current_user.id)
+    if form.validate_on_submit():
+        customer = create_customer(
+            _form_data(form), contact=form.contact_data(), address=form.address_data(),
+            actor=current_user,
+        )
+        db.session.commit()
+        return redirect_with(url_for(".detail", customer_id=customer.id), f"Created {customer.number}.")
+    return _render_form("customers/new.html", form, customer=None)
+
+
+@bp.get("/<int:customer_id>")
+@bp.get("/<int:customer_id>/<any(contacts, preferences, communications, credit):tab>")
+@requires("customers.view")
+def detail(customer_id, tab="overview"):
+    """A customer's page; htmx tab clicks get just the tab panel."""
+    customer = _load(customer_id)
+    context = dict(customer=customer, tab=tab, tabs=TABS, archive_form=ArchiveForm())
+    if htmx and not htmx.history_restore_request:
+        return render_template("customers/_tab.html", **context)
+    return render_template("customers/detail.html", **context)
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@requires("customers.edit")
+def edit(customer_id):
+    """Edit a customer; a save over someone else's newer change is refused, not applied."""
+    customer = _load(customer_id)
+    if customer.is_archived:
+        return render_template("customers/archived.html", customer=customer), 409
+    form = CustomerForm(obj=customer if request.method == "GET" else None)
+    form.customer_id = customer.id
+    form.owner_id.choices = _owner_choices()
+    if request.method == "GET":
+        form.owner_id.data = str(customer.owner_id or "")
+        form.parent_number.data = customer.parent.number if customer.parent else ""
+        form.version.data = customer.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            changed = update_customer(
+                customer, _form_data(form), expected_version=int(form.version.data or 0),
+                actor=current_user,
+            )
+        except ConflictError as exc:
+            conflict = _conflict(form, exc.current)
+        else:
+            db.session.commit()
+            return redirect_with(url_for(".detail", customer_id=customer.id),
+                                 "Saved." if changed else "Nothing changed.")
+    status = 409 if conflict else None
+    return _render_form("customers/edit.html", form, customer=customer, conflict=conflict,
+                        status=status)
+
+
+def _conflict(form, current):
+    """What the other person saved that differs from this form, for the conflict message."""
+    differences = {}
+    saved = {"owner_id": str(current.owner_id or ""),
+             "parent_number": current.parent.number if current.parent else ""}
+    for name in ("name", "kind", "status", "pricing_tier", "owner_id", "parent_number", "notes"):
+        field = form[name]
+        value = saved.get(name, getattr(current, name, None)) or ""
+        if str(value) != str(field.data or ""):
+            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            differences[field.label.text] = shown
+    form.version.data = current.version  # saving again now is a deliberate overwrite
+    return differences
+
+
+def _render_form(template, form, *, customer, conflict=None, status=None):
+    if status is None:
+        status = 422 if form.errors else 200
+    context = dict(form=form, customer=customer, conflict=conflict)
+    if htmx and not htmx.history_restore_request:
+        return render_template("customers/_form.html", **context), status
+    return render_template(template, **context), status
+
+
+@bp.post("/<int:customer_id>/archive")
+@requires("customers.archive")
+def archive(customer_id):
+    """Archive a customer (kept, hidden from the list)."""
+    return _set_archived(customer_id, True)
+
+
+@bp.post("/<int:customer_id>/restore")
+@requires("customers.archive")
+def restore(customer_id):
+    """Bring an archived customer back."""
+    return _set_archived(customer_id, False)
+
+
+def _set_archived(customer_id, archived):
+    customer = _load(customer_id)
+    if not ArchiveForm().validate_on_submit():
+        abort(400)
+    changed = set_archived(customer, archived, actor=current_user)
+    db.session.commit()
+    word = "archived" if archived else "restored"
+    message = f"{customer.number} {word}." if changed else f"{customer.number} was already {word}."
+    return redirect_with(url_for(".detail", customer_id=customer.id), message)

@@ -1,0 +1,151 @@
+"""Demo data through the real services (seed) and fast synthetic rows (bulk, for benchmarks)."""
+import random
+import time
+
+from sqlalchemy import func, insert, select
+
+from crm.auth.models import StaffUser
+from crm.auth.services import create_user, find_by_email
+from crm.common import utcnow
+from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.customers.models import Address, Customer
+from crm.customers.services import create_customer, format_number
+from crm.demo import data
+from crm.extensions import db
+from crm.security.blind_index import email_index, name_tokens, phone_index
+from crm.security.models import SearchToken
+
+
+def _phone(rng):
+    return f"+1312555{rng.randint(0, 9999):04d}"
+
+
+def _address(rng, instructions=True):
+    city, region, postal = rng.choice(data.CITIES)
+    return {
+        "street": f"{rng.randint(100, 4999)} {rng.choice(data.STREETS)}",
+        "street2": None,
+        "city": city,
+        "region": region,
+        "postal_code": postal,
+        "country": "US",
+        "delivery_instructions": rng.choice(data.INSTRUCTIONS) if instructions else None,
+    }
+
+
+def seed() -> int | None:
+    """Create the demo farm once; None when it is already there. Commits."""
+    if find_by_email(data.STAFF[0][0]):
+        return None
+    rng = random.Random(2026)
+    staff = [create_user(email, name, role, data.DEMO_PASSWORD) for email, name, role in data.STAFF]
+    owners = [u for u in staff if u.role in ("manager", "sales")]
+    statuses = ["active"] * 6 + ["lead", "paused", "churned"]
+    tiers = {"restaurant": "restaurant", "caterer": "restaurant", "wholesale": "wholesale",
+             "grocer": "wholesale"}
+    made = 0
+
+    def add(name, kind, contact_name=None, parent=None):
+        nonlocal made
+        first, last = contact_name or (rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES))
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "customer"
+        customer = create_customer(
+            {"name": name, "kind": kind, "status": rng.choice(statuses),
+             "pricing_tier": tiers.get(kind, "standard"), "owner_id": rng.choice(owners).id,
+             "parent_id": parent.id if parent else None, "notes": rng.choice(data.NOTES)},
+            contact={"first_name": first, "last_name": last,
+                     "email": f"{first.lower()}.{slug}{made}@example.com".replace("'", ""),
+                     "phone": _phone(rng)},
+            address=_address(rng),
+            actor=None,
+        )
+        made += 1
+        return customer
+
+    group = add(*data.GROUP)
+    for location in data.GROUP_LOCATIONS:
+        add(location, "restaurant", parent=group)
+    for name, kind in data.CUSTOMERS:
+        add(name, kind)
+    for name, kind in data.PEOPLE_ACCOUNTS:
+        first, _, last = name.partition(" ")
+        add(name, kind, contact_name=(first, last))
+    db.session.commit()
+    return made
+
+
+ADJECTIVES = ["Blue", "Golden", "Green", "Little", "Wild", "Copper", "Silver", "Rustic", "Urban",
+              "Sunny", "Red", "Quiet", "Happy", "Tall", "North", "South", "Old", "Fresh", "Bright",
+              "Velvet", "Salt", "Iron", "Maple", "Cedar", "Prairie"]
+NOUNS = ["Heron", "Fern", "Spoon", "Radish", "Sprout", "Table", "Kettle", "Orchard", "Sparrow",
+         "Lantern", "Thistle", "Acorn", "Basil", "Pepper", "Willow", "Harbor", "Garden", "Fox",
+         "Clover", "Barrel", "Meadow", "Pine", "Oak", "Juniper", "Sage"]
+SUFFIXES = {"restaurant": ["Bistro", "Kitchen", "Cafe", "Tavern", "Eatery", "Diner"],
+            "grocer": ["Market", "Grocery", "Pantry", "Co-op"],
+            "caterer": ["Catering", "Events"], "wholesale": ["Wholesale", "Distributors"],
+            "market": ["Stall", "Stand"], "csa_member": [""], "individual": [""]}
+
+
+def bulk(count: int, rng: random.Random, echo=print, batch: int = 5000) -> int:
+    """Insert `count` synthetic customers with a contact, email, phone and address each. Commits."""
+    started = time.monotonic()
+    now = utcnow()
+    owner_ids = db.session.scalars(select(StaffUser.id)).all() or [None]
+    kinds = list(SUFFIXES)
+    next_ids = {
+        model: (db.session.scalar(select(func.max(model.id))) or 0) + 1
+        for model in (Customer, Contact, ContactEmail, ContactPhone, Address)
+    }
+    done = 0
+    while done < count:
+        size = min(batch, count - done)
+        rows = {key: [] for key in ("customer", "token", "contact", "email", "phone", "link", "address")}
+        for i in range(size):
+            cid, pid = next_ids[Customer] + done + i, next_ids[Contact] + done + i
+            kind = rng.choice(kinds)
+            first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
+            if kind in ("csa_member", "individual"):
+                name = f"{first} {last}"
+            else:
+                name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(SUFFIXES[kind])}"
+            rows["customer"].append({
+                "id": cid, "number": format_number(cid), "name": name, "kind": kind,
+                "status": rng.choice(("active", "active", "active", "lead", "paused", "churned")),
+                "owner_id": rng.choice(owner_ids), "pricing_tier": "standard",
+                "created_at": now, "updated_at": now, "version": 1,
+            })
+            rows["token"].extend({"entity_type": "customer", "entity_id": cid, "token": t}
+                                 for t in name_tokens(name))
+            rows["contact"].append({"id": pid, "first_name": first, "last_name": last,
+                                    "created_at": now, "version": 1})
+            email = f"{first.lower()}.{last.lower()}.{cid}@example.net"
+            phone = f"+1773{rng.randint(2000000, 9999999)}"
+            rows["email"].append({"id": next_ids[ContactEmail] + done + i, "contact_id": pid,
+                                  "email": email, "email_bidx": email_index(email),
+                                  "is_primary": True, "opted_out": False, "invalid": False})
+            rows["phone"].append({"id": next_ids[ContactPhone] + done + i, "contact_id": pid,
+                                  "phone": phone, "phone_bidx": phone_index(phone),
+                                  "is_primary": True, "opted_out": False, "invalid": False})
+            rows["link"].append({"customer_id": cid, "contact_id": pid, "role": "primary"})
+            rows["address"].append({"id": next_ids[Address] + done + i, "customer_id": cid,
+                                    "kind": "delivery", **_address(rng, instructions=False)})
+        for model, key in ((Customer, "customer"), (SearchToken, "token"), (Contact, "contact"),
+                           (ContactEmail, "email"), (ContactPhone, "phone"),
+                           (CustomerContact, "link"), (Address, "address")):
+            db.session.execute(insert(model.__table__), rows[key])
+        db.session.commit()
+        done += size
+        echo(f"{done}/{count} customers ({time.monotonic() - started:.0f} s)")
+    if db.engine.dialect.name == "postgresql":
+        _reset_sequences()
+    return done
+
+
+def _reset_sequences():
+    """Explicit ids leave PostgreSQL sequences behind; move them past the new rows."""
+    for model in (Customer, Contact, ContactEmail, ContactPhone, Address):
+        table = model.__tablename__
+        db.session.execute(db.text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))
+    db.session.commit()

@@ -1,0 +1,20 @@
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from rq import SimpleWorker
+
+from crm.jobs.services import queue, redis_connection
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker_command(burst):
+    """Run an RQ worker with this app's configuration."""
+    connection = redis_connection()
+    if connection is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
+    # SimpleWorker runs jobs in this process, inside the app context built once here.
+    worker = SimpleWorker([queue(connection)], connection=connection)
+    click.echo(f"Worker listening on queue {current_app.config['JOB_QUEUE']!r}.")
+    worker.work(burst=burst)

@@ -1,0 +1,90 @@
+"""Background jobs: enqueue by registered name with ids only; track each run in JobRun.
+
+With REDIS_URL set, runs go to an RQ queue and `flask worker` executes them. Without it (the
+embedded default for `make run`) they run inline, right away, in the calling process.
+"""
+import logging
+import traceback
+
+from flask import current_app
+from redis import Redis
+from rq import Queue
+
+from crm.common import utcnow
+from crm.extensions import db
+from crm.jobs.models import JobRun
+
+log = logging.getLogger(__name__)
+
+REGISTRY: dict[str, callable] = {}
+
+
+def job(name: str):
+    """Register a function as a job. It is called as fn(run, report, **params)."""
+
+    def decorate(fn):
+        REGISTRY[name] = fn
+        return fn
+
+    return decorate
+
+
+def redis_connection(url: str | None = None) -> Redis | None:
+    url = url or current_app.config.get("REDIS_URL")
+    return Redis.from_url(url) if url else None
+
+
+def queue(connection=None) -> Queue:
+    connection = connection or redis_connection()
+    return Queue(current_app.config["JOB_QUEUE"], connection=connection)
+
+
+def enqueue(name: str, *, owner, **params) -> JobRun:
+    """Start a job. Commits the JobRun first so a worker in another process can see it."""
+    if name not in REGISTRY:
+        raise KeyError(f"no job named {name!r}")
+    for key, value in params.items():
+        if not isinstance(value, (int, bool)) and value is not None:
+            raise TypeError(f"job parameter {key!r} must be an id or a flag")
+    run = JobRun(name=name, params=params, owner_id=owner.id if owner else None)
+    db.session.add(run)
+    db.session.commit()
+    connection = redis_connection()
+    if connection is None:
+        execute(run.id)
+        db.session.refresh(run)
+    else:
+        rq_job = queue(connection).enqueue(
+            "crm.jobs.services.execute", run.id, description=f"{name} run {run.id}"
+        )
+        run.rq_job_id = rq_job.id
+        db.session.commit()
+    return run
+
+
+def execute(run_id: int):
+    """Run one JobRun (the RQ entry point). Needs an app context; commits its own progress."""
+    run = db.session.get(JobRun, run_id)
+    if run is None:
+        log.warning("job run %s vanished before it started", run_id)
+        return
+    run.status, run.started_at, run.progress = "running", utcnow(), 0
+    db.session.commit()
+
+    def report(progress: int, message: str | None = None):
+        run.progress = max(0, min(100, int(progress)))
+        run.message = message
+        db.session.commit()
+
+    try:
+        result = REGISTRY[run.name](run, report, **run.params)
+    except Exception:
+        db.session.rollback()
+        log.error("job run %s (%s) failed:\n%s", run.id, run.name, traceback.format_exc())
+        run = db.session.get(JobRun, run_id)
+        run.status, run.message = "failed", "The job failed. The error has been logged."
+    else:
+        run.status, run.progress, run.result = "finished", 100, result
+        run.message = run.message if run.message else "Done"
+    run.finished_at = utcnow()
+    db.session.commit()

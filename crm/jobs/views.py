@@ -1,0 +1,19 @@
+from flask import abort, render_template
+from flask_login import current_user
+
+from crm.extensions import db, htmx
+from crm.jobs import bp
+from crm.jobs.models import JobRun
+from crm.security.permissions import can, requires
+
+
+@bp.get("/<int:run_id>")
+@requires("jobs.view")
+def progress(run_id):
+    """A job run's progress; the htmx component polls itself and stops (286) once done."""
+    run = db.session.get(JobRun, run_id)
+    if run is None or (run.owner_id != current_user.id and not can(current_user, "admin.jobs")):
+        abort(404)
+    if htmx and not htmx.history_restore_request:
+        return render_template("jobs/_progress.html", run=run), 286 if run.done else 200
+    return render_template("jobs/run.html", run=run)

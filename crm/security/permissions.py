@@ -1,0 +1,90 @@
+"""Roles, the role-permission table and the one guard every request passes through.
+
+Each view declares what it needs with @requires("permission") or @public. The guard denies any
+endpoint that declares nothing, so a forgotten decorator fails closed (and the route-inventory
+test names it).
+"""
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from crm.extensions import htmx
+
+ROLES = ("admin", "manager", "sales", "finance", "delivery", "viewer")
+PUBLIC = "public"
+
+# permission -> roles holding it
+PERMISSIONS = {
+    "customers.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
+    "customers.edit": {"admin", "manager", "sales"},
+    "customers.archive": {"admin", "manager"},
+    "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
+    "admin.users": {"admin"},
+    "admin.jobs": {"admin"},
+}
+
+
+def can(user, permission: str) -> bool:
+    """Whether a signed-in user's role holds the permission."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.role in PERMISSIONS.get(permission, ())
+    )
+
+
+def requires(permission: str):
+    """Declare the permission a view needs (checked by guard())."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorate(view):
+        view.permission = permission
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Declare a view open to anonymous visitors."""
+    view.permission = PUBLIC
+    return view
+
+
+def blueprint_permission(blueprint, permission: str):
+    """Give every view of a third-party blueprint (e.g. rq-dashboard) one permission."""
+    blueprint_permissions[blueprint.name] = permission
+
+
+blueprint_permissions: dict[str, str] = {}
+
+
+def required_permission(endpoint: str | None):
+    if endpoint is None:
+        return PUBLIC  # no route matched: let Flask answer 404/405
+    if endpoint == "static":
+        return PUBLIC
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    if blueprint in blueprint_permissions:
+        return blueprint_permissions[blueprint]
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "permission", None)
+
+
+def _to_sign_in():
+    target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
+    if htmx:
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def guard():
+    """before_request: sign-in and role check for every route."""
+    permission = required_permission(request.endpoint)
+    if permission == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return _to_sign_in()
+    if permission is None or not can(current_user, permission):
+        abort(403)
+    return None

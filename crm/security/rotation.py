@@ -1,0 +1,94 @@
+"""Key rotation and blind-index rebuilds, in batches, safe to stop and run again.
+
+rotate_keys(): every encrypted column is re-encrypted under the newest key. Values already under
+it are skipped, so a second run (after a crash or Ctrl-C) resumes where the first stopped. Each
+write is compare-and-swap on the old ciphertext, so an edit made meanwhile is never overwritten.
+
+reindex(): recomputes email/phone blind indexes and name-search tokens (after the blind-index key
+changed, or to repair them).
+"""
+from sqlalchemy import Text, select, type_coerce, update
+
+from crm.extensions import db
+from crm.security.encryption import EncryptedString, decrypt, encrypt
+
+
+def encrypted_columns():
+    """{table: [encrypted column, ...]} for every mapped table."""
+    found = {}
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, EncryptedString)]
+        if columns:
+            found[table] = columns
+    return found
+
+
+def rotate_keys(batch_size: int = 500, report=None) -> dict:
+    """Re-encrypt every value not under the newest key. Returns {table: values rotated}."""
+    totals = {}
+    tables = encrypted_columns()
+    for position, (table, columns) in enumerate(tables.items()):
+        (pk,) = table.primary_key.columns
+        raw = [type_coerce(c, Text).label(c.name) for c in columns]
+        last, rotated = None, 0
+        while True:
+            query = select(pk, *raw).order_by(pk).limit(batch_size)
+            if last is not None:
+                query = query.where(pk > last)
+            rows = db.session.execute(query).all()
+            if not rows:
+                break
+            for row in rows:
+                for column in columns:
+                    old = getattr(row, column.name)
+                    if old is None:
+                        continue
+                    plaintext, key_index = decrypt(old)
+                    if key_index == 0:
+                        continue
+                    db.session.execute(
+                        update(table)
+                        .where(pk == row[0], type_coerce(column, Text) == old)
+                        .values({column.name: type_coerce(encrypt(plaintext), Text)})
+                    )
+                    rotated += 1
+            last = rows[-1][0]
+            db.session.commit()
+        totals[table.name] = rotated
+        if report:
+            report(100 * (position + 1) // len(tables), f"Re-encrypted {table.name}")
+    return totals
+
+
+def reindex(batch_size: int = 500, report=None) -> dict:
+    """Recompute blind indexes and name tokens under the current blind-index key."""
+    from crm.auth.models import StaffUser
+    from crm.contacts.models import ContactEmail, ContactPhone
+    from crm.customers.models import Customer
+    from crm.security.blind_index import email_index, phone_index
+    from crm.security.search import index_name
+
+    steps = [
+        (StaffUser, lambda u: setattr(u, "email_bidx", email_index(u.email))),
+        (ContactEmail, lambda e: setattr(e, "email_bidx", email_index(e.email))),
+        (ContactPhone, lambda p: setattr(p, "phone_bidx", phone_index(p.phone))),
+        (Customer, lambda c: index_name("customer", c.id, c.name)),
+    ]
+    counts = {}
+    for position, (model, apply) in enumerate(steps):
+        last, count = 0, 0
+        while True:
+            batch = db.session.scalars(
+                select(model).where(model.id > last).order_by(model.id).limit(batch_size)
+            ).all()
+            if not batch:
+                break
+            for item in batch:
+                apply(item)
+            count += len(batch)
+            last = batch[-1].id
+            db.session.commit()
+        counts[model.__tablename__] = count
+        if report:
+            report(100 * (position + 1) // len(steps), f"Indexed {model.__tablename__}")
+    return counts

@@ -1,0 +1,55 @@
+// Small behaviours htmx does not cover. No inline scripts (CSP), no eval.
+(function () {
+  "use strict";
+
+  function showToast(message, level) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var p = document.createElement("p");
+    p.className = "toast toast-" + (level || "success");
+    p.textContent = message;
+    region.appendChild(p);
+    setTimeout(function () { p.remove(); }, 6000);
+  }
+
+  // Server-sent toasts: HX-Trigger: {"toast": {"message": "...", "level": "success"}}
+  document.addEventListener("toast", function (event) {
+    showToast(event.detail.message, event.detail.level);
+  });
+
+  // Flashed toasts fade after a while too.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(function (p) {
+      setTimeout(function () { p.remove(); }, 8000);
+    });
+  });
+
+  // After a swap, move focus to an error summary or a new tab heading for keyboard users.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var focus = target.querySelector("[data-autofocus]") ||
+      (target.id === "tab-panel" && target.querySelector("h2"));
+    if (focus) focus.focus();
+  });
+
+  // Keep tab links' aria-current in step with the panel shown.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "tab-panel") return;
+    var path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    document.querySelectorAll(".tabs a").forEach(function (a) {
+      if (a.getAttribute("href") === path) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
+  });
+
+  // Network or server errors on htmx requests get a visible message instead of silence.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    showToast(status === 403 ? "Your role does not allow that." :
+      status === 404 ? "That record no longer exists." :
+      "Something went wrong (" + status + "). Try again.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("The server could not be reached. Check the connection and try again.", "error");
+  });
+})();

@@ -1,0 +1,26 @@
+"""Toasts: an HX-Trigger event for in-place htmx swaps, a flashed message otherwise."""
+import json
+
+from flask import after_this_request, flash, redirect
+
+from crm.extensions import htmx
+
+
+def toast(message: str, level: str = "success"):
+    """Show a short confirmation after this (swapping) response."""
+    if not htmx:
+        flash(message, level)
+        return
+
+    @after_this_request
+    def _trigger(response):
+        response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": level}})
+        return response
+
+
+def redirect_with(url: str, message: str, level: str = "success"):
+    """Go to `url` and show the message there: a full-page load for htmx, a 303 otherwise."""
+    flash(message, level)
+    if htmx:
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, 303)
