@@ -21,9 +21,9 @@ def create_app(config_class=None):
         load_development_keys(app, INSTANCE_DIR)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    register_security(app)  # first, so the guard runs before any other before_request hook
     register_extensions(app)
     register_blueprints(app)
-    register_security(app)
     register_errors(app)
     register_cli(app)
     from crm.navigation import register_template_helpers

@@ -1,12 +1,16 @@
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from crm.contacts import normalise
 from crm.customers.models import KINDS, PRICING_TIERS, STATUSES
 
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
+
+
+def choices(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in mapping.items()]
 
 
 def strip(value):
@@ -21,9 +25,9 @@ class CustomerForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
     name = StringField("Name", validators=[DataRequired("Give the customer a name."), Length(max=120)])
-    kind = SelectField("Kind", choices=list(KINDS.items()))
-    status = SelectField("Status", choices=list(STATUSES.items()))
-    pricing_tier = SelectField("Pricing tier", choices=list(PRICING_TIERS.items()))
+    kind = SelectField("Kind", choices=choices(KINDS))
+    status = SelectField("Status", choices=choices(STATUSES))
+    pricing_tier = SelectField("Pricing tier", choices=choices(PRICING_TIERS))
     owner_id = SelectField("Account owner", coerce=str, validate_choice=True)
     parent_number = StringField(
         "Parent account",
@@ -58,7 +62,7 @@ class NewCustomerForm(CustomerForm):
     city = StringField("City", validators=[Optional(), Length(max=100)])
     region = StringField("State / province", validators=[Optional(), Length(max=50)])
     postal_code = StringField("ZIP / postal code", validators=[Optional(), Length(max=20)])
-    country = SelectField("Country", choices=list(COUNTRIES.items()), default="US")
+    country = SelectField("Country", choices=choices(COUNTRIES), default="US")
     delivery_instructions = TextAreaField(
         "Delivery instructions", validators=[Optional(), Length(max=1000)]
     )

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from crm.auth.models import StaffUser
 from crm.customers import bp
-from crm.customers.forms import ArchiveForm, CustomerForm, NewCustomerForm
+from crm.customers.forms import ArchiveForm, CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
     SORTS,
@@ -32,7 +32,7 @@ def _owner_choices():
     users = db.session.scalars(
         select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
     ).all()
-    return [("", "— nobody —")] + [(str(u.id), u.name) for u in users]
+    return choices({"": "— nobody —", **{str(u.id): u.name for u in users}})
 
 
 def _form_data(form) -> dict:
@@ -150,7 +150,8 @@ def _conflict(form, current):
         field = form[name]
         value = saved.get(name, getattr(current, name, None)) or ""
         if str(value) != str(field.data or ""):
-            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            labels = {c.value: c.label for c in getattr(field, "choices", None) or []}
+            shown = labels.get(str(value), value)
             differences[field.label.text] = shown
     form.version.data = current.version  # saving again now is a deliberate overwrite
     return differences

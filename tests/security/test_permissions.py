@@ -1,0 +1,68 @@
+"""Route inventory: every route declares a permission, anonymous users are sent to sign-in,
+and each role gets exactly what the role-permission table grants."""
+import re
+
+import pytest
+
+from crm.security.permissions import PERMISSIONS, PUBLIC, ROLES, required_permission
+from tests import factories
+
+PUBLIC_ENDPOINTS = {"static", "main.home", "main.healthz", "auth.sign_in", "auth.sign_out"}
+
+
+def concrete_url(rule):
+    """A URL for the rule, with ids pointing at records that exist (id 1 or the tab name)."""
+    url = rule.rule
+    url = re.sub(r"<int:\w+>", "1", url)
+    url = re.sub(r"<any\(([^,)]+)[^>]*>", lambda m: m.group(1).strip(), url)
+    url = re.sub(r"<(?:path:)?\w+>", "x", url)
+    return url
+
+
+def staff_rules(app):
+    """(rule, permission) for every route that needs a signed-in user."""
+    with app.app_context():
+        return [(r, required_permission(r.endpoint)) for r in app.url_map.iter_rules()
+                if r.endpoint not in PUBLIC_ENDPOINTS]
+
+
+def test_every_route_declares_a_known_permission(app):
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            permission = required_permission(rule.endpoint)
+            if rule.endpoint in PUBLIC_ENDPOINTS:
+                assert permission == PUBLIC, rule.endpoint
+            else:
+                assert permission in PERMISSIONS, f"{rule.endpoint} declares no permission"
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_everywhere(app, client):
+    for rule, _ in staff_rules(app):
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(concrete_url(rule), method=method)
+            assert response.status_code == 302, (rule.rule, method)
+            assert response.headers["Location"].startswith("/auth/sign-in"), rule.rule
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_its_routes(app, client, auth, role):
+    auth.sign_in(role)
+    with app.app_context():
+        factories.customer("Permission Probe")
+    token = auth.token("/customers/")
+    for rule, permission in staff_rules(app):
+        allowed = role in PERMISSIONS[permission]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(concrete_url(rule), method=method,
+                                   headers={"X-CSRFToken": token})
+            if allowed:
+                assert response.status_code not in (401, 403), (role, method, rule.rule)
+            else:
+                assert response.status_code == 403, (role, method, rule.rule)
+
+
+def test_role_table_matches_the_farm(app):
+    assert PERMISSIONS["customers.edit"] == {"admin", "manager", "sales"}
+    assert PERMISSIONS["customers.archive"] == {"admin", "manager"}
+    assert PERMISSIONS["admin.users"] == {"admin"}
+    assert PERMISSIONS["customers.view"] == set(ROLES)
