@@ -21,13 +21,16 @@ PRICING_TIERS = {"standard": "Standard", "restaurant": "Restaurant", "wholesale"
 ADDRESS_KINDS = {"delivery": "Delivery", "billing": "Billing"}
 
 
+def format_number(customer_id: int) -> str:
+    return f"CUST-{customer_id:05d}"
+
+
 class Customer(db.Model):
     """An account that buys from the farm."""
 
     __tablename__ = "customer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(20), unique=True)
     # Encrypted: CSA members, market regulars and individuals are named after people.
     name: Mapped[str] = mapped_column(EncryptedString(120))
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -56,6 +59,11 @@ class Customer(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def number(self):
+        """The customer number staff quote, e.g. CUST-00042 (derived from the id)."""
+        return format_number(self.id)
 
     @property
     def kind_label(self):

@@ -34,15 +34,11 @@ class ConflictError(Exception):
         self.current = current
 
 
-def format_number(customer_id: int) -> str:
-    return f"CUST-{customer_id:05d}"
-
-
 def find_by_number(number: str) -> Customer | None:
     match = NUMBER_RE.match((number or "").strip())
     if not match:
         return None
-    return db.session.scalar(select(Customer).where(Customer.number == format_number(int(match[1]))))
+    return db.session.get(Customer, int(match[1]))
 
 
 def email_in_use(normalised_email: str) -> bool:
@@ -76,7 +72,7 @@ def _search_clause(q: str):
     """Match by number ("CUST-00042", "42"), exact contact email, or name word prefixes."""
     number = NUMBER_RE.match(q)
     if number:
-        return Customer.number == format_number(int(number[1]))
+        return Customer.id == int(number[1])
     if "@" in q:
         linked = (
             select(CustomerContact.customer_id)
@@ -110,7 +106,6 @@ def create_customer(data: dict, *, contact: dict | None, address: dict | None, a
     customer = Customer(**{k: data.get(k) for k in EDITABLE_FIELDS})
     db.session.add(customer)
     db.session.flush()
-    customer.number = format_number(customer.id)
     index_name("customer", customer.id, customer.name)
     record("create", "customer", customer.id, actor=actor,
            fields=[k for k in EDITABLE_FIELDS if data.get(k) is not None])

@@ -9,7 +9,7 @@ from crm.auth.services import create_user, find_by_email
 from crm.common import utcnow
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address, Customer
-from crm.customers.services import create_customer, format_number
+from crm.customers.services import create_customer
 from crm.demo import data
 from crm.extensions import db
 from crm.security.blind_index import email_index, name_tokens, phone_index
@@ -109,7 +109,7 @@ def bulk(count: int, rng: random.Random, echo=print, batch: int = 5000) -> int:
             else:
                 name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(SUFFIXES[kind])}"
             rows["customer"].append({
-                "id": cid, "number": format_number(cid), "name": name, "kind": kind,
+                "id": cid, "name": name, "kind": kind,
                 "status": rng.choice(("active", "active", "active", "lead", "paused", "churned")),
                 "owner_id": rng.choice(owner_ids), "pricing_tier": "standard",
                 "created_at": now, "updated_at": now, "version": 1,

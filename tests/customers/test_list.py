@@ -1,3 +1,8 @@
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from crm.extensions import db
 from tests import factories
 
 
@@ -15,3 +20,81 @@ def test_list_shows_customers_and_search_finds_by_word_prefixes(app, client, aut
     assert "<html" not in found.text  # an htmx request gets the results fragment
     assert "Blue Heron Bistro" in found.text and "Golden Radish Cafe" not in found.text
     assert "HX-Request" in found.headers["Vary"]
+
+    restored = client.get("/customers/?q=blu+her", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text  # history restore needs the whole page
+    assert 'value="blu her"' in restored.text
+
+
+def test_filters_sorting_and_pagination(app, client, auth):
+    auth.sign_in("viewer")
+    app.config["CUSTOMERS_PER_PAGE"] = 3
+    try:
+        with app.app_context():
+            for n in range(4):
+                factories.customer(f"Grocer {n}", kind="grocer", commit=False)
+            factories.customer("Only Caterer", kind="caterer", status="lead")
+        page1 = client.get("/customers/?kind=grocer")
+        assert [n in page1.text for n in ("Grocer 0", "Grocer 2", "Grocer 3")] == [True, True, False]
+        assert "Only Caterer" not in page1.text and 'rel="next"' in page1.text
+        page2 = client.get("/customers/?kind=grocer&page=2")
+        assert "Grocer 3" in page2.text and 'rel="next"' not in page2.text
+        newest_first = client.get("/customers/?kind=grocer&sort=-number")
+        assert "Grocer 3" in newest_first.text and "Grocer 0" not in newest_first.text
+        leads = client.get("/customers/?status=lead")
+        assert "Only Caterer" in leads.text and "Grocer 0" not in leads.text
+        nothing = client.get("/customers/?q=zzzz")
+        assert "No customers match “zzzz”." in nothing.text
+        junk = client.get("/customers/?kind=spaceship&sort=drop+table&page=-4")
+        assert junk.status_code == 200 and "Grocer 0" in junk.text
+    finally:
+        app.config["CUSTOMERS_PER_PAGE"] = 50
+
+
+@contextmanager
+def count_queries(app):
+    queries = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(conn, cursor, statement, *args):
+        queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield queries
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def queries_for(app, client, url):
+    with count_queries(app) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_query_counts_do_not_grow_with_the_data(app, client, auth):
+    auth.sign_in("viewer")
+    with app.app_context():
+        first = factories.customer("Query Counter").id
+        factories.customer("Other One")
+    urls = ["/customers/", "/customers/?q=quer+cou", f"/customers/{first}",
+            f"/customers/{first}/contacts"]
+    small = [queries_for(app, client, url) for url in urls]
+
+    with app.app_context():
+        from crm.contacts.models import Contact, ContactEmail, CustomerContact
+        from crm.customers.models import Customer
+
+        for n in range(60):
+            factories.customer(f"Query Filler {n}", commit=False)
+        customer = db.session.get(Customer, first)
+        for n in range(8):  # more contacts (each with an email) on the detail page
+            person = Contact(first_name=f"Extra{n}")
+            person.emails.append(ContactEmail(email=f"x{n}@ex.example.com", email_bidx=f"{n}"))
+            db.session.add(CustomerContact(customer=customer, contact=person, role="kitchen"))
+        db.session.commit()
+    large = [queries_for(app, client, url) for url in urls]
+    assert large == small
+    assert max(small) <= 8

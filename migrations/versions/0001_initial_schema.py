@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c174a666ae76
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 03:18:36.440182
+Create Date: 2026-11-24 03:23:48.229820
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c174a666ae76'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -96,7 +96,6 @@ def upgrade():
 
     op.create_table('customer',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=20), nullable=True),
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -110,8 +109,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['staff_user.id'], name=op.f('fk_customer_owner_id_staff_user')),
     sa.ForeignKeyConstraint(['parent_id'], ['customer.id'], name=op.f('fk_customer_parent_id_customer')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
-    sa.UniqueConstraint('number', name=op.f('uq_customer_number'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer'))
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_archived_at'), ['archived_at'], unique=False)

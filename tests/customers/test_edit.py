@@ -1,0 +1,98 @@
+from sqlalchemy import select
+
+from crm.audit.models import AuditEvent
+from crm.customers.models import Customer
+from crm.extensions import db
+from tests import factories
+
+
+def make(app, name="Osteria Verde", **fields):
+    with app.app_context():
+        return factories.customer(name, **fields).id
+
+
+def edit_form(customer, **changes):
+    return {"name": customer.name, "kind": customer.kind, "status": customer.status,
+            "pricing_tier": customer.pricing_tier, "owner_id": "", "parent_number": "",
+            "notes": customer.notes or "", "version": str(customer.version), **changes}
+
+
+def load(app, customer_id):
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        db.session.expunge(customer)
+        return customer
+
+
+def test_edit_saves_changes_and_audits_field_names(app, client, auth):
+    auth.sign_in("manager")
+    cid = make(app)
+    group = make(app, "Verde Group")
+    response = auth.post(f"/customers/{cid}/edit", edit_form(
+        load(app, cid), name="Osteria Verde Uptown", status="paused",
+        parent_number=f"cust-{group}"))
+    assert response.status_code == 303
+    saved = load(app, cid)
+    assert (saved.name, saved.status, saved.parent_id, saved.version) == (
+        "Osteria Verde Uptown", "paused", group, 2)
+    assert "Osteria Verde Uptown" in client.get("/customers/?q=osteria+upt").text
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.entity_id) == ("update", cid)
+        assert event.fields == ["name", "parent_id", "status"]
+
+
+def test_stale_version_shows_conflict_and_overwrites_nothing(app, client, auth):
+    auth.sign_in("sales")
+    cid = make(app)
+    mine = load(app, cid)  # I open the edit form at version 1
+    with app.app_context():  # meanwhile a colleague saves
+        other = db.session.get(Customer, cid)
+        other.name, other.status = "Osteria Verde (Wicker Park)", "active"
+        db.session.commit()
+    response = auth.post(f"/customers/{cid}/edit", edit_form(mine, name="Osteria Nuova"),
+                         htmx=True)
+    assert response.status_code == 409
+    assert "Someone else saved this customer while you were editing." in response.text
+    assert "Osteria Verde (Wicker Park)" in response.text  # their value, shown
+    assert 'value="Osteria Nuova"' in response.text  # my typing, kept
+    assert load(app, cid).name == "Osteria Verde (Wicker Park)"  # nothing overwritten
+    assert 'name="version" type="hidden" value="2"' in response.text
+
+
+def test_edit_of_archived_or_missing_customer_is_refused(app, client, auth):
+    auth.sign_in("manager")
+    cid = make(app)
+    assert auth.post(f"/customers/{cid}/archive", page=f"/customers/{cid}").status_code == 303
+    page = client.get(f"/customers/{cid}/edit")
+    assert page.status_code == 409 and "is archived" in page.text
+    response = auth.post(f"/customers/{cid}/edit", edit_form(load(app, cid), name="Sneaky"),
+                         page="/customers/")
+    assert response.status_code == 409 and load(app, cid).name == "Osteria Verde"
+    assert client.get("/customers/424242/edit").status_code == 404
+    assert client.get("/customers/424242").status_code == 404
+
+
+def test_archive_hides_from_list_and_restore_brings_back(app, client, auth):
+    auth.sign_in("manager")
+    cid = make(app, "Tidewater Oyster House")
+    assert client.get(f"/customers/{cid}/archive").status_code == 405  # never over GET
+    response = auth.post(f"/customers/{cid}/archive", page=f"/customers/{cid}")
+    assert "archived" in client.get(response.headers["Location"]).text
+    assert "Tidewater" not in client.get("/customers/").text
+    assert "Tidewater" in client.get("/customers/?archived=1").text
+    auth.post(f"/customers/{cid}/restore", page=f"/customers/{cid}")
+    assert "Tidewater" in client.get("/customers/").text
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.entity_id == cid, AuditEvent.entity_type == "customer")).all()
+    assert actions == ["create", "archive", "restore"]
+
+
+def test_archived_customer_cannot_become_a_parent(app, client, auth):
+    auth.sign_in("manager")
+    cid, parent = make(app), make(app, "Closed Group")
+    auth.post(f"/customers/{parent}/archive", page=f"/customers/{parent}")
+    response = auth.post(f"/customers/{cid}/edit",
+                         edit_form(load(app, cid), parent_number=f"CUST-{parent:05d}"))
+    assert response.status_code == 422 and "That customer is archived" in response.text
