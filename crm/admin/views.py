@@ -21,7 +21,7 @@ def index():
     runs = db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(10)).all()
     return render_template(
         "admin/index.html", users=users, runs=runs, form=FlaskForm(),
-        rq_dashboard=bool(current_app.config.get("REDIS_URL")),
+        rq_dashboard="rq_dashboard.queues_overview" in current_app.view_functions,
     )
 
 

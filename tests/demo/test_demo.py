@@ -1,0 +1,58 @@
+from collections import Counter
+
+from sqlalchemy import select
+
+from crm.auth.services import authenticate
+from crm.customers.models import KINDS, Customer
+from crm.extensions import db
+
+
+def test_seed_makes_a_believable_farm_once(app, runner):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        customers = db.session.scalars(select(Customer)).all()
+        assert 55 <= len(customers) <= 65
+        assert set(Counter(c.kind for c in customers)) == set(KINDS)
+        group = next(c for c in customers if c.name == "Blue Heron Hospitality")
+        assert len(group.locations) == 3
+        assert all(c.contact_links and c.addresses for c in customers)
+        for role in ("admin", "manager", "sales", "finance", "delivery", "viewer"):
+            assert authenticate(f"{role}@example.com", "microgreens").role == role
+        db.session.commit()
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0 and "already present" in again.output
+    with app.app_context():
+        assert len(db.session.scalars(select(Customer.id)).all()) == len(customers)
+
+
+def test_bulk_adds_searchable_customers(app, runner):
+    result = runner.invoke(args=["demo", "bulk", "--customers", "120"])
+    assert result.exit_code == 0 and "Added 120 customers." in result.output
+    with app.app_context():
+        from crm.customers.services import get_customer, search_customers
+
+        customer = get_customer(60)
+        assert customer.contact_links[0].contact.emails[0].email.endswith("@example.net")
+        word = customer.name.split()[0][:3]
+        assert customer in search_customers(q=word, per_page=200)[0]
+    assert runner.invoke(args=["demo", "bulk", "--customers", "0"]).exit_code != 0
+
+
+def test_demo_data_is_refused_in_production(database_url, monkeypatch):
+    from config import ProductionConfig
+    from crm import create_app
+
+    class Production(ProductionConfig):
+        SECRET_KEY = "s" * 32
+        CRM_ENCRYPTION_KEYS = ["k" * 32]
+        CRM_BLIND_INDEX_KEY = "b" * 32
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    app = create_app(Production)
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert "refused under the production configuration" in result.output
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,115 @@
+"""Background jobs, inline and on a real Redis with an RQ worker."""
+import os
+
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.jobs.models import JobRun
+from crm.jobs.services import enqueue, job, queue
+from crm.security.models import SearchToken
+from tests import factories
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@job("test.count_to")
+def count_to(run, report, n):
+    for i in range(n):
+        report(100 * (i + 1) // n, f"counted {i + 1}")
+    return {"counted": n}
+
+
+@job("test.explode")
+def explode(run, report):
+    raise ValueError("boom with customer Maria Lopez")  # messages never reach the UI
+
+
+@pytest.fixture
+def redis_app(app):
+    """The app with REDIS_URL pointing at a real Redis (a private db and queue)."""
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except Exception as exc:  # say how to fix it rather than skip
+        pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); start it with redis-server")
+    connection.flushdb()
+    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="crm-test")
+    yield app, connection
+    app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
+    connection.flushdb()
+    connection.close()
+
+
+def test_inline_run_without_redis_finishes_before_returning(app_ctx):
+    run = enqueue("test.count_to", owner=None, n=4)
+    assert (run.status, run.progress, run.result) == ("finished", 100, {"counted": 4})
+    assert run.started_at and run.finished_at
+
+
+def test_job_arguments_must_be_ids_or_flags(app_ctx):
+    with pytest.raises(TypeError):
+        enqueue("test.count_to", owner=None, n="maria@example.com")
+    with pytest.raises(KeyError):
+        enqueue("no.such.job", owner=None)
+    assert db.session.scalars(select(JobRun)).all() == []
+
+
+def test_failed_job_is_marked_failed_without_its_message(app_ctx, caplog):
+    run = enqueue("test.explode", owner=None)
+    assert run.status == "failed"
+    assert "Maria" not in run.message
+
+
+def test_job_runs_on_a_real_redis_worker(redis_app):
+    app, connection = redis_app
+    with app.app_context():
+        run = enqueue("test.count_to", owner=None, n=3)
+        assert run.status == "queued" and run.rq_job_id
+        rq_job = queue(connection).fetch_job(run.rq_job_id)
+        assert rq_job.args == (run.id,)  # only the id travels through Redis
+        assert rq_job.description == f"test.count_to run {run.id}"
+        worker = SimpleWorker([queue(connection)], connection=connection)
+        assert worker.work(burst=True)
+        db.session.expire_all()
+        run = db.session.get(JobRun, run.id)
+        assert (run.status, run.progress, run.result) == ("finished", 100, {"counted": 3})
+
+
+def test_progress_component_polls_until_done(app, client, auth, redis_app):
+    auth.sign_in("admin")
+    with app.app_context():
+        factories.customer("Reindexed Radish")
+    response = auth.post("/admin/reindex", page="/admin/", htmx=True)
+    assert response.status_code == 200
+    assert 'hx-trigger="every 1s"' in response.text and "queued" in response.text
+    assert response.headers["HX-Trigger"] == (
+        '{"toast": {"message": "Rebuilding the search indexes.", "level": "success"}}')
+    with app.app_context():
+        run_id = db.session.scalars(select(JobRun.id)).one()
+        db.session.execute(SearchToken.__table__.delete())  # tokens lost: the job rebuilds them
+        db.session.commit()
+        SimpleWorker([queue(redis_app[1])], connection=redis_app[1]).work(burst=True)
+    done = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert done.status_code == 286  # htmx stops polling
+    assert "every 1s" not in done.text and "finished" in done.text
+    assert "Reindexed Radish" in client.get("/customers/?q=reind+rad").text
+    page = client.get(f"/jobs/{run_id}")
+    assert page.status_code == 200 and "<html" in page.text
+
+
+def test_other_users_cannot_see_a_run(app, client, auth):
+    owner = auth.make_user("sales", "owner@farm.test")
+    with app.app_context():
+        from crm.auth.models import StaffUser
+
+        run_id = enqueue("test.count_to", owner=db.session.get(StaffUser, owner), n=1).id
+    auth.sign_in("viewer")
+    assert client.get(f"/jobs/{run_id}").status_code == 404
+
+
+def test_worker_command_needs_redis(runner):
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
