@@ -1,4 +1,4 @@
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from crm.customers.services import (
     update_customer,
 )
 from crm.extensions import db, htmx
+from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
 from crm.toasts import redirect_with
 
@@ -55,28 +56,57 @@ def _load(customer_id):
     return customer
 
 
+def _list_filters(source) -> dict:
+    """Filters from a query string or a form, unknown values dropped."""
+    return {
+        "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
+        "status": source.get("status", "") if source.get("status") in STATUSES else "",
+        "archived": source.get("archived") == "1",
+        "sort": source.get("sort") if source.get("sort") in SORTS else "number",
+    }
+
+
+def list_url(filters: dict, q: str = "", page: int = 1) -> str:
+    """The list's URL; the search text travels sealed (encrypted), never readable."""
+    return url_for(
+        "customers.index", s=seal(q) if q else None, kind=filters["kind"] or None,
+        status=filters["status"] or None, archived="1" if filters["archived"] else None,
+        sort=None if filters["sort"] == "number" else filters["sort"],
+        page=page if page > 1 else None,
+    )
+
+
+def _render_list(filters, q, page, partial):
+    customers, has_next = search_customers(
+        q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
+    )
+    context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
+                   kinds=KINDS, statuses=STATUSES, list_url=list_url)
+    return render_template("customers/_results.html" if partial else "customers/index.html",
+                           **context)
+
+
 @bp.get("/")
 @requires("customers.view")
 def index():
-    """Customer list with active search, filters, sorting and pagination."""
-    args = request.args
-    filters = {
-        "q": args.get("q", "")[:100],
-        "kind": args.get("kind", "") if args.get("kind") in KINDS else "",
-        "status": args.get("status", "") if args.get("status") in STATUSES else "",
-        "archived": args.get("archived") == "1",
-        "sort": args.get("sort") if args.get("sort") in SORTS else "number",
-    }
-    page = args.get("page", 1, type=int)
+    """Customer list with filters, sorting and pagination (search text sealed in `s`)."""
+    page = request.args.get("page", 1, type=int)
     page = page if page and 0 < page < 100_000 else 1
-    customers, has_next = search_customers(
-        **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
-    )
-    context = dict(customers=customers, filters=filters, page=page, has_next=has_next,
-                   kinds=KINDS, statuses=STATUSES)
-    if htmx and not htmx.history_restore_request:
-        return render_template("customers/_results.html", **context)
-    return render_template("customers/index.html", **context)
+    q = unseal(request.args.get("s", "")) or ""
+    partial = bool(htmx) and not htmx.history_restore_request
+    return _render_list(_list_filters(request.args), q, page, partial)
+
+
+@bp.post("/search")
+@requires("customers.view")
+def search():
+    """Active search: the typed text arrives in the body; the URL pushed carries it sealed."""
+    filters = _list_filters(request.form)
+    q = request.form.get("q", "")[:100].strip()
+    url = list_url(filters, q)
+    if not htmx:
+        return redirect(url, 303)
+    return _render_list(filters, q, 1, partial=True), {"HX-Push-Url": url}
 
 
 @bp.route("/new", methods=["GET", "POST"])

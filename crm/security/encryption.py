@@ -66,3 +66,17 @@ class EncryptedString(StringEncryptedType):
 
     def __repr__(self):
         return "EncryptedString()"
+
+
+def seal(text: str) -> str:
+    """Encrypt a short text for a URL (a search query), so URLs and logs never carry it."""
+    return encrypt(text).replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def unseal(token: str) -> str | None:
+    """The text sealed in `token`, or None when it is not ours (tampered, or its key retired)."""
+    token = (token or "").replace("-", "+").replace("_", "/")
+    try:
+        return decrypt(token + "=" * (-len(token) % 4))[0]
+    except (InvalidCiphertextError, ValueError):
+        return None

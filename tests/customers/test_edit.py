@@ -35,7 +35,9 @@ def test_edit_saves_changes_and_audits_field_names(app, client, auth):
     saved = load(app, cid)
     assert (saved.name, saved.status, saved.parent_id, saved.version) == (
         "Osteria Verde Uptown", "paused", group, 2)
-    assert "Osteria Verde Uptown" in client.get("/customers/?q=osteria+upt").text
+    from tests.customers.test_list import search_url
+
+    assert "Osteria Verde Uptown" in client.get(search_url(app, "osteria upt")).text
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert (event.action, event.entity_id) == ("update", cid)

@@ -15,16 +15,44 @@ def test_list_shows_customers_and_search_finds_by_word_prefixes(app, client, aut
     assert page.status_code == 200
     assert "<html" in page.text and "Blue Heron Bistro" in page.text and "Golden Radish Cafe" in page.text
 
-    found = client.get("/customers/?q=blu+her", headers={"HX-Request": "true"})
+    found = auth.post("/customers/search", {"q": "blu her", "kind": "", "status": ""},
+                      page="/customers/", htmx=True)
     assert found.status_code == 200
     assert "<html" not in found.text  # an htmx request gets the results fragment
     assert "Blue Heron Bistro" in found.text and "Golden Radish Cafe" not in found.text
     assert "HX-Request" in found.headers["Vary"]
 
-    restored = client.get("/customers/?q=blu+her", headers={
-        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    pushed = found.headers["HX-Push-Url"]  # the address bar follows the search ...
+    assert pushed.startswith("/customers/?s=") and "blu" not in pushed.lower()  # ... sealed
+    reload = client.get(pushed)
+    assert "<html" in reload.text and 'value="blu her"' in reload.text
+    assert "Golden Radish Cafe" not in reload.text
+    restored = client.get(pushed, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restored.text  # history restore needs the whole page
-    assert 'value="blu her"' in restored.text
+    partial = client.get(pushed, headers={"HX-Request": "true"})  # pager and sort links
+    assert "<html" not in partial.text and "Blue Heron Bistro" in partial.text
+
+
+def test_search_without_javascript_redirects_to_a_sealed_url(app, client, auth):
+    auth.sign_in("viewer")
+    with app.app_context():
+        factories.customer("Maria Lopez", kind="csa_member")
+    response = auth.post("/customers/search", {"q": "maria", "kind": "csa_member"},
+                         page="/customers/")
+    assert response.status_code == 303
+    assert "maria" not in response.headers["Location"].lower()
+    assert "kind=csa_member" in response.headers["Location"]
+    assert "Maria Lopez" in client.get(response.headers["Location"]).text
+    tampered = client.get("/customers/?s=bm90LWEtdG9rZW4")  # not ours: an empty search
+    assert tampered.status_code == 200 and "Maria Lopez" in tampered.text
+
+
+def search_url(app, q, **params):
+    from crm.customers.views import list_url
+
+    with app.test_request_context():
+        filters = {"kind": "", "status": "", "archived": False, "sort": "number", **params}
+        return list_url(filters, q)
 
 
 def test_filters_sorting_and_pagination(app, client, auth):
@@ -44,7 +72,7 @@ def test_filters_sorting_and_pagination(app, client, auth):
         assert "Grocer 3" in newest_first.text and "Grocer 0" not in newest_first.text
         leads = client.get("/customers/?status=lead")
         assert "Only Caterer" in leads.text and "Grocer 0" not in leads.text
-        nothing = client.get("/customers/?q=zzzz")
+        nothing = client.get(search_url(app, "zzzz"))
         assert "No customers match “zzzz”." in nothing.text
         junk = client.get("/customers/?kind=spaceship&sort=drop+table&page=-4")
         assert junk.status_code == 200 and "Grocer 0" in junk.text
@@ -79,7 +107,7 @@ def test_query_counts_do_not_grow_with_the_data(app, client, auth):
     with app.app_context():
         first = factories.customer("Query Counter").id
         factories.customer("Other One")
-    urls = ["/customers/", "/customers/?q=quer+cou", f"/customers/{first}",
+    urls = ["/customers/", search_url(app, "quer cou"), f"/customers/{first}",
             f"/customers/{first}/contacts"]
     small = [queries_for(app, client, url) for url in urls]
 

@@ -95,7 +95,9 @@ def test_progress_component_polls_until_done(app, client, auth, redis_app):
     done = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
     assert done.status_code == 286  # htmx stops polling
     assert "every 1s" not in done.text and "finished" in done.text
-    assert "Reindexed Radish" in client.get("/customers/?q=reind+rad").text
+    from tests.customers.test_list import search_url
+
+    assert "Reindexed Radish" in client.get(search_url(app, "reind rad")).text
     page = client.get(f"/jobs/{run_id}")
     assert page.status_code == 200 and "<html" in page.text
 
