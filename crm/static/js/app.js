@@ -24,12 +24,14 @@
     });
   });
 
-  // After a swap, move focus to an error summary or a new tab heading for keyboard users.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    var focus = target.querySelector("[data-autofocus]") ||
-      (target.id === "tab-panel" && target.querySelector("h2"));
-    if (focus) focus.focus();
+  // After a swap, move focus to a new error summary or tab heading for keyboard users.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var focus = document.querySelector("#main [data-autofocus]") ||
+      (event.detail.target.id === "tab-panel" && event.detail.target.querySelector("h2"));
+    if (focus) {
+      focus.removeAttribute("data-autofocus");
+      focus.focus();
+    }
   });
 
   // Keep tab links' aria-current in step with the panel shown.
