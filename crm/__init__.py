@@ -110,45 +110,33 @@ def register_security(app):
         return response
 
 
+ERRORS = {
+    400: ("Bad request", "The form could not be read. Reload the page and try again."),
+    403: ("Not allowed", "Your role does not allow this page or action."),
+    404: ("Not found", "There is nothing here. It may have been removed."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "That upload is larger than this form accepts."),
+    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
+    500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+}
+
+
 def register_errors(app):
+    from flask_wtf.csrf import CSRFError
+
     def render_error(status, title, message):
+        if status == 500:
+            db.session.rollback()
         template = "errors/_error.html" if htmx else "errors/error.html"
         return render_template(template, status=status, title=title, message=message), status
 
-    @app.errorhandler(400)
-    def bad_request(error):
-        return render_error(400, "Bad request", "The form could not be read. Reload the page and try again.")
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        return render_error(403, "Not allowed", "Your role does not allow this page or action.")
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_error(404, "Not found", "There is nothing here. It may have been removed.")
-
-    @app.errorhandler(405)
-    def method_not_allowed(error):
-        return render_error(405, "Not allowed", "That action is not available here.")
-
-    @app.errorhandler(413)
-    def too_large(error):
-        return render_error(413, "Too large", "That upload is larger than this form accepts.")
-
-    @app.errorhandler(429)
-    def too_many(error):
-        return render_error(429, "Slow down", "Too many attempts. Wait a minute and try again.")
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        return render_error(500, "Something went wrong", "The error has been logged. Try again in a moment.")
-
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return render_error(400, "Form expired", "This form expired or was tampered with. Reload the page and try again.")
+    for status, (title, message) in ERRORS.items():
+        app.register_error_handler(
+            status, lambda error, s=status, t=title, m=message: render_error(s, t, m)
+        )
+    app.register_error_handler(CSRFError, lambda error: render_error(
+        400, "Form expired", "This form expired or was tampered with. Reload the page and try again."
+    ))
 
 
 def register_cli(app):

@@ -53,30 +53,32 @@ class Contact(db.Model):
         return next((p for p in self.phones if p.is_primary), None)
 
 
-class ContactEmail(db.Model):
+class ChannelFlags:
+    """Shared by emails and phones: one primary each, and whether we may or can use it."""
+
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    invalid: Mapped[bool] = mapped_column(default=False)
+
+
+class ContactEmail(ChannelFlags, db.Model):
     __tablename__ = "contact_email"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     email: Mapped[str] = mapped_column(EncryptedString(254))
     email_bidx: Mapped[str] = mapped_column(String(32), index=True)
-    is_primary: Mapped[bool] = mapped_column(default=False)
-    opted_out: Mapped[bool] = mapped_column(default=False)
-    invalid: Mapped[bool] = mapped_column(default=False)
 
     contact: Mapped[Contact] = relationship(back_populates="emails")
 
 
-class ContactPhone(db.Model):
+class ContactPhone(ChannelFlags, db.Model):
     __tablename__ = "contact_phone"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     phone: Mapped[str] = mapped_column(EncryptedString(20))  # E.164
     phone_bidx: Mapped[str] = mapped_column(String(32), index=True)
-    is_primary: Mapped[bool] = mapped_column(default=False)
-    opted_out: Mapped[bool] = mapped_column(default=False)
-    invalid: Mapped[bool] = mapped_column(default=False)
 
     contact: Mapped[Contact] = relationship(back_populates="phones")
 
