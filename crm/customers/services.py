@@ -11,7 +11,7 @@ from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerCon
 from crm.contacts.normalise import clean_text
 from crm.customers.models import Address, Customer
 from crm.extensions import db
-from crm.security.blind_index import email_index, phone_index
+from crm.security.blind_index import email_index, phone_index, query_tokens
 from crm.security.search import index_name, matching_ids
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
@@ -61,11 +61,17 @@ def search_customers(
     if status:
         query = query.where(Customer.status == status)
     q = clean_text(q)
-    if q:
+    if q and searchable(q):
         query = query.where(_search_clause(q))
     query = query.order_by(*SORTS.get(sort, SORTS["number"]))
     rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
     return rows[:per_page], len(rows) > per_page
+
+
+def searchable(q: str) -> bool:
+    """Whether a typed search can match: a number, an email, or a word of 2+ letters."""
+    q = clean_text(q)
+    return bool(NUMBER_RE.match(q) or "@" in q or query_tokens(q))
 
 
 def _search_clause(q: str):
@@ -80,8 +86,7 @@ def _search_clause(q: str):
             .where(ContactEmail.email_bidx == email_index(q))
         )
         return Customer.id.in_(linked)
-    ids = matching_ids("customer", q)
-    return Customer.id.in_(ids) if ids is not None else Customer.id.is_(None)
+    return Customer.id.in_(matching_ids("customer", q))
 
 
 def get_customer(customer_id: int) -> Customer | None:

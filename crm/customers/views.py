@@ -12,6 +12,7 @@ from crm.customers.services import (
     create_customer,
     get_customer,
     search_customers,
+    searchable,
     set_archived,
     update_customer,
 )
@@ -81,7 +82,7 @@ def _render_list(filters, q, page, partial):
         q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
     )
     context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
-                   kinds=KINDS, statuses=STATUSES, list_url=list_url)
+                   kinds=KINDS, statuses=STATUSES, list_url=list_url, searchable=searchable(q))
     return render_template("customers/_results.html" if partial else "customers/index.html",
                            **context)
 

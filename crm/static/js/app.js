@@ -17,11 +17,19 @@
     showToast(event.detail.message, event.detail.level);
   });
 
-  // Flashed toasts fade after a while too.
+  // Flashed messages are re-added after load so screen readers announce them too.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (p) {
-      setTimeout(function () { p.remove(); }, 8000);
+      var level = (p.className.match(/toast-(\w+)/) || [])[1];
+      p.remove();
+      setTimeout(function () { showToast(p.textContent, level); }, 100);
     });
+  });
+
+  // Destructive buttons ask first: <form data-confirm="Archive this customer?">
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
   });
 
   // After a swap, move focus to a new error summary or tab heading for keyboard users.
