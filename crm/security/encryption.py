@@ -4,6 +4,13 @@
 authenticated). It encrypts under the newest key of CRM_ENCRYPTION_KEYS and reads values written
 under any older key, so keys can be rotated (see crm.security.rotation).
 """
+import base64
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy import Text
 from sqlalchemy_utils import StringEncryptedType
@@ -68,15 +75,32 @@ class EncryptedString(StringEncryptedType):
         return "EncryptedString()"
 
 
+# URL seals use keys of their own (derived per encryption key) and bind the purpose as associated
+# data, so a ciphertext copied out of the database can never be "unsealed" through a URL.
+_SEAL_AAD = b"crm:url-seal:v1"
+
+
+def _seal_key(key: str) -> bytes:
+    return hmac.new(key.encode(), _SEAL_AAD, hashlib.sha256).digest()
+
+
 def seal(text: str) -> str:
     """Encrypt a short text for a URL (a search query), so URLs and logs never carry it."""
-    return encrypt(text).replace("+", "-").replace("/", "_").rstrip("=")
+    nonce = os.urandom(12)
+    sealed = AESGCM(_seal_key(encryption_keys()[0])).encrypt(nonce, text.encode(), _SEAL_AAD)
+    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
-def unseal(token: str) -> str | None:
+def unseal(token: str, max_length: int = 100) -> str | None:
     """The text sealed in `token`, or None when it is not ours (tampered, or its key retired)."""
-    token = (token or "").replace("-", "+").replace("_", "/")
     try:
-        return decrypt(token + "=" * (-len(token) % 4))[0]
-    except (InvalidCiphertextError, ValueError):
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
         return None
+    for key in encryption_keys():
+        try:
+            text = AESGCM(_seal_key(key)).decrypt(raw[:12], raw[12:], _SEAL_AAD).decode()
+        except (InvalidTag, ValueError):
+            continue
+        return text if len(text) <= max_length else None
+    return None

@@ -12,6 +12,8 @@ from crm.customers.services import search_customers
 from crm.demo import data
 from crm.demo.seed import seed
 from crm.extensions import db
+from sqlalchemy_utils.types.encrypted.encrypted_type import InvalidCiphertextError
+
 from crm.security import encryption
 from crm.security.blind_index import email_index, name_tokens, query_tokens
 from crm.security.rotation import rotate_keys
@@ -66,7 +68,7 @@ def test_ciphertext_is_randomised_and_authenticated(app_ctx):
     token = encryption.encrypt("Maria Lopez")
     assert encryption.decrypt(token) == ("Maria Lopez", 0)
     tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidCiphertextError):
         encryption.decrypt(tampered)
 
 
@@ -137,3 +139,17 @@ def test_exact_email_and_number_lookup(app_ctx):
     assert search_customers(q=email.upper())[0] == [made]
     assert search_customers(q=made.number.lower())[0] == [made]
     assert search_customers(q=str(made.id))[0] == [made]
+
+
+def test_url_seals_cannot_open_database_ciphertext(app, client, auth):
+    auth.sign_in("viewer")
+    with app.app_context():
+        from crm.auth.models import StaffUser
+
+        stored = db.session.scalar(select(type_coerce(StaffUser.email, Text)))
+        assert encryption.unseal(encryption.seal("blu her")) == "blu her"
+        assert encryption.unseal(encryption.seal("x" * 101)) is None
+    as_url = stored.replace("+", "-").replace("/", "_").rstrip("=")
+    page = client.get(f"/customers/?s={as_url}")
+    assert page.status_code == 200
+    assert "viewer@farm.test" not in page.text  # the database value stays sealed
