@@ -24,6 +24,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "crm")
+    JOB_TIMEOUT = 3600  # seconds; a reindex of 100k customers takes minutes
 
     # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
     CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")

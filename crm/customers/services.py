@@ -149,14 +149,14 @@ def update_customer(customer: Customer, data: dict, *, expected_version: int, ac
         return []
     for field in changed:
         setattr(customer, field, data[field])
-    if "name" in changed:
-        index_name("customer", customer.id, data["name"])
-    record("update", "customer", customer.id, actor=actor, fields=changed)
     try:
         db.session.flush()  # the version column turns a race lost here into StaleDataError
     except StaleDataError:
         db.session.rollback()
         raise ConflictError(db.session.get(Customer, customer.id))
+    if "name" in changed:
+        index_name("customer", customer.id, data["name"])
+    record("update", "customer", customer.id, actor=actor, fields=changed)
     return changed
 
 

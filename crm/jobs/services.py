@@ -55,15 +55,24 @@ def enqueue(name: str, *, owner, **params) -> JobRun:
         db.session.refresh(run)
     else:
         rq_job = queue(connection).enqueue(
-            "crm.jobs.services.execute", run.id, description=f"{name} run {run.id}"
+            "crm.jobs.services.execute_queued", run.id, description=f"{name} run {run.id}",
+            job_timeout=current_app.config["JOB_TIMEOUT"],
         )
         run.rq_job_id = rq_job.id
         db.session.commit()
     return run
 
 
+def execute_queued(run_id: int):
+    """The RQ entry point: run, then hand the worker a clean session for the next job."""
+    try:
+        execute(run_id)
+    finally:
+        db.session.remove()
+
+
 def execute(run_id: int):
-    """Run one JobRun (the RQ entry point). Needs an app context; commits its own progress."""
+    """Run one JobRun. Needs an app context; commits its own progress."""
     run = db.session.get(JobRun, run_id)
     if run is None:
         log.warning("job run %s vanished before it started", run_id)
@@ -78,9 +87,12 @@ def execute(run_id: int):
 
     try:
         result = REGISTRY[run.name](run, report, **run.params)
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
-        log.error("job run %s (%s) failed:\n%s", run.id, run.name, traceback.format_exc())
+        # The exception's message may quote data; log where it failed, not what it said.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = ", ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-3:])
+        log.error("job run %s (%s) failed: %s at %s", run_id, run.name, type(exc).__name__, where)
         run = db.session.get(JobRun, run_id)
         run.status, run.message = "failed", "The job failed. The error has been logged."
     else:

@@ -46,12 +46,15 @@ def rotate_keys(batch_size: int = 500, report=None) -> dict:
                     plaintext, key_index = decrypt(old)
                     if key_index == 0:
                         continue
-                    db.session.execute(
+                    values = {column.name: type_coerce(encrypt(plaintext), Text)}
+                    if "updated_at" in table.c:  # re-encrypting is not an update of the record
+                        values["updated_at"] = table.c.updated_at
+                    result = db.session.execute(
                         update(table)
                         .where(pk == row[0], type_coerce(column, Text) == old)
-                        .values({column.name: type_coerce(encrypt(plaintext), Text)})
+                        .values(values)
                     )
-                    rotated += 1
+                    rotated += result.rowcount
             last = rows[-1][0]
             db.session.commit()
         totals[table.name] = rotated

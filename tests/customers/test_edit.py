@@ -98,3 +98,22 @@ def test_archived_customer_cannot_become_a_parent(app, client, auth):
     response = auth.post(f"/customers/{cid}/edit",
                          edit_form(load(app, cid), parent_number=f"CUST-{parent:05d}"))
     assert response.status_code == 422 and "That customer is archived" in response.text
+
+
+def test_race_lost_at_save_time_is_a_conflict_even_when_renaming(app):
+    import pytest
+    from sqlalchemy import update
+
+    from crm.customers.services import ConflictError, update_customer
+
+    cid = make(app, "Race Track Diner")
+    with app.app_context():
+        mine = db.session.get(Customer, cid)  # loaded, version checked, then ...
+        with db.engine.begin() as other:  # ... someone else commits first
+            other.execute(update(Customer).where(Customer.id == cid)
+                          .values(status="paused", version=Customer.version + 1))
+        with pytest.raises(ConflictError):
+            update_customer(mine, {"name": "Renamed Diner"}, expected_version=mine.version,
+                            actor=None)
+        db.session.rollback()
+        assert db.session.get(Customer, cid).name == "Race Track Diner"

@@ -61,20 +61,22 @@ def test_failed_job_is_marked_failed_without_its_message(app_ctx, caplog):
     run = enqueue("test.explode", owner=None)
     assert run.status == "failed"
     assert "Maria" not in run.message
+    assert f"job run {run.id} (test.explode) failed: ValueError" in caplog.text
+    assert "Maria" not in caplog.text
 
 
 def test_job_runs_on_a_real_redis_worker(redis_app):
     app, connection = redis_app
     with app.app_context():
         run = enqueue("test.count_to", owner=None, n=3)
+        run_id = run.id
         assert run.status == "queued" and run.rq_job_id
         rq_job = queue(connection).fetch_job(run.rq_job_id)
-        assert rq_job.args == (run.id,)  # only the id travels through Redis
-        assert rq_job.description == f"test.count_to run {run.id}"
+        assert rq_job.args == (run_id,)  # only the id travels through Redis
+        assert rq_job.description == f"test.count_to run {run_id}"
         worker = SimpleWorker([queue(connection)], connection=connection)
         assert worker.work(burst=True)
-        db.session.expire_all()
-        run = db.session.get(JobRun, run.id)
+        run = db.session.get(JobRun, run_id)
         assert (run.status, run.progress, run.result) == ("finished", 100, {"counted": 3})
 
 
