@@ -27,8 +27,6 @@ class StaffUser(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Rotated at sign-out and on disabling: every cookie carrying the old one stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -51,3 +49,14 @@ class StaffUser(db.Model):
 
     def __repr__(self):
         return f"<StaffUser {self.id} {self.role}>"
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins per email (by blind index), known account or not, so a lockout never
+    tells an attacker which emails have accounts."""
+
+    __tablename__ = "sign_in_throttle"
+
+    email_bidx: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,10 +4,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm.audit.services import record
-from crm.auth.models import StaffUser
+from crm.auth.models import SignInThrottle, StaffUser
 from crm.common import utcnow
 from crm.extensions import db
 from crm.security.blind_index import email_index, normalise_email
@@ -35,38 +35,55 @@ class SignInError(Exception):
 
 
 def authenticate(email: str, password: str) -> StaffUser:
-    """The user whose credentials these are, or SignInError (one message for every failure).
+    """The user whose credentials these are, or SignInError.
 
-    Failures are counted per account; LOCKOUT_THRESHOLD failures lock it for LOCKOUT_MINUTES.
-    The caller commits (failure counts and audit events included).
+    Every email, with or without an account, gets the same treatment: the password hash is
+    always checked, failures are counted per email, and LOCKOUT_THRESHOLD failures lock that
+    email for LOCKOUT_MINUTES. The caller commits (failure counts and audit events included).
     """
     global _DUMMY_HASH
     cfg = current_app.config
-    user = find_by_email(email)
-    now = utcnow()
+    bidx = email_index(email)
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email_bidx == bidx))
     if user is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
-        _verify(_DUMMY_HASH, password)
-        record("sign_in_failed", "staff_user", None, actor=None)
-        raise SignInError("Email or password is not right.")
-    if user.locked_until and user.locked_until > now:
-        record("sign_in_locked", "staff_user", user.id, actor=None)
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+    correct = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    now = utcnow()
+    throttle = db.session.get(SignInThrottle, bidx)
+    user_id = user.id if user else None
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        record("sign_in_locked", "staff_user", user_id, actor=None)
+        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
         raise SignInError(
             f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
         )
-    if not _verify(user.password_hash, password) or not user.active:
-        user.failed_sign_ins += 1
-        if user.failed_sign_ins >= cfg["LOCKOUT_THRESHOLD"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
-            user.failed_sign_ins = 0
-        record("sign_in_failed", "staff_user", user.id, actor=None)
+    if not (correct and user.active):
+        _count_failure(bidx, now, cfg)
+        record("sign_in_failed", "staff_user", user_id, actor=None)
         raise SignInError("Email or password is not right.")
+    if throttle:
+        db.session.delete(throttle)
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
+    user.last_sign_in_at = now
     record("sign_in", "staff_user", user.id, actor=user)
     return user
+
+
+def _count_failure(bidx: str, now, cfg):
+    """Add one failure in the database (not read-modify-write, so parallel guesses all count)."""
+    if db.session.get(SignInThrottle, bidx) is None:
+        db.session.add(SignInThrottle(email_bidx=bidx, failures=0))
+        db.session.flush()
+    db.session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.email_bidx == bidx)
+        .values(failures=SignInThrottle.failures + 1)
+    )
+    throttle = db.session.get(SignInThrottle, bidx, populate_existing=True)
+    if throttle.failures >= cfg["LOCKOUT_THRESHOLD"]:
+        throttle.failures = 0
+        throttle.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
 
 
 def _verify(password_hash: str, password: str) -> bool:

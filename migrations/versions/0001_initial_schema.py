@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 03:23:48.229820
+Create Date: 2026-11-24 03:41:29.391151
 
 """
 from alembic import op
@@ -33,6 +33,15 @@ def upgrade():
     sa.Column('entity_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('entity_type', 'token', 'entity_id', name=op.f('pk_search_token'))
     )
+    with op.batch_alter_table('search_token', schema=None) as batch_op:
+        batch_op.create_index('ix_search_token_entity', ['entity_type', 'entity_id'], unique=False)
+
+    op.create_table('sign_in_throttle',
+    sa.Column('email_bidx', sa.String(length=32), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('email_bidx', name=op.f('pk_sign_in_throttle'))
+    )
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.Text(), nullable=False),
@@ -42,8 +51,6 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_token', sa.String(length=32), nullable=False),
-    sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
@@ -210,6 +217,10 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('staff_user')
+    op.drop_table('sign_in_throttle')
+    with op.batch_alter_table('search_token', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_token_entity')
+
     op.drop_table('search_token')
     op.drop_table('contact')
     # ### end Alembic commands ###

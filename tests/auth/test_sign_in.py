@@ -3,9 +3,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
-from crm.auth.models import StaffUser
+from crm.auth.models import SignInThrottle
 from crm.common import utcnow
-from crm.extensions import db
+from crm.extensions import db, limiter
+from crm.security.blind_index import email_index
 from tests.conftest import csrf_from
 
 
@@ -42,7 +43,7 @@ def test_wrong_password_is_refused_with_one_message_and_keeps_email(app, client,
 
 
 def test_repeated_failures_lock_the_account_for_a_while(app, client, auth):
-    user_id = auth.make_user("sales", "sam@farm.test")
+    auth.make_user("sales", "sam@farm.test")
     for _ in range(app.config["LOCKOUT_THRESHOLD"]):
         sign_in(client, "sam@farm.test", "wrong password")
     locked = sign_in(client, "sam@farm.test", auth.password)
@@ -50,10 +51,24 @@ def test_repeated_failures_lock_the_account_for_a_while(app, client, auth):
     assert "Too many failed attempts. Try again in 15 minutes." in locked.text
 
     with app.app_context():  # the lockout is time-limited
-        user = db.session.get(StaffUser, user_id)
-        user.locked_until = utcnow() - timedelta(seconds=1)
+        throttle = db.session.get(SignInThrottle, email_index("sam@farm.test"))
+        throttle.locked_until = utcnow() - timedelta(seconds=1)
         db.session.commit()
     assert sign_in(client, "sam@farm.test", auth.password).status_code == 302
+    with app.app_context():  # success clears the count
+        assert db.session.get(SignInThrottle, email_index("sam@farm.test")) is None
+
+
+def test_lockout_does_not_reveal_which_emails_have_accounts(app, client, auth):
+    auth.make_user("sales", "sam@farm.test")
+    answers = {}
+    for email in ("sam@farm.test", "nobody@farm.test"):
+        for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+            sign_in(client, email, "wrong password")
+        answers[email] = sign_in(client, email, "wrong password").text
+        limiter.reset()
+    assert "Too many failed attempts" in answers["nobody@farm.test"]
+    assert "Too many failed attempts" in answers["sam@farm.test"]
 
 
 def test_sign_in_is_rate_limited_per_address(app, client, auth):
