@@ -105,7 +105,7 @@ def register_security(app):
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.add("Vary", "HX-Request")
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and request.endpoint != "static":
             headers["Cache-Control"] = "no-store"
         return response
 

@@ -5,6 +5,9 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+MAX_ID = 2**31 - 1  # ids in URLs above this cannot exist (PostgreSQL integer)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -51,4 +51,4 @@ def disable(user_id):
         return redirect_with(url_for("admin.index"), "You cannot disable yourself.", "error")
     disable_user(user, actor=current_user)
     db.session.commit()
-    return redirect_with(url_for("admin.index"), f"Disabled {user.name}; their sessions have ended.")
+    return redirect_with(url_for("admin.index"), "User disabled; their sessions have ended.")

@@ -19,6 +19,7 @@ def safe_next(target: str | None) -> str:
             and not parts.netloc
             and target.startswith("/")
             and not target.startswith(("//", "/\\"))
+            and target.isprintable()
         ):
             return target
     return url_for("customers.index")

@@ -21,7 +21,7 @@ class CustomerForm(FlaskForm):
     class Meta:
         # Every string field is trimmed before validation.
         def bind_field(self, form, unbound_field, options):
-            options.setdefault("filters", []).append(strip)
+            options["filters"] = [strip, *unbound_field.kwargs.get("filters", ())]
             return unbound_field.bind(form=form, **options)
 
     name = StringField("Name", validators=[DataRequired("Give the customer a name."), Length(max=120)])
@@ -35,7 +35,8 @@ class CustomerForm(FlaskForm):
         description="For a location of a restaurant group: the group's number, e.g. CUST-00012.",
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
-    version = HiddenField()
+    # A tampered or missing version reads as 0: the save is then refused as a conflict.
+    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
 
     def validate_parent_number(self, field):
         from crm.customers.services import find_by_number
@@ -45,8 +46,14 @@ class CustomerForm(FlaskForm):
             raise ValidationError("No customer has that number.")
         if parent.is_archived:
             raise ValidationError("That customer is archived; restore it first.")
-        if getattr(self, "customer_id", None) == parent.id:
-            raise ValidationError("A customer cannot be its own parent.")
+        ancestor, own_id = parent, getattr(self, "customer_id", None)
+        while ancestor is not None:  # walk up: no customer may end up above itself
+            if ancestor.id == own_id:
+                raise ValidationError(
+                    "A customer cannot be its own parent." if parent.id == own_id
+                    else "That customer is already one of this customer's locations."
+                )
+            ancestor = ancestor.parent
         self.parent = parent
 
 

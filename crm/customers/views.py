@@ -16,6 +16,7 @@ from crm.customers.services import (
     set_archived,
     update_customer,
 )
+from crm.common import MAX_ID
 from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
@@ -30,11 +31,15 @@ TABS = {
 }
 
 
-def _owner_choices():
+def _owner_choices(current_owner=None):
+    """Active staff, plus the current owner even if disabled (so an edit never drops them)."""
     users = db.session.scalars(
         select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
     ).all()
-    return choices({"": "— nobody —", **{str(u.id): u.name for u in users}})
+    options = {"": "— nobody —", **{str(u.id): u.name for u in users}}
+    if current_owner is not None and not current_owner.active:
+        options[str(current_owner.id)] = f"{current_owner.name} (disabled)"
+    return choices(options)
 
 
 def _form_data(form) -> dict:
@@ -51,7 +56,7 @@ def _form_data(form) -> dict:
 
 
 def _load(customer_id):
-    customer = get_customer(customer_id)
+    customer = get_customer(customer_id) if customer_id <= MAX_ID else None
     if customer is None:
         abort(404)
     return customer
@@ -146,10 +151,13 @@ def edit(customer_id):
     """Edit a customer; a save over someone else's newer change is refused, not applied."""
     customer = _load(customer_id)
     if customer.is_archived:
+        if htmx:
+            return redirect_with(url_for(".detail", customer_id=customer.id),
+                                 f"{customer.number} is archived; restore it to edit.", "error")
         return render_template("customers/archived.html", customer=customer), 409
     form = CustomerForm(obj=customer if request.method == "GET" else None)
     form.customer_id = customer.id
-    form.owner_id.choices = _owner_choices()
+    form.owner_id.choices = _owner_choices(customer.owner)
     if request.method == "GET":
         form.owner_id.data = str(customer.owner_id or "")
         form.parent_number.data = customer.parent.number if customer.parent else ""
@@ -158,7 +166,7 @@ def edit(customer_id):
     if form.validate_on_submit():
         try:
             changed = update_customer(
-                customer, _form_data(form), expected_version=int(form.version.data or 0),
+                customer, _form_data(form), expected_version=form.version.data,
                 actor=current_user,
             )
         except ConflictError as exc:
@@ -167,7 +175,7 @@ def edit(customer_id):
             db.session.commit()
             return redirect_with(url_for(".detail", customer_id=customer.id),
                                  "Saved." if changed else "Nothing changed.")
-    status = 409 if conflict else None
+    status = 409 if conflict is not None else None
     return _render_form("customers/edit.html", form, customer=customer, conflict=conflict,
                         status=status)
 

@@ -4,7 +4,7 @@ Each view declares what it needs with @requires("permission") or @public. The gu
 endpoint that declares nothing, so a forgotten decorator fails closed (and the route-inventory
 test names it).
 """
-from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -72,10 +72,11 @@ def required_permission(endpoint: str | None):
 
 
 def _to_sign_in():
-    target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
-    if htmx:
-        return "", 401, {"HX-Redirect": target}
-    return redirect(target)
+    if htmx:  # come back to the page the user was on, not to the fragment it asked for
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = page.path + (f"?{page.query}" if page.query else "")
+        return "", 401, {"HX-Redirect": url_for("auth.sign_in", next=back or None)}
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
 
 def guard():

@@ -91,7 +91,7 @@ def test_next_goes_only_to_local_paths(app, client, auth):
     assert sign_in(client, "vic@farm.test", auth.password,
                    "/customers/?kind=grocer").headers["Location"] == "/customers/?kind=grocer"
     client.post("/auth/sign-out", headers={"X-CSRFToken": auth.token()})
-    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\n\\x"):
         response = sign_in(client, "vic@farm.test", auth.password, evil)
         assert response.headers["Location"] == "/customers/"
         client.post("/auth/sign-out", headers={"X-CSRFToken": auth.token()})
@@ -139,10 +139,11 @@ def test_disabling_a_user_ends_their_sessions(app, client, auth):
     assert sign_in(victim, "gone@farm.test", auth.password).status_code == 422
 
 
-def test_htmx_request_without_session_gets_hx_redirect(client):
-    response = client.get("/customers/?q=x", headers={"HX-Request": "true"})
+def test_htmx_request_without_session_gets_hx_redirect_back_to_its_page(client):
+    response = client.post("/customers/search", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://127.0.0.1:5000/customers/?kind=grocer"})
     assert response.status_code == 401
-    assert response.headers["HX-Redirect"].startswith("/auth/sign-in?next=")
+    assert response.headers["HX-Redirect"] == "/auth/sign-in?next=/customers/?kind%3Dgrocer"
 
 
 def test_tampered_csrf_token_is_refused_with_a_clear_message(app, client, auth):

@@ -117,3 +117,52 @@ def test_race_lost_at_save_time_is_a_conflict_even_when_renaming(app):
                             actor=None)
         db.session.rollback()
         assert db.session.get(Customer, cid).name == "Race Track Diner"
+
+
+def test_parent_accounts_cannot_form_a_loop(app, client, auth):
+    auth.sign_in("manager")
+    group, location = make(app, "Loop Group"), make(app, "Loop Location")
+    assert auth.post(f"/customers/{location}/edit", edit_form(
+        load(app, location), parent_number=f"CUST-{group:05d}")).status_code == 303
+    response = auth.post(f"/customers/{group}/edit", edit_form(
+        load(app, group), parent_number=f"CUST-{location:05d}"))
+    assert response.status_code == 422
+    assert "already one of this customer" in response.text
+    assert load(app, group).parent_id is None
+
+
+def test_edit_keeps_a_disabled_owner(app, client, auth):
+    from crm.auth.services import disable_user
+    from crm.auth.models import StaffUser
+
+    auth.sign_in("manager")
+    owner = auth.make_user("sales", "leaver@farm.test")
+    cid = make(app, owner_id=owner)
+    with app.app_context():
+        disable_user(db.session.get(StaffUser, owner))
+        db.session.commit()
+    form = client.get(f"/customers/{cid}/edit").text
+    assert "(disabled)" in form
+    response = auth.post(f"/customers/{cid}/edit", edit_form(
+        load(app, cid), status="paused", owner_id=str(owner)))
+    assert response.status_code == 303 and load(app, cid).owner_id == owner
+
+
+def test_tampered_version_and_impossible_ids_are_handled(app, client, auth):
+    auth.sign_in("manager")
+    cid = make(app)
+    response = auth.post(f"/customers/{cid}/edit", edit_form(load(app, cid), version="abc"),
+                         htmx=True)
+    assert response.status_code == 409 and load(app, cid).version == 1
+    assert client.get("/customers/99999999999999999999").status_code == 404
+    assert client.get("/jobs/99999999999999999999").status_code == 404
+
+
+def test_htmx_save_on_an_archived_customer_goes_back_to_its_page(app, client, auth):
+    auth.sign_in("manager")
+    cid = make(app)
+    auth.post(f"/customers/{cid}/archive", page=f"/customers/{cid}")
+    response = auth.post(f"/customers/{cid}/edit", edit_form(load(app, cid), name="Nope"),
+                         page="/customers/", htmx=True)
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/customers/{cid}"
+    assert "is archived; restore it to edit." in client.get(f"/customers/{cid}").text
