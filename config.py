@@ -43,6 +43,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 60 * 60
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    # Behind a load balancer: how many proxies set X-Forwarded-For/-Proto (0 = none, trust nothing).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute"
     LOCKOUT_THRESHOLD = 5
@@ -94,6 +96,9 @@ class ProductionConfig(Config):
                 ("CRM_ENCRYPTION_KEYS", cls.CRM_ENCRYPTION_KEYS),
                 ("CRM_BLIND_INDEX_KEY", cls.CRM_BLIND_INDEX_KEY),
                 ("DATABASE_URL", os.environ.get("DATABASE_URL")),
+                # Sign-in limits must be shared by every app process.
+                ("REDIS_URL or RATELIMIT_STORAGE_URI",
+                 cls.RATELIMIT_STORAGE_URI != "memory://"),
             )
             if not value
         ]

@@ -15,6 +15,11 @@ def create_app(config_class=None):
     config_class.check()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     if app.config.get("CREATE_MISSING_KEYS"):
         from crm.security.keys import load_development_keys
 

@@ -11,7 +11,8 @@ def test_production_refuses_to_start_without_keys(monkeypatch):
     with pytest.raises(RuntimeError) as error:
         create_app(config.ProductionConfig)
     message = str(error.value)
-    for name in ("SECRET_KEY", "CRM_ENCRYPTION_KEYS", "CRM_BLIND_INDEX_KEY", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "CRM_ENCRYPTION_KEYS", "CRM_BLIND_INDEX_KEY", "DATABASE_URL",
+                 "REDIS_URL or RATELIMIT_STORAGE_URI"):
         assert name in message
 
 

@@ -47,6 +47,7 @@ def test_demo_data_is_refused_in_production(database_url, monkeypatch):
         SECRET_KEY = "s" * 32
         CRM_ENCRYPTION_KEYS = ["k" * 32]
         CRM_BLIND_INDEX_KEY = "b" * 32
+        RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/15"
         SQLALCHEMY_DATABASE_URI = database_url
 
     monkeypatch.setenv("DATABASE_URL", database_url)
