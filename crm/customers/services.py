@@ -2,10 +2,11 @@
 import re
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
+from crm.auth.models import StaffUser
 from crm.common import utcnow
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.contacts.normalise import clean_text
@@ -52,7 +53,11 @@ def search_customers(
     sort: str = "number", page: int = 1, per_page: int = 50,
 ):
     """One page of customers and whether there is a next page (no COUNT over the table)."""
-    query = select(Customer).options(joinedload(Customer.owner))
+    # Only what the list shows is decrypted: no notes, and each owner's name once per page.
+    query = select(Customer).options(
+        defer(Customer.notes),
+        selectinload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
+    )
     query = query.where(
         Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
     )
