@@ -1,5 +1,5 @@
 """Keeping name-search tokens in step with the names they index, and querying them."""
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, intersect, select
 
 from crm.extensions import db
 from crm.security.blind_index import name_tokens, query_tokens
@@ -26,9 +26,11 @@ def matching_ids(entity_type: str, query: str):
     tokens = query_tokens(query)
     if not tokens:
         return None
-    return (
-        select(SearchToken.entity_id)
-        .where(SearchToken.entity_type == entity_type, SearchToken.token.in_(tokens))
-        .group_by(SearchToken.entity_id)
-        .having(func.count() == len(tokens))
-    )
+    # One primary-key range per token, intersected: each is already in entity_id order.
+    ranges = [
+        select(SearchToken.entity_id).where(
+            SearchToken.entity_type == entity_type, SearchToken.token == token
+        )
+        for token in sorted(tokens)
+    ]
+    return ranges[0] if len(ranges) == 1 else intersect(*ranges)
