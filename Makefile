@@ -36,8 +36,12 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
-## Load benchmark at 100,000 customers; writes bench/results.json.
+## Load benchmark at 100,000 customers (wrk from Debian as the load generator); writes
+## bench/results.json. See BENCHMARKS.md.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the load generator"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py
 
 worker: install

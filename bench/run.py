@@ -1,0 +1,315 @@
+"""`make bench`: seed 100k customers into a fresh database, serve the app under gunicorn and load
+key pages with wrk from a second process; print and save req/s, p50, p95 and the ratio of each
+page's req/s to the trivial /healthz endpoint measured in the same run.
+
+SQLite (default): a throwaway database and instance dir (keys) in a temp dir; the developer's
+instance/ and database are never touched (a SQLite DATABASE_URL is ignored). PostgreSQL:
+DATABASE_URL=postgresql+psycopg://.../empty_db make bench; the database must be empty and is
+emptied again afterwards (flask db downgrade base). All traffic goes to 127.0.0.1 only.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results.json"
+LUA = ROOT / "bench" / "report.lua"
+HOST = "127.0.0.1"
+USER_AGENT = "crm-bench"  # the same for sign-in and load: "strong" session protection checks it
+EMAIL, PASSWORD = "admin@example.com", "microgreens"
+SEARCH = "blu her"  # word prefixes: finds "Blue Heron Bistro" and the like
+TARGET_RATIO, TARGET_P95_MS = 0.10, 30.0
+SETTLE_S = 1  # unmeasured load before each measured run
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per page and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over all pages; each page reports its median round")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
+        env = {**os.environ, "FLASK_APP": "wsgi", "CRM_CONFIG": "development",
+               "CRM_INSTANCE_DIR": tmp, "PYTHONUNBUFFERED": "1"}
+        if env.get("DATABASE_URL", "sqlite").startswith("sqlite"):
+            env["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+        env.pop("REDIS_URL", None)  # inline jobs, in-memory rate limits: nothing else to run
+        db_name = env["DATABASE_URL"].split(":", 1)[0].split("+", 1)[0]
+        require_empty(env["DATABASE_URL"])
+        try:
+            flask(env, "db", "upgrade")
+            seeded = re.search(r"Seeded (\d+)", flask(env, "demo", "seed"))
+            seeded = int(seeded[1]) if seeded else 0
+            started = time.monotonic()
+            flask(env, "demo", "bulk", "--customers", str(args.customers))
+            bulk_s = time.monotonic() - started
+            print(f"bulk seed: {args.customers} customers in {bulk_s:.1f} s")
+            pages = {
+                "healthz": "/healthz",
+                "customer_list": "/customers/",
+                "name_search": None,  # the search's own URL, asked of the app once signed in
+                "customer_detail": f"/customers/{seeded + args.customers // 2}",  # a bulk one
+            }
+            busy = cpu_busy()  # other work on the machine skews the figures: note how much
+            runs = serve_and_load(env, Path(tmp), pages, args)
+            busy = max(busy, cpu_busy())
+        finally:
+            if db_name != "sqlite":  # leave the server's database empty, as it was
+                flask(env, "db", "downgrade", "base", check=False)
+
+    results = {}
+    for name, page_runs in runs.items():
+        median = sorted(page_runs, key=lambda r: r["rps"])[len(page_runs) // 2]
+        results[name] = {**median, "rps_rounds": [r["rps"] for r in page_runs]}
+    base = results["healthz"]["rps"]
+    for page in results.values():
+        page["ratio"] = round(page["rps"] / base, 3)
+    met = all(p["ratio"] >= TARGET_RATIO and p["p95_ms"] < TARGET_P95_MS
+              for name, p in results.items() if name != "healthz")
+    report = {
+        "db": db_name, "customers": seeded + args.customers, "pages": results,
+        "date": datetime.date.today().isoformat(), "bulk_seed_s": round(bulk_s, 1),
+        "connections": args.connections, "gunicorn_workers": args.workers,
+        "seconds_per_round": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
+        "targets_met": met, "cpu_busy_outside_run": busy, "paths": pages,
+    }
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def serve_and_load(env, tmp, pages, args):
+    """Start gunicorn, sign in, check every page, then load them: {page: [wrk result per round]}."""
+    log = tmp / "gunicorn.log"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "wsgi:app", "--bind", f"{HOST}:{port}",
+         "--workers", str(args.workers), "--worker-class", "sync",
+         "--error-logfile", str(log), "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        wait_until_up(port, server)
+        cookie = sign_in(port)
+        pages["name_search"] = search_path(port, cookie, SEARCH)
+        for name, path in pages.items():
+            check_page(port, path, cookie, search=SEARCH if name == "name_search" else None)
+        for path in pages.values():
+            wrk(port, path, cookie, args.connections, args.warmup)
+        runs = {name: [] for name in pages}
+        for round_ in range(1, args.rounds + 1):
+            for name, path in pages.items():  # interleaved, so drift hits every page alike
+                # Unmeasured first: the workers still owe answers to requests queued by the
+                # previous page's run (wrk stops with up to `connections` of them waiting).
+                wrk(port, path, cookie, args.connections, SETTLE_S)
+                runs[name].append(wrk(port, path, cookie, args.connections, args.duration))
+            print(f"round {round_}/{args.rounds}: " + ", ".join(
+                f"{name} {r[-1]['rps']:.0f}/s" for name, r in runs.items()))
+        return runs
+    except BaseException:
+        if log.exists():
+            print("--- gunicorn log ---\n" + log.read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        stop(server)
+
+
+def flask(env, *args, check=True):
+    """Run a flask CLI command in the bench environment; its output (also echoed briefly)."""
+    done = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+    if done.returncode:
+        message = f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+        if check:
+            sys.exit(message)
+        print(message, file=sys.stderr)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    print(f"flask {' '.join(args)}: {last}")
+    return done.stdout
+
+
+def require_empty(url):
+    """Refuse a database that already holds tables: the bench needs a fresh one."""
+    if url.startswith("sqlite"):
+        return
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    try:
+        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+    if tables:
+        sys.exit(f"DATABASE_URL must name an empty database; it has {len(tables)} tables")
+
+
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat), while the bench itself idles."""
+    def sample():
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        return sum(values), values[3] + values[4]  # total, idle + iowait
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except OSError:
+        return 0.0
+    return round(1 - (idle1 - idle0) / max(total1 - total0, 1), 2)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port, server, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited during start-up")
+        try:
+            if request(port, "GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+def request(port, method, path, body=None, headers=None):
+    """One request; (status, headers, body text)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read().decode()
+    finally:
+        conn.close()
+
+
+def session_cookie(headers):
+    for value in headers.get_all("Set-Cookie") or []:
+        if value.startswith("crm_session="):
+            return value.split(";", 1)[0]
+    return None
+
+
+def sign_in(port):
+    """Sign in once (sign-in is rate limited) and return the `crm_session=...` cookie."""
+    status, headers, page = request(port, "GET", "/auth/sign-in")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if status != 200 or not token:
+        raise RuntimeError(f"sign-in page: status {status}, csrf token found: {bool(token)}")
+    form = urllib.parse.urlencode({"csrf_token": token[1], "email": EMAIL, "password": PASSWORD})
+    status, headers, _ = request(port, "POST", "/auth/sign-in", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": session_cookie(headers)})
+    cookie = session_cookie(headers)
+    if status != 302 or not cookie:
+        raise RuntimeError(f"sign-in failed: status {status}")
+    # Follow the redirect like a browser and keep the cookie it updates (the session gets its
+    # CSRF token there; without it every page would mint one and set the cookie again).
+    _, headers, _ = request(port, "GET", "/customers/", headers={"Cookie": cookie})
+    return session_cookie(headers) or cookie
+
+
+def search_path(port, cookie, text):
+    """The URL the app gives a name search: the search form posts the text and is redirected to
+    the list URL with the text sealed (encrypted) in it, so that GET is the search page."""
+    _, _, page = request(port, "GET", "/customers/", headers={"Cookie": cookie})
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    form = urllib.parse.urlencode({"q": text, "csrf_token": token[1] if token else ""})
+    status, headers, _ = request(port, "POST", "/customers/search", body=form, headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    if status in (302, 303) and headers.get("Location"):
+        location = urllib.parse.urlsplit(headers["Location"])
+        return f"{location.path}?{location.query}"
+    return "/customers/?" + urllib.parse.urlencode({"q": text})  # an app without sealed search
+
+
+def check_page(port, path, cookie, search=None):
+    """200 while signed in; for a search, customers listed and each name matching every word."""
+    status, _, body = request(port, "GET", path, headers={"Cookie": cookie})
+    if status != 200:
+        raise RuntimeError(f"GET {path}: status {status}")
+    if search:
+        names = re.findall(r'<a href="/customers/\d+">([^<]+)</a>', body)
+        if not names or not all(
+            all(any(w.startswith(typed) for w in name.lower().split()) for typed in search.split())
+            for name in names
+        ):
+            raise RuntimeError(f"GET {path} does not look like a search for {search!r}: {names[:5]}")
+
+
+def wrk(port, path, cookie, connections, seconds):
+    """Load one page with wrk (one thread, `connections` connections) for a fixed time."""
+    command = ["wrk", "--threads", "1", "--connections", str(connections),
+               "--duration", f"{seconds}s", "--timeout", "5s", "--script", str(LUA),
+               "--header", f"Cookie: {cookie}", "--header", f"User-Agent: {USER_AGENT}",
+               f"http://{HOST}:{port}{path}"]
+    out = subprocess.run(command, text=True, capture_output=True, timeout=seconds + 30).stdout
+    line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result for {path}:\n{out}")
+    r = json.loads(line[len("BENCH "):])
+    if r["not_200"] or r["socket_errors"] or not r["requests"]:
+        raise RuntimeError(f"GET {path}: {r['not_200']} responses not 200, "
+                           f"{r['socket_errors']} socket errors of {r['requests']} requests")
+    return {"rps": round(r["requests"] / (r["duration_us"] / 1e6), 1),
+            "p50_ms": round(r["p50_us"] / 1000, 2), "p95_ms": round(r["p95_us"] / 1000, 2),
+            "requests": r["requests"]}
+
+
+def stop(server):
+    """Stop gunicorn and its workers (its own process group), whatever happened."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def print_table(report):
+    print(f"\n{report['db']}, {report['customers']} customers, {report['connections']} connections, "
+          f"{report['gunicorn_workers']} gunicorn sync workers, median of {report['rounds']} rounds "
+          f"of {report['seconds_per_round']} s per page")
+    print(f"{'page':<16} {'path':<24} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}  target")
+    for name, page in report["pages"].items():
+        ok = "" if name == "healthz" else (
+            "ok" if page["ratio"] >= TARGET_RATIO and page["p95_ms"] < TARGET_P95_MS else "MISSED")
+        path = report["paths"][name]
+        path = path if len(path) <= 24 else path[:23] + "…"
+        print(f"{name:<16} {path:<24} {page['rps']:>8.1f} {page['p50_ms']:>7.2f} "
+              f"{page['p95_ms']:>7.2f} {page['ratio']:>6.3f}  {ok}")
+    print(f"targets (each page >= {TARGET_RATIO} of healthz req/s, p95 < {TARGET_P95_MS:.0f} ms): "
+          + ("met" if report["targets_met"] else "MISSED"))
+    print(f"bulk seed (flask demo bulk): {report['bulk_seed_s']} s")
+    if report["cpu_busy_outside_run"] > 0.2:
+        print(f"warning: the CPUs were {report['cpu_busy_outside_run']:.0%} busy with other work "
+              "just before or after the load; these figures are skewed, run again on a quiet machine")
+
+
+if __name__ == "__main__":
+    main()
