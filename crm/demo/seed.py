@@ -138,7 +138,18 @@ def bulk(count: int, rng: random.Random, echo=print, batch: int = 5000) -> int:
         echo(f"{done}/{count} customers ({time.monotonic() - started:.0f} s)")
     if db.engine.dialect.name == "postgresql":
         _reset_sequences()
+    _analyze()
     return done
+
+
+def _analyze():
+    """Fresh planner statistics: without them a bulk-filled database picks slow plans."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
 
 
 def _reset_sequences():

@@ -153,3 +153,12 @@ def test_url_seals_cannot_open_database_ciphertext(app, client, auth):
     page = client.get(f"/customers/?s={as_url}")
     assert page.status_code == 200
     assert "viewer@farm.test" not in page.text  # the database value stays sealed
+
+
+def test_stored_format_is_sqlalchemy_utils_aes_gcm(app_ctx):
+    from sqlalchemy_utils.types.encrypted.encrypted_type import AesGcmEngine
+
+    upstream = AesGcmEngine()
+    upstream._update_key(encryption.encryption_keys()[0])
+    assert upstream.decrypt(encryption.encrypt("Chef Ana Nguyen")) == "Chef Ana Nguyen"
+    assert encryption.decrypt(upstream.encrypt("Chef Ana Nguyen")) == ("Chef Ana Nguyen", 0)
