@@ -53,10 +53,10 @@ def search_customers(
     sort: str = "number", page: int = 1, per_page: int = 50,
 ):
     """One page of customers and whether there is a next page (no COUNT over the table)."""
-    # Only what the list shows is decrypted: no notes, and each owner's name once per page.
+    # Only what the list shows is decrypted: no notes, and of the owner only the name.
     query = select(Customer).options(
         defer(Customer.notes),
-        selectinload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
+        joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
     )
     query = query.where(
         Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
