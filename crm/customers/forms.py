@@ -136,7 +136,3 @@ class NewCustomerForm(CustomerForm):
             "country": self.country.data,
             "delivery_instructions": self.delivery_instructions.data or None,
         }
-
-
-class ArchiveForm(FlaskForm):
-    """CSRF-only form for archive/restore buttons."""

@@ -94,21 +94,21 @@ def _search_clause(q: str):
     return Customer.id.in_(matching_ids("customer", q))
 
 
-def get_customer(customer_id: int) -> Customer | None:
-    """A customer with everything its page shows, in a fixed number of queries."""
-    return db.session.scalar(
-        select(Customer)
-        .where(Customer.id == customer_id)
-        .options(
-            joinedload(Customer.owner),
-            joinedload(Customer.parent),
-            selectinload(Customer.locations),
-            selectinload(Customer.addresses),
+def get_customer(customer_id: int, *, contacts: bool = False) -> Customer | None:
+    """A customer with what its page shows (contacts only when asked), in fixed queries."""
+    options = [
+        joinedload(Customer.owner),
+        joinedload(Customer.parent),
+        selectinload(Customer.locations).load_only(Customer.id, Customer.name),
+        selectinload(Customer.addresses),
+    ]
+    if contacts:
+        options.append(
             selectinload(Customer.contact_links)
             .joinedload(CustomerContact.contact)
-            .options(selectinload(Contact.emails), selectinload(Contact.phones)),
+            .options(selectinload(Contact.emails), selectinload(Contact.phones))
         )
-    )
+    return db.session.scalar(select(Customer).where(Customer.id == customer_id).options(*options))
 
 
 def create_customer(data: dict, *, contact: dict | None, address: dict | None, actor) -> Customer:

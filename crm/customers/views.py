@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from crm.auth.models import StaffUser
 from crm.customers import bp
-from crm.customers.forms import ArchiveForm, CustomerForm, NewCustomerForm, choices
+from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
     SORTS,
@@ -55,8 +55,8 @@ def _form_data(form) -> dict:
     }
 
 
-def _load(customer_id):
-    customer = get_customer(customer_id) if customer_id <= MAX_ID else None
+def _load(customer_id, contacts=False):
+    customer = get_customer(customer_id, contacts=contacts) if customer_id <= MAX_ID else None
     if customer is None:
         abort(404)
     return customer
@@ -138,8 +138,8 @@ def new():
 @requires("customers.view")
 def detail(customer_id, tab="overview"):
     """A customer's page; htmx tab clicks get just the tab panel."""
-    customer = _load(customer_id)
-    context = dict(customer=customer, tab=tab, tabs=TABS, archive_form=ArchiveForm())
+    customer = _load(customer_id, contacts=tab == "contacts")
+    context = dict(customer=customer, tab=tab, tabs=TABS)
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context)
     return render_template("customers/detail.html", **context)
@@ -220,9 +220,7 @@ def restore(customer_id):
 
 
 def _set_archived(customer_id, archived):
-    customer = _load(customer_id)
-    if not ArchiveForm().validate_on_submit():
-        abort(400)
+    customer = _load(customer_id)  # CSRFProtect has checked the token already
     changed = set_archived(customer, archived, actor=current_user)
     db.session.commit()
     word = "archived" if archived else "restored"

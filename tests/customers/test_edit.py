@@ -79,6 +79,7 @@ def test_archive_hides_from_list_and_restore_brings_back(app, client, auth):
     auth.sign_in("manager")
     cid = make(app, "Tidewater Oyster House")
     assert client.get(f"/customers/{cid}/archive").status_code == 405  # never over GET
+    assert client.post(f"/customers/{cid}/archive").status_code == 400  # no CSRF token
     response = auth.post(f"/customers/{cid}/archive", page=f"/customers/{cid}")
     assert "archived" in client.get(response.headers["Location"]).text
     assert "Tidewater" not in client.get("/customers/").text
