@@ -13,7 +13,7 @@ from crm.contacts.normalise import clean_text
 from crm.customers.models import Address, Customer
 from crm.extensions import db
 from crm.security.blind_index import email_index, phone_index, query_tokens
-from crm.security.search import index_name, matching_ids
+from crm.security.search import index_name, name_match
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
 
@@ -65,10 +65,24 @@ def search_customers(
         query = query.where(Customer.kind == kind)
     if status:
         query = query.where(Customer.status == status)
+    order = SORTS.get(sort, SORTS["number"])
     q = clean_text(q)
     if q and searchable(q):
-        query = query.where(_search_clause(q))
-    query = query.order_by(*SORTS.get(sort, SORTS["number"]))
+        match = NUMBER_RE.match(q)
+        if match:
+            query = query.where(Customer.id == int(match[1]))
+        elif "@" in q:
+            query = query.where(Customer.id.in_(
+                select(CustomerContact.customer_id)
+                .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
+                .where(ContactEmail.email_bidx == email_index(q))
+            ))
+        else:
+            tokens, condition = name_match("customer", q)
+            query = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
+            if sort in ("number", "-number"):  # walk the token index in id order, stop early
+                order = (tokens.entity_id.desc() if sort == "-number" else tokens.entity_id,)
+    query = query.order_by(*order)
     rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
     return rows[:per_page], len(rows) > per_page
 
@@ -77,21 +91,6 @@ def searchable(q: str) -> bool:
     """Whether a typed search can match: a number, an email, or a word of 2+ letters."""
     q = clean_text(q)
     return bool(NUMBER_RE.match(q) or "@" in q or query_tokens(q))
-
-
-def _search_clause(q: str):
-    """Match by number ("CUST-00042", "42"), exact contact email, or name word prefixes."""
-    number = NUMBER_RE.match(q)
-    if number:
-        return Customer.id == int(number[1])
-    if "@" in q:
-        linked = (
-            select(CustomerContact.customer_id)
-            .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
-            .where(ContactEmail.email_bidx == email_index(q))
-        )
-        return Customer.id.in_(linked)
-    return Customer.id.in_(matching_ids("customer", q))
 
 
 def get_customer(customer_id: int, *, contacts: bool = False) -> Customer | None:

@@ -1,3 +1,5 @@
+from functools import partial
+
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -72,10 +74,10 @@ def _list_filters(source) -> dict:
     }
 
 
-def list_url(filters: dict, q: str = "", page: int = 1) -> str:
+def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = None) -> str:
     """The list's URL; the search text travels sealed (encrypted), never readable."""
     return url_for(
-        "customers.index", s=seal(q) if q else None, kind=filters["kind"] or None,
+        "customers.index", s=(sealed or seal(q)) if q else None, kind=filters["kind"] or None,
         status=filters["status"] or None, archived="1" if filters["archived"] else None,
         sort=None if filters["sort"] == "number" else filters["sort"],
         page=page if page > 1 else None,
@@ -87,7 +89,8 @@ def _render_list(filters, q, page, partial):
         q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
     )
     context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
-                   kinds=KINDS, statuses=STATUSES, list_url=list_url, searchable=searchable(q))
+                   kinds=KINDS, statuses=STATUSES, searchable=searchable(q),
+                   list_url=partial(list_url, sealed=seal(q) if q else None))  # seal once
     return render_template("customers/_results.html" if partial else "customers/index.html",
                            **context)
 

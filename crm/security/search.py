@@ -1,5 +1,6 @@
 """Keeping name-search tokens in step with the names they index, and querying them."""
-from sqlalchemy import delete, insert, intersect, select
+from sqlalchemy import and_, delete, exists, insert
+from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.security.blind_index import name_tokens, query_tokens
@@ -21,16 +22,21 @@ def index_name(entity_type: str, entity_id: int, *names: str):
         )
 
 
-def matching_ids(entity_type: str, query: str):
-    """A subquery of ids whose names match every typed word prefix, or None if nothing to match."""
-    tokens = query_tokens(query)
-    if not tokens:
+def name_match(entity_type: str, query: str):
+    """(tokens, condition) for records whose name has every typed word prefix, or None.
+
+    `tokens` is the row of the first typed word's token; join it on `tokens.entity_id`. Its
+    primary-key range is already in entity_id order, so a page ordered by id can stop early.
+    """
+    typed = sorted(query_tokens(query))
+    if not typed:
         return None
-    # One primary-key range per token, intersected: each is already in entity_id order.
-    ranges = [
-        select(SearchToken.entity_id).where(
-            SearchToken.entity_type == entity_type, SearchToken.token == token
-        )
-        for token in sorted(tokens)
-    ]
-    return ranges[0] if len(ranges) == 1 else intersect(*ranges)
+    first = aliased(SearchToken)
+    conditions = [first.entity_type == entity_type, first.token == typed[0]]
+    for token in typed[1:]:
+        other = aliased(SearchToken)
+        conditions.append(exists().where(
+            other.entity_type == entity_type, other.token == token,
+            other.entity_id == first.entity_id,
+        ))
+    return first, and_(*conditions)
