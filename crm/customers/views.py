@@ -84,14 +84,14 @@ def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = Non
     )
 
 
-def _render_list(filters, q, page, partial):
+def _render_list(filters, q, page, fragment):
     customers, has_next = search_customers(
         q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
     )
     context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
                    kinds=KINDS, statuses=STATUSES, searchable=searchable(q),
                    list_url=partial(list_url, sealed=seal(q) if q else None))  # seal once
-    return render_template("customers/_results.html" if partial else "customers/index.html",
+    return render_template("customers/_results.html" if fragment else "customers/index.html",
                            **context)
 
 
@@ -102,8 +102,8 @@ def index():
     page = request.args.get("page", 1, type=int)
     page = page if page and 0 < page < 100_000 else 1
     q = unseal(request.args.get("s", "")) or ""
-    partial = bool(htmx) and not htmx.history_restore_request
-    return _render_list(_list_filters(request.args), q, page, partial)
+    fragment = bool(htmx) and not htmx.history_restore_request
+    return _render_list(_list_filters(request.args), q, page, fragment)
 
 
 @bp.post("/search")
@@ -115,7 +115,7 @@ def search():
     url = list_url(filters, q)
     if not htmx:
         return redirect(url, 303)
-    return _render_list(filters, q, 1, partial=True), {"HX-Push-Url": url}
+    return _render_list(filters, q, 1, fragment=True), {"HX-Push-Url": url}
 
 
 @bp.route("/new", methods=["GET", "POST"])
