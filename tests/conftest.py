@@ -58,6 +58,22 @@ def _clean_database(request):
 
 
 @pytest.fixture
+def make_app():
+    """create_app() for tests that need another configuration; engines closed afterwards."""
+    made = []
+
+    def make(config_class):
+        made.append(create_app(config_class))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

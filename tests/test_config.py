@@ -16,7 +16,7 @@ def test_production_refuses_to_start_without_keys(monkeypatch):
         assert name in message
 
 
-def test_development_creates_keys_once_and_says_so(tmp_path, monkeypatch, capsys):
+def test_development_creates_keys_once_and_says_so(tmp_path, monkeypatch, capsys, make_app):
     monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path)
     import crm
 
@@ -25,19 +25,15 @@ def test_development_creates_keys_once_and_says_so(tmp_path, monkeypatch, capsys
     class Dev(config.DevelopmentConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
 
-    first = create_app(Dev)
+    first = make_app(Dev)
     assert "Created development keys" in capsys.readouterr().err
     stored = json.loads((tmp_path / "keys.json").read_text())
     assert (tmp_path / "keys.json").stat().st_mode & 0o777 == 0o600
-    second = create_app(Dev)
+    second = make_app(Dev)
     assert "Created development keys" not in capsys.readouterr().err
     for app in (first, second):
         assert app.config["CRM_ENCRYPTION_KEYS"] == stored["CRM_ENCRYPTION_KEYS"]
         assert app.config["SECRET_KEY"] == stored["SECRET_KEY"]
-        with app.app_context():
-            from crm.extensions import db
-
-            db.engine.dispose()
 
 
 def test_unknown_config_name_is_a_clear_error(monkeypatch):

@@ -1,15 +1,14 @@
 from config import TestingConfig
-from crm import create_app
 from tests.conftest import Auth
 from tests.jobs.test_jobs import REDIS_URL
 
 
-def test_rq_dashboard_is_for_admins_only(database_url, app):
+def test_rq_dashboard_is_for_admins_only(database_url, app, make_app):
     class WithRedis(TestingConfig):
         SQLALCHEMY_DATABASE_URI = database_url
         REDIS_URL = REDIS_URL
 
-    redis_app = create_app(WithRedis)
+    redis_app = make_app(WithRedis)
     anonymous = redis_app.test_client()
     assert anonymous.get("/admin/rq/").status_code == 302
     viewer = Auth(redis_app, redis_app.test_client())

@@ -39,9 +39,8 @@ def test_bulk_adds_searchable_customers(app, runner):
     assert runner.invoke(args=["demo", "bulk", "--customers", "0"]).exit_code != 0
 
 
-def test_demo_data_is_refused_in_production(database_url, monkeypatch):
+def test_demo_data_is_refused_in_production(database_url, monkeypatch, make_app):
     from config import ProductionConfig
-    from crm import create_app
 
     class Production(ProductionConfig):
         SECRET_KEY = "s" * 32
@@ -51,9 +50,7 @@ def test_demo_data_is_refused_in_production(database_url, monkeypatch):
         SQLALCHEMY_DATABASE_URI = database_url
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    app = create_app(Production)
+    app = make_app(Production)
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0
     assert "refused under the production configuration" in result.output
-    with app.app_context():
-        db.engine.dispose()
