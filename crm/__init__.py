@@ -67,6 +67,9 @@ def register_extensions(app):
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL
+                cursor.execute("PRAGMA cache_size=-32000")  # 32 MB of pages per connection
+                cursor.execute("PRAGMA mmap_size=268435456")
                 cursor.close()
 
 
