@@ -32,3 +32,8 @@ class JobRun(db.Model):
     @property
     def done(self):
         return self.status in ("finished", "failed")
+
+    @property
+    def stuck_in_queue(self):
+        """Queued for over a minute: most likely no worker is running."""
+        return self.status == "queued" and (utcnow() - self.created_at).total_seconds() > 60

@@ -117,3 +117,18 @@ def test_other_users_cannot_see_a_run(app, client, auth):
 def test_worker_command_needs_redis(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+
+
+def test_a_run_nobody_picks_up_says_so(app, client, auth, redis_app):
+    from datetime import timedelta
+
+    auth.sign_in("admin")
+    auth.post("/admin/reindex", page="/admin/", htmx=True)  # no worker is running
+    with app.app_context():
+        run = db.session.scalars(select(JobRun)).one()
+        run.created_at -= timedelta(minutes=5)
+        db.session.commit()
+        run_id = run.id
+    response = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'hx-trigger="every 5s"' in response.text
+    assert "Still waiting for a background worker" in response.text
