@@ -13,6 +13,14 @@ def choices(mapping: dict) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in mapping.items()]
 
 
+def normalised(field, normaliser, *args):
+    """Replace the field's data by its normal form, or fail validation with the reason."""
+    try:
+        field.data = normaliser(field.data, *args)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -78,10 +86,7 @@ class NewCustomerForm(CustomerForm):
     ADDRESS_FIELDS = ("street", "street2", "city", "region", "postal_code", "delivery_instructions")
 
     def validate_email(self, field):
-        try:
-            field.data = normalise.email(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+        normalised(field, normalise.email)
         from crm.customers.services import email_in_use
 
         if email_in_use(field.data):
@@ -90,16 +95,10 @@ class NewCustomerForm(CustomerForm):
             )
 
     def validate_phone(self, field):
-        try:
-            field.data = normalise.phone(field.data, current_app.config["DEFAULT_PHONE_REGION"])
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+        normalised(field, normalise.phone, current_app.config["DEFAULT_PHONE_REGION"])
 
     def validate_postal_code(self, field):
-        try:
-            field.data = normalise.postal_code(field.data, self.country.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc))
+        normalised(field, normalise.postal_code, self.country.data)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
