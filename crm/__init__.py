@@ -74,9 +74,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from crm import admin, auth, customers, jobs, main
+    from crm import admin, auth, communications, customers, jobs, main
 
-    for module in (main, auth, customers, jobs, admin):
+    for module in (main, auth, customers, communications, jobs, admin):
         app.register_blueprint(module.bp)
     if app.config.get("REDIS_URL"):
         import rq_dashboard

@@ -42,6 +42,10 @@ def register_template_helpers(app):
     def localdate(value):
         return value.astimezone(zone).strftime("%b %-d, %Y") if value else ""
 
+    @app.template_filter("localdatetime")
+    def localdatetime(value):
+        return value.astimezone(zone).strftime("%b %-d, %Y %-I:%M %p") if value else ""
+
     @app.template_filter("phone")
     def phone(value):
         return phone_display(value, app.config["DEFAULT_PHONE_REGION"]) if value else ""

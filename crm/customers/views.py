@@ -8,6 +8,7 @@ from crm.auth.models import StaffUser
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
+from crm.customers.tabs import TABS
 from crm.customers.services import (
     SORTS,
     ConflictError,
@@ -24,13 +25,6 @@ from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
 from crm.toasts import redirect_with
 
-TABS = {
-    "overview": "Overview",
-    "contacts": "Contacts",
-    "preferences": "Preferences",
-    "communications": "Communications",
-    "credit": "Credit",
-}
 
 
 def _owner_choices(current_owner=None):
@@ -137,7 +131,7 @@ def new():
 
 
 @bp.get("/<int:customer_id>")
-@bp.get("/<int:customer_id>/<any(contacts, preferences, communications, credit):tab>")
+@bp.get("/<int:customer_id>/<any(contacts, preferences, credit):tab>")
 @requires("customers.view")
 def detail(customer_id, tab="overview"):
     """A customer's page; htmx tab clicks get just the tab panel."""

@@ -19,6 +19,8 @@ PERMISSIONS = {
     "customers.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "customers.edit": {"admin", "manager", "sales"},
     "customers.archive": {"admin", "manager"},
+    "communications.view": {"admin", "manager", "sales", "finance", "viewer"},
+    "communications.log": {"admin", "manager", "sales", "finance"},
     "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "admin.users": {"admin"},
     "admin.jobs": {"admin"},

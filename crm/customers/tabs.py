@@ -1,0 +1,8 @@
+"""The customer page's tabs: (label, endpoint, permission). Features add theirs here."""
+TABS = {
+    "overview": ("Overview", "customers.detail", "customers.view"),
+    "contacts": ("Contacts", "customers.detail", "customers.view"),
+    "preferences": ("Preferences", "customers.detail", "customers.view"),
+    "communications": ("Communications", "communications.panel", "communications.view"),
+    "credit": ("Credit", "customers.detail", "customers.view"),
+}

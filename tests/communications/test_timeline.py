@@ -1,0 +1,169 @@
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Text, func, select, type_coerce
+
+from crm.audit.models import AuditEvent
+from crm.common import utcnow
+from crm.communications.models import Interaction
+from crm.extensions import db
+from tests import factories
+from tests.customers.test_list import count_queries
+
+
+@pytest.fixture
+def customer_id(app):
+    with app.app_context():
+        return factories.customer("Little Fern Kitchen").id
+
+
+def contact_of(app, customer_id):
+    from crm.customers.models import Customer
+
+    with app.app_context():
+        return db.session.get(Customer, customer_id).contact_links[0].contact_id
+
+
+def entry(**changes):
+    return {"channel": "call", "direction": "outbound", "contact_id": "",
+            "occurred_at": "2026-11-20T09:30", "duration_minutes": "6",
+            "subject": "Tuesday order", "body": "Chef wants 4 oz sunflower and pea shoots.",
+            "outcome": "Order confirmed", "visibility": "internal", **changes}
+
+
+def interactions(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Interaction))
+
+
+def add_entries(app, customer_id, n, channel="call", staff_id=None):
+    with app.app_context():
+        now = utcnow()
+        for i in range(n):
+            db.session.add(Interaction(
+                customer_id=customer_id, channel=channel, direction="outbound",
+                body=f"Entry {i}", occurred_at=now - timedelta(hours=i + 1),
+                logged_by_id=staff_id))
+        db.session.commit()
+
+
+def test_quick_log_drops_the_call_into_the_timeline(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    url = f"/customers/{customer_id}/communications"
+    page = client.get(url)
+    contact = contact_of(app, customer_id)
+    assert page.status_code == 200 and "Log an interaction" in page.text
+    assert f'<option selected value="{contact}">' in page.text  # the primary contact by default
+    response = auth.post(url, entry(contact_id=str(contact)), htmx=True)
+    assert response.status_code == 200 and "<html" not in response.text
+    assert "Chef wants 4 oz sunflower and pea shoots." in response.text
+    assert "with Rosa" in response.text and "Order confirmed" in response.text
+    assert "Nov 20, 2026 9:30 AM" in response.text  # shown in the farm's time zone
+    assert '"toast": {"message": "Logged."' in response.headers["HX-Trigger"]
+    with app.app_context():
+        stored = db.session.scalar(select(Interaction))
+        assert stored.occurred_at.hour == 15  # 9:30 in Chicago is 15:30 UTC
+        raw = db.session.scalar(select(type_coerce(Interaction.body, Text)))
+        assert "sunflower" not in raw  # encrypted at rest
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity_type == "interaction")).one()
+        assert "body" in event.fields and "sunflower" not in str(event.fields)
+    again = client.get(url)  # the user's last channel is the default next time
+    assert '<option selected value="call">' in again.text
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"occurred_at": (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")},
+     "It cannot have happened in the future."),
+    ({"occurred_at": "yesterday"}, "Not a valid datetime value."),
+    ({"channel": "note", "body": "   "}, "A note needs some text."),
+    ({"contact_id": "999999"}, "That contact is not linked to this customer."),
+    ({"channel": "pigeon"}, "Not a valid choice."),
+    ({"subject": "s" * 201}, "Field cannot be longer than 200 characters."),
+    ({"duration_minutes": "-5"}, "Between 0 and 600 minutes."),
+])
+def test_bad_input_is_explained_and_nothing_is_saved(app, client, auth, customer_id,
+                                                     changes, message):
+    auth.sign_in("sales")
+    response = auth.post(f"/customers/{customer_id}/communications", entry(**changes), htmx=True)
+    assert response.status_code == 422
+    assert message in response.text
+    assert "Tuesday order" in response.text or changes.get("subject")  # input kept
+    assert interactions(app) == 0
+
+
+def test_contact_of_another_customer_is_refused(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    with app.app_context():
+        other = factories.customer("Other Place").contact_links[0].contact_id
+    response = auth.post(f"/customers/{customer_id}/communications",
+                         entry(contact_id=str(other)), htmx=True)
+    assert response.status_code == 422
+    assert "That contact is not linked to this customer." in response.text
+    assert interactions(app) == 0
+
+
+def test_markup_in_a_body_is_shown_as_text(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    response = auth.post(f"/customers/{customer_id}/communications",
+                         entry(body="<b>bold</b><script>alert(1)</script>"), htmx=True)
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;b&gt;bold&lt;/b&gt;&lt;script&gt;" in response.text
+
+
+def test_viewers_read_sales_log_delivery_sees_nothing(app, client, auth, customer_id):
+    add_entries(app, customer_id, 1)
+    auth.sign_in("viewer")
+    page = client.get(f"/customers/{customer_id}/communications")
+    assert page.status_code == 200 and "Entry 0" in page.text
+    assert "Log an interaction" not in page.text
+    assert auth.post(f"/customers/{customer_id}/communications", entry(),
+                     page=f"/customers/{customer_id}").status_code == 403
+    delivery = app.test_client()
+    from tests.conftest import Auth
+
+    Auth(app, delivery).sign_in("delivery")
+    assert delivery.get(f"/customers/{customer_id}/communications").status_code == 403
+    assert "Communications" not in delivery.get(f"/customers/{customer_id}").text
+
+
+def test_archived_customer_takes_no_new_entries(app, client, auth, customer_id):
+    auth.sign_in("manager")
+    auth.post(f"/customers/{customer_id}/archive", page=f"/customers/{customer_id}")
+    response = auth.post(f"/customers/{customer_id}/communications", entry(), htmx=True,
+                         page=f"/customers/{customer_id}")
+    assert response.status_code == 422 and "is archived" in response.text
+    assert interactions(app) == 0
+
+
+def test_timeline_pages_newest_first_and_filters(app, client, auth, customer_id):
+    staff = auth.sign_in("manager")
+    add_entries(app, customer_id, 23, staff_id=staff)
+    add_entries(app, customer_id, 2, channel="visit")
+    page = client.get(f"/customers/{customer_id}/communications")
+    assert page.text.count('class="entry ') == 20
+    assert page.text.index("Entry 0") < page.text.index("Entry 1")
+    more = page.text.split('class="load-more"><a href="')[1].split('"')[0].replace("&amp;", "&")
+    older = client.get(more, headers={"HX-Request": "true"})
+    assert older.text.count('class="entry ') == 5 and "load-more" not in older.text
+    visits = client.get(f"/customers/{customer_id}/communications/entries?channel=visit",
+                        headers={"HX-Request": "true"})
+    assert visits.text.count('class="entry ') == 2
+    mine = client.get(f"/customers/{customer_id}/communications/entries?staff={staff}")
+    assert mine.text.count('class="entry ') == 20 and "load-more" in mine.text
+    future = client.get(f"/customers/{customer_id}/communications/entries?from=2099-01-01")
+    assert "Nothing logged with these filters yet." in future.text
+    junk = client.get(f"/customers/{customer_id}/communications/entries?from=soon&staff=x&before=zz")
+    assert junk.status_code == 200 and junk.text.count('class="entry ') == 20
+
+
+def test_timeline_query_count_does_not_grow(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    url = f"/customers/{customer_id}/communications"
+    add_entries(app, customer_id, 10)
+    with count_queries(app) as small:
+        client.get(url)
+    add_entries(app, customer_id, 300)
+    with count_queries(app) as large:
+        client.get(url)
+    assert len(small) == len(large)
