@@ -70,3 +70,17 @@ NOTES = [
     "Met at the Green City Market tasting. Loves sunflower shoots.",
     None,
 ]
+
+# (channel, direction, subject, body, outcome) for the demo timelines.
+INTERACTIONS = [
+    ("call", "outbound", "Weekly order", "Confirmed the Tuesday order: 4 oz sunflower x6, pea shoots x4.",
+     "Order confirmed"),
+    ("email", "inbound", "Radish too spicy", "Chef finds the daikon radish too hot for the crudo; "
+     "asked to swap for mild purple radish.", "Swap agreed"),
+    ("visit", "outbound", "Tasting", "Brought samples of amaranth and shiso. Liked the amaranth colour.",
+     "Will add amaranth next month"),
+    ("note", "internal", None, "Pays on delivery; prefers invoices by email.", None),
+    ("call", "inbound", "Short delivery", "Friday crate was one clamshell short of pea shoots.",
+     "Credit note promised"),
+    ("sms", "outbound", None, "Reminder: no delivery on Thanksgiving, moving to Wednesday.", None),
+]

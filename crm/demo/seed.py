@@ -1,6 +1,7 @@
 """Demo data through the real services (seed) and fast synthetic rows (bulk, for benchmarks)."""
 import random
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
@@ -70,8 +71,27 @@ def seed() -> int | None:
     for name, kind in data.PEOPLE_ACCOUNTS:
         first, _, last = name.partition(" ")
         add(name, kind, contact_name=(first, last))
+    db.session.flush()
+    _seed_interactions(rng, owners)
     db.session.commit()
     return made
+
+
+def _seed_interactions(rng, owners):
+    """A few weeks of calls, emails and visits on most demo customers."""
+    from crm.communications.services import log_interaction
+
+    now = utcnow()
+    for customer in db.session.scalars(select(Customer)).all():
+        contact = customer.contact_links[0].contact_id if customer.contact_links else None
+        for _ in range(rng.randint(0, 4)):
+            channel, direction, subject, body, outcome = rng.choice(data.INTERACTIONS)
+            log_interaction(customer, {
+                "channel": channel, "direction": direction, "contact_id": contact,
+                "subject": subject, "body": body, "outcome": outcome, "visibility": "internal",
+                "occurred_at": now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 9)),
+                "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
+            }, actor=rng.choice(owners))
 
 
 ADJECTIVES = ["Blue", "Golden", "Green", "Little", "Wild", "Copper", "Silver", "Rustic", "Urban",
