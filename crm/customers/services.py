@@ -65,7 +65,7 @@ def search_customers(
         query = query.where(Customer.kind == kind)
     if status:
         query = query.where(Customer.status == status)
-    order = SORTS.get(sort, SORTS["number"])
+    order, params = SORTS.get(sort, SORTS["number"]), {}
     q = clean_text(q)
     if q and searchable(q):
         match = NUMBER_RE.match(q)
@@ -78,12 +78,13 @@ def search_customers(
                 .where(ContactEmail.email_bidx == email_index(q))
             ))
         else:
-            tokens, condition = name_match("customer", q)
+            tokens, condition, params = name_match("customer", q)
             query = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
             if sort in ("number", "-number"):  # walk the token index in id order, stop early
                 order = (tokens.entity_id.desc() if sort == "-number" else tokens.entity_id,)
     query = query.order_by(*order)
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    query = query.offset((page - 1) * per_page).limit(per_page + 1)
+    rows = db.session.scalars(query, params).all()
     return rows[:per_page], len(rows) > per_page
 
 

@@ -1,5 +1,7 @@
 """Keeping name-search tokens in step with the names they index, and querying them."""
-from sqlalchemy import and_, delete, exists, insert
+from functools import lru_cache
+
+from sqlalchemy import and_, bindparam, delete, exists, insert
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -22,21 +24,29 @@ def index_name(entity_type: str, entity_id: int, *names: str):
         )
 
 
-def name_match(entity_type: str, query: str):
-    """(tokens, condition) for records whose name has every typed word prefix, or None.
+@lru_cache(maxsize=16)
+def _name_condition(entity_type: str, count: int):
+    """The join condition for `count` typed words, built once and reused with new tokens."""
+    first = aliased(SearchToken)
+    conditions = [first.entity_type == entity_type, first.token == bindparam("token_0")]
+    for i in range(1, count):
+        other = aliased(SearchToken)
+        conditions.append(exists().where(
+            other.entity_type == entity_type, other.token == bindparam(f"token_{i}"),
+            other.entity_id == first.entity_id,
+        ))
+    return first, and_(*conditions)
 
-    `tokens` is the row of the first typed word's token; join it on `tokens.entity_id`. Its
-    primary-key range is already in entity_id order, so a page ordered by id can stop early.
+
+def name_match(entity_type: str, query: str):
+    """(tokens, condition, params) for records whose name has every typed word prefix, or None.
+
+    `tokens` is the row of the first typed word's token; join it on `tokens.entity_id` and
+    execute with `params`. Its primary-key range is already in entity_id order, so a page
+    ordered by id can stop early.
     """
     typed = sorted(query_tokens(query))
     if not typed:
         return None
-    first = aliased(SearchToken)
-    conditions = [first.entity_type == entity_type, first.token == typed[0]]
-    for token in typed[1:]:
-        other = aliased(SearchToken)
-        conditions.append(exists().where(
-            other.entity_type == entity_type, other.token == token,
-            other.entity_id == first.entity_id,
-        ))
-    return first, and_(*conditions)
+    first, condition = _name_condition(entity_type, len(typed))
+    return first, condition, {f"token_{i}": token for i, token in enumerate(typed)}
