@@ -26,6 +26,7 @@ def create_app(config_class=None):
         load_development_keys(app, INSTANCE_DIR)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    register_url_converters(app)
     register_security(app)  # first, so the guard runs before any other before_request hook
     register_extensions(app)
     register_blueprints(app)
@@ -35,6 +36,20 @@ def create_app(config_class=None):
 
     register_template_helpers(app)
     return app
+
+
+def register_url_converters(app):
+    """`<int:…>` in every route matches only ids a database column can hold; larger is a 404."""
+    from werkzeug.routing import IntegerConverter
+
+    from crm.common import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_extensions(app):

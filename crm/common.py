@@ -5,7 +5,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
-MAX_ID = 2**31 - 1  # ids in URLs above this cannot exist (PostgreSQL integer)
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
 
 
 def utcnow() -> datetime:

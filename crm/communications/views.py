@@ -19,7 +19,7 @@ from crm.toasts import toast
 
 
 def _customer(customer_id):
-    customer = get_customer(customer_id, contacts=True) if customer_id <= MAX_ID else None
+    customer = get_customer(customer_id, contacts=True)
     if customer is None:
         abort(404)
     return customer

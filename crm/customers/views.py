@@ -8,7 +8,6 @@ from crm.auth.models import StaffUser
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
-from crm.customers.tabs import TABS
 from crm.customers.services import (
     SORTS,
     ConflictError,
@@ -19,7 +18,7 @@ from crm.customers.services import (
     set_archived,
     update_customer,
 )
-from crm.common import MAX_ID
+from crm.customers.tabs import TABS
 from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
@@ -52,7 +51,7 @@ def _form_data(form) -> dict:
 
 
 def _load(customer_id, contacts=False):
-    customer = get_customer(customer_id, contacts=contacts) if customer_id <= MAX_ID else None
+    customer = get_customer(customer_id, contacts=contacts)
     if customer is None:
         abort(404)
     return customer
