@@ -89,9 +89,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from crm import admin, auth, communications, customers, jobs, main
+    from crm import admin, auth, communications, contacts, customers, jobs, main
 
-    for module in (main, auth, customers, communications, jobs, admin):
+    for module in (main, auth, customers, contacts, communications, jobs, admin):
         app.register_blueprint(module.bp)
     if app.config.get("REDIS_URL"):
         import rq_dashboard
@@ -119,6 +119,12 @@ def register_security(app):
 
     app.before_request(guard)
 
+    @app.before_request
+    def upload_limit():  # before CSRFProtect reads the body
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "max_content_length", None):
+            request.max_content_length = view.max_content_length
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -138,7 +144,7 @@ ERRORS = {
     403: ("Not allowed", "Your role does not allow this page or action."),
     404: ("Not found", "There is nothing here. It may have been removed."),
     405: ("Not allowed", "That action is not available here."),
-    413: ("Too large", "That upload is larger than this form accepts."),
+    413: ("Too large", "That upload is larger than this form accepts ({limit})."),
     429: ("Slow down", "Too many attempts. Wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
 }
@@ -150,6 +156,8 @@ def register_errors(app):
     def render_error(status, title, message):
         if status == 500:
             db.session.rollback()
+        if status == 413:
+            message = message.format(limit=f"{request.max_content_length // 2**20} MB at most")
         template = "errors/_error.html" if htmx else "errors/error.html"
         return render_template(template, status=status, title=title, message=message), status
 

@@ -1,15 +1,42 @@
-"""Small shared pieces: UTC time and a timezone-aware DateTime column type."""
-from datetime import datetime, timezone
+"""Small shared pieces: UTC and farm time, a timezone-aware DateTime type, edit conflicts."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
-
 
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
 
 
+class ConflictError(Exception):
+    """Someone else saved the record after the editor loaded it; `current` is their version."""
+
+    def __init__(self, current):
+        super().__init__("stale version")
+        self.current = current
+
+
+def accepts_uploads(max_bytes: int):
+    """Let one view take request bodies up to max_bytes (MAX_CONTENT_LENGTH elsewhere)."""
+    def decorate(view):
+        view.max_content_length = max_bytes
+        return view
+
+    return decorate
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def farm_zone() -> ZoneInfo:
+    """The farm's time zone (FARM_TIMEZONE): what staff read dates and times in."""
+    return ZoneInfo(current_app.config["FARM_TIMEZONE"])
+
+
+def farm_today() -> date:
+    return datetime.now(farm_zone()).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,21 +1,43 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.communications.models import CHANNELS, DIRECTIONS, VISIBILITIES
+from crm.common import farm_zone
+from crm.communications.models import CHANNELS, DIRECTIONS, TICKET_STATUSES, VISIBILITIES
 from crm.customers.forms import choices
 
 
-def farm_zone():
-    return ZoneInfo(current_app.config["FARM_TIMEZONE"])
+def staff_choices(users, empty: str):
+    return choices({"": empty, **{str(u.id): u.name for u in users}})
+
+
+def _id(value):
+    return int(value) if value else None
+
+
+def _text(field):
+    return (field.data or "").strip() or None
+
+
+def _in_choices(field, message):
+    if (field.data or "") not in {c.value for c in field.choices}:
+        raise ValidationError(message)
 
 
 class QuickLogForm(FlaskForm):
-    """Log a call (or any interaction) in a few keystrokes."""
+    """Log a call (or any interaction) in a few keystrokes; optionally with a follow-up."""
 
     channel = SelectField("Channel", choices=choices(CHANNELS))
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
@@ -29,35 +51,104 @@ class QuickLogForm(FlaskForm):
     outcome = StringField("Outcome", validators=[Optional(), Length(max=200)],
                           description="E.g. left voicemail, order confirmed, call back Friday.")
     visibility = SelectField("Visibility", choices=choices(VISIBILITIES))
+    follow_up_due = DateField("Follow up by", validators=[Optional()])
+    follow_up_assignee_id = SelectField("Follow-up for", validate_choice=False)
+
+    def set_choices(self, contacts, staff):
+        """contacts: {id: name} this entry may be with; staff: who may get a follow-up."""
+        if self.contact_id:
+            self.contact_id.choices = choices(
+                {"": "— nobody in particular —", **{str(k): v for k, v in contacts.items()}})
+        self.follow_up_assignee_id.choices = staff_choices(staff, "Me")
 
     def validate_body(self, field):
         if self.channel.data == "note" and not (field.data or "").strip():
             raise ValidationError("A note needs some text.")
 
     def validate_contact_id(self, field):
-        allowed = {c.value for c in field.choices}
-        if (field.data or "") not in allowed:
-            raise ValidationError("That contact is not linked to this customer.")
+        _in_choices(field, "That contact is not linked to this customer.")
+
+    def validate_follow_up_assignee_id(self, field):
+        _in_choices(field, "Choose someone from the list.")
+        if field.data and not self.follow_up_due.data:
+            raise ValidationError("Give the follow-up a due date too.")
 
     def data_for_service(self) -> dict:
         local = self.occurred_at.data.replace(tzinfo=farm_zone())
         return {
             "channel": self.channel.data,
             "direction": self.direction.data,
-            "contact_id": int(self.contact_id.data) if self.contact_id.data else None,
+            "contact_id": _id(self.contact_id.data) if self.contact_id else None,
             "occurred_at": local.astimezone(ZoneInfo("UTC")),
             "duration_minutes": self.duration_minutes.data,
-            "subject": (self.subject.data or "").strip() or None,
-            "body": (self.body.data or "").strip() or None,
-            "outcome": (self.outcome.data or "").strip() or None,
+            "subject": _text(self.subject),
+            "body": _text(self.body),
+            "outcome": _text(self.outcome),
             "visibility": self.visibility.data,
+            "follow_up_due": self.follow_up_due.data,
+            "follow_up_assignee_id": _id(self.follow_up_assignee_id.data),
         }
 
-    def set_defaults(self, customer, channel: str | None):
+    def set_defaults(self, primary_contact_id: int | None, channel: str | None):
         """Now (farm time), the primary contact, the user's last channel."""
         self.occurred_at.data = datetime.now(farm_zone()).replace(second=0, microsecond=0,
                                                                   tzinfo=None)
-        primary = next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
-        self.contact_id.data = str(primary) if primary else ""
+        if self.contact_id:
+            self.contact_id.data = str(primary_contact_id or "")
         if channel in CHANNELS:
             self.channel.data = channel
+
+
+class ContactLogForm(QuickLogForm):
+    """The quick log on a contact's page: the person is given, the customer is chosen."""
+
+    contact_id = None
+    customer_id = SelectField("Customer", validate_choice=False)
+
+    def validate_customer_id(self, field):
+        _in_choices(field, "Choose one of this contact's customers.")
+
+
+class EntryForm(QuickLogForm):
+    """Editing a logged entry: the same fields, plus the version it was loaded at."""
+
+    # A tampered or missing version reads as 0: the save is then refused as a conflict.
+    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+
+    def load(self, entry):
+        zone = farm_zone()
+        self.occurred_at.data = entry.occurred_at.astimezone(zone).replace(tzinfo=None)
+        self.contact_id.data = str(entry.contact_id or "")
+        self.follow_up_assignee_id.data = str(entry.follow_up_assignee_id or "")
+        self.version.data = entry.version
+
+
+class TicketForm(FlaskForm):
+    status = SelectField("Status", choices=choices(TICKET_STATUSES))
+    assignee_id = SelectField("Assignee", validate_choice=False)
+    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+
+    def validate_assignee_id(self, field):
+        _in_choices(field, "Choose someone from the list.")
+
+    def data_for_service(self) -> dict:
+        return {"status": self.status.data, "assignee_id": _id(self.assignee_id.data)}
+
+
+class ReplyForm(FlaskForm):
+    """A message added to a ticket's thread."""
+
+    direction = SelectField("Direction", choices=choices(DIRECTIONS))
+    body = TextAreaField("Message", validators=[
+        InputRequired("Write the message."), Length(max=20000)])
+
+    def validate_body(self, field):
+        if not field.data.strip():
+            raise ValidationError("Write the message.")
+
+
+class EmailFileForm(FlaskForm):
+    """Log an email from a saved .eml file."""
+
+    file = FileField("Email file (.eml)", validators=[FileRequired("Choose an .eml file.")],
+                     description="Save the email from your mail program as a file first.")

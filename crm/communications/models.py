@@ -18,6 +18,38 @@ CHANNELS = {
 }
 DIRECTIONS = {"outbound": "Outbound", "inbound": "Inbound", "internal": "Internal"}
 VISIBILITIES = {"internal": "Internal", "shared": "Shared with the customer"}
+TICKET_STATUSES = {"open": "Open", "pending": "Pending", "resolved": "Resolved"}
+
+
+class Ticket(db.Model):
+    """A support case: a status, an assignee and a thread of interactions (channel "ticket")."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    subject: Mapped[str] = mapped_column(EncryptedString(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+
+    customer = relationship("Customer")
+    assignee = relationship("StaffUser", foreign_keys=[assignee_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    # The open-tickets list reads by status, oldest first.
+    __table_args__ = (db.Index("ix_ticket_status_opened", "status", "opened_at", "id"),)
+
+    @property
+    def number(self) -> str:
+        return f"T-{self.id:05d}"
+
+    @property
+    def status_label(self):
+        return TICKET_STATUSES.get(self.status, self.status)
 
 
 class Interaction(db.Model):
@@ -27,7 +59,7 @@ class Interaction(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     channel: Mapped[str] = mapped_column(String(20))
     direction: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(EncryptedString(200))
@@ -40,16 +72,28 @@ class Interaction(db.Model):
     follow_up_due: Mapped[date | None]
     follow_up_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     follow_up_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # Set for emails logged from an .eml file.
+    sender: Mapped[str | None] = mapped_column(EncryptedString(400))
+    recipients: Mapped[str | None] = mapped_column(EncryptedString(4000))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     contact = relationship("Contact")
+    customer = relationship("Customer")
     logged_by = relationship("StaffUser", foreign_keys=[logged_by_id])
+    follow_up_assignee = relationship("StaffUser", foreign_keys=[follow_up_assignee_id])
+    ticket = relationship("Ticket")
 
     __mapper_args__ = {"version_id_col": version}
-    # The timeline reads one customer's entries newest first, a page at a time.
-    __table_args__ = (db.Index("ix_interaction_timeline", "customer_id", "occurred_at", "id"),)
+    # Timelines read newest first a page at a time: per customer, per contact, across all.
+    __table_args__ = (
+        db.Index("ix_interaction_timeline", "customer_id", "occurred_at", "id"),
+        db.Index("ix_interaction_contact_timeline", "contact_id", "occurred_at", "id"),
+        db.Index("ix_interaction_activity", "occurred_at", "id"),
+        db.Index("ix_interaction_follow_ups", "follow_up_assignee_id", "follow_up_due"),
+    )
 
     @property
     def channel_label(self):
@@ -58,3 +102,7 @@ class Interaction(db.Model):
     @property
     def direction_label(self):
         return DIRECTIONS.get(self.direction, self.direction)
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.follow_up_due is not None and self.follow_up_done_at is None

@@ -1,22 +1,36 @@
-"""Interactions: logging them and reading a customer's timeline a page at a time."""
-from datetime import datetime, timedelta, timezone
+"""Interactions, follow-ups and tickets: logging, changing, and reading them a page at a time.
 
-from sqlalchemy import select, tuple_
+Every write is audited (field names only) and leaves committing to the caller, so a request
+saves all of its changes or none.
+"""
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
-from crm.common import utcnow
-from crm.communications.models import Interaction
+from crm.auth.models import StaffUser
+from crm.common import ConflictError, utcnow
+from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
+from crm.contacts.models import ContactEmail
 from crm.extensions import db
+from crm.security.blind_index import email_index
+from crm.security.permissions import PERMISSIONS, can
 
 PAGE_SIZE = 20
+TICKETS_PAGE_SIZE = 100
 LOGGED_FIELDS = ("channel", "direction", "contact_id", "subject", "body", "outcome",
-                 "occurred_at", "duration_minutes", "visibility")
+                 "occurred_at", "duration_minutes", "visibility", "follow_up_due",
+                 "follow_up_assignee_id", "sender", "recipients")
+EDITABLE_FIELDS = tuple(f for f in LOGGED_FIELDS if f not in ("sender", "recipients"))
 
 
 class InteractionError(ValueError):
     """Input a form cannot catch on its own (e.g. a contact of another customer)."""
 
+
+# -- reading ---------------------------------------------------------------------------------
 
 def encode_cursor(entry: Interaction) -> str:
     micros = int(entry.occurred_at.timestamp() * 1_000_000)
@@ -31,14 +45,25 @@ def decode_cursor(cursor: str | None):
         return None
 
 
-def timeline(customer_id: int, *, before: str | None = None, channel: str = "",
-             staff_id: int | None = None, since=None, until=None, limit: int = PAGE_SIZE):
-    """Newest first; (entries, cursor for the next page or None). Same queries at any length."""
+def timeline(*, customer_id: int | None = None, contact_id: int | None = None,
+             before: str | None = None, channel: str = "", staff_id: int | None = None,
+             since=None, until=None, limit: int = PAGE_SIZE):
+    """Newest first: one customer's, one contact's, or everybody's (the Activity view).
+
+    Returns (entries, cursor for the next page or None); the same queries at any length.
+    """
     query = (
         select(Interaction)
-        .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by))
-        .where(Interaction.customer_id == customer_id, Interaction.deleted_at.is_(None))
+        .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by),
+                 joinedload(Interaction.follow_up_assignee), joinedload(Interaction.ticket))
+        .where(Interaction.deleted_at.is_(None))
     )
+    if customer_id is None:
+        query = query.options(joinedload(Interaction.customer))
+    else:
+        query = query.where(Interaction.customer_id == customer_id)
+    if contact_id is not None:
+        query = query.where(Interaction.contact_id == contact_id)
     if channel:
         query = query.where(Interaction.channel == channel)
     if staff_id:
@@ -57,6 +82,31 @@ def timeline(customer_id: int, *, before: str | None = None, channel: str = "",
     return entries, (encode_cursor(entries[-1]) if more else None)
 
 
+def get_entry(entry_id: int, *, deleted: bool = False) -> Interaction | None:
+    """One interaction (a deleted one only when asked), with what its timeline item shows."""
+    entry = db.session.scalar(
+        select(Interaction)
+        .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by),
+                 joinedload(Interaction.follow_up_assignee), joinedload(Interaction.ticket),
+                 joinedload(Interaction.customer))
+        .where(Interaction.id == entry_id)
+    )
+    if entry is None or (entry.deleted_at is not None) != deleted:
+        return None
+    return entry
+
+
+def deleted_entries(limit: int = 100):
+    """Recently deleted interactions, newest deletion first (for an admin to restore)."""
+    return db.session.scalars(
+        select(Interaction)
+        .options(joinedload(Interaction.customer), joinedload(Interaction.logged_by))
+        .where(Interaction.deleted_at.is_not(None))
+        .order_by(Interaction.deleted_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def last_channel(staff_id: int) -> str | None:
     """The channel this staff member logged most recently (the quick log's default)."""
     return db.session.scalar(
@@ -67,8 +117,25 @@ def last_channel(staff_id: int) -> str | None:
     )
 
 
-def log_interaction(customer, data: dict, *, actor) -> Interaction:
-    """Record an interaction with a customer (caller commits). InteractionError on bad input."""
+def assignable_staff():
+    """Active staff who may log interactions: who a follow-up or ticket can be given to."""
+    roles = PERMISSIONS["communications.log"]
+    users = db.session.scalars(
+        select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(roles))
+    ).all()
+    return sorted(users, key=lambda u: u.name.casefold())  # names are encrypted: sort here
+
+
+def may_change(user, entry: Interaction) -> bool:
+    """Managers change any entry; others only what they logged themselves."""
+    return can(user, "communications.manage") or (
+        can(user, "communications.log") and entry.logged_by_id == getattr(user, "id", None)
+    )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _check(customer, data: dict):
     linked = {link.contact_id for link in customer.contact_links}
     if data.get("contact_id") and data["contact_id"] not in linked:
         raise InteractionError("That contact is not linked to this customer.")
@@ -76,10 +143,188 @@ def log_interaction(customer, data: dict, *, actor) -> Interaction:
         raise InteractionError("It cannot have happened in the future.")
     if customer.is_archived:
         raise InteractionError("This customer is archived; restore it to log interactions.")
+    assignee = data.get("follow_up_assignee_id")
+    if assignee and assignee not in {u.id for u in assignable_staff()}:
+        raise InteractionError("Follow-ups can only be assigned to active staff who log calls.")
+
+
+def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None) -> Interaction:
+    """Record an interaction with a customer. InteractionError on bad input.
+
+    A "ticket" entry outside a ticket opens a new ticket with it as the first message; with
+    `ticket` it is added to that ticket's thread.
+    """
+    _check(customer, data)
+    if data.get("follow_up_due") and not data.get("follow_up_assignee_id"):
+        data = {**data, "follow_up_assignee_id": actor.id if actor else None}
     entry = Interaction(customer_id=customer.id, logged_by_id=actor.id if actor else None,
                         **{k: data.get(k) for k in LOGGED_FIELDS})
+    if ticket is not None:
+        entry.ticket = ticket
+        if ticket.status == "resolved":  # a new message reopens it
+            ticket.status, ticket.resolved_at = "open", None
+            record("update", "ticket", ticket.id, actor=actor, fields=["status"])
+    elif entry.channel == "ticket":
+        entry.ticket = Ticket(customer_id=customer.id, subject=entry.subject or "Support request",
+                              assignee_id=data.get("follow_up_assignee_id"),
+                              opened_by_id=entry.logged_by_id, opened_at=entry.occurred_at)
     db.session.add(entry)
     db.session.flush()
+    if entry.ticket is not None and ticket is None:
+        record("create", "ticket", entry.ticket.id, actor=actor,
+               fields=["subject", "status", "assignee_id"])
     record("create", "interaction", entry.id, actor=actor,
            fields=[k for k in LOGGED_FIELDS if data.get(k) is not None])
     return entry
+
+
+def _save_versioned(load_current):
+    """Flush; a race lost here (the version column moved on) becomes a ConflictError."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(load_current())
+
+
+def update_interaction(entry: Interaction, data: dict, *, expected_version: int, actor):
+    """Apply changes unless someone saved in between; returns the changed field names."""
+    if entry.version != expected_version:
+        raise ConflictError(entry)
+    _check(entry.customer, data)
+    changed = [k for k in EDITABLE_FIELDS if k in data and getattr(entry, k) != data[k]]
+    if not changed:
+        return []
+    if "channel" in changed and "ticket" in (entry.channel, data["channel"]):
+        raise InteractionError("A ticket message stays one; open a ticket from the quick log.")
+    for name in changed:
+        setattr(entry, name, data[name])
+    if entry.follow_up_due and not entry.follow_up_assignee_id:
+        entry.follow_up_assignee_id = actor.id
+    _save_versioned(lambda: get_entry(entry.id))
+    record("update", "interaction", entry.id, actor=actor, fields=changed)
+    return changed
+
+
+def set_deleted(entry: Interaction, deleted: bool, *, actor):
+    """Delete (hide, recoverable) or restore an entry."""
+    entry.deleted_at = utcnow() if deleted else None
+    record("delete" if deleted else "restore", "interaction", entry.id, actor=actor,
+           fields=["deleted_at"])
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+
+def _open_follow_ups(assignee_id: int):
+    return (
+        (Interaction.follow_up_assignee_id == assignee_id)
+        & Interaction.follow_up_due.is_not(None)
+        & Interaction.follow_up_done_at.is_(None)
+        & Interaction.deleted_at.is_(None)
+    )
+
+
+def follow_ups(assignee_id: int, limit: int = 200):
+    """Open follow-ups of one person, soonest due first."""
+    return db.session.scalars(
+        select(Interaction)
+        .options(joinedload(Interaction.customer), joinedload(Interaction.contact),
+                 joinedload(Interaction.logged_by))
+        .where(_open_follow_ups(assignee_id))
+        .order_by(Interaction.follow_up_due, Interaction.id)
+        .limit(limit)
+    ).all()
+
+
+def overdue_count(assignee_id: int, today: date) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Interaction)
+        .where(_open_follow_ups(assignee_id), Interaction.follow_up_due < today)
+    )
+
+
+def complete_follow_up(entry: Interaction, *, actor):
+    """Mark the follow-up done (idempotent: a second click changes nothing)."""
+    if entry.follow_up_done_at is None:
+        entry.follow_up_done_at = utcnow()
+        record("update", "interaction", entry.id, actor=actor, fields=["follow_up_done_at"])
+
+
+# -- tickets -----------------------------------------------------------------------------------
+
+def tickets(status: str = "", limit: int = TICKETS_PAGE_SIZE):
+    """Tickets oldest first (the longest waiting on top); open and pending when no status."""
+    statuses = [status] if status in TICKET_STATUSES else ["open", "pending"]
+    query = (
+        select(Ticket)
+        .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
+        .where(Ticket.status.in_(statuses))
+        .order_by(Ticket.opened_at, Ticket.id)
+        .limit(limit)
+    )
+    return db.session.scalars(query).all()
+
+
+def get_ticket(ticket_id: int) -> Ticket | None:
+    return db.session.scalar(
+        select(Ticket).options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
+        .where(Ticket.id == ticket_id)
+    )
+
+
+def thread(ticket: Ticket):
+    """The ticket's messages, oldest first."""
+    return db.session.scalars(
+        select(Interaction)
+        .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by))
+        .where(Interaction.ticket_id == ticket.id, Interaction.deleted_at.is_(None))
+        .order_by(Interaction.occurred_at, Interaction.id)
+    ).all()
+
+
+def update_ticket(ticket: Ticket, data: dict, *, expected_version: int, actor):
+    """Change status or assignee unless someone saved in between; returns changed fields."""
+    if ticket.version != expected_version:
+        raise ConflictError(ticket)
+    if data.get("assignee_id") and data["assignee_id"] not in {u.id for u in assignable_staff()}:
+        raise InteractionError("Tickets can only be assigned to active staff who log calls.")
+    changed = [k for k in ("status", "assignee_id") if getattr(ticket, k) != data.get(k)]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(ticket, name, data.get(name))
+    if "status" in changed:
+        ticket.resolved_at = utcnow() if ticket.status == "resolved" else None
+    _save_versioned(lambda: get_ticket(ticket.id))
+    record("update", "ticket", ticket.id, actor=actor, fields=changed)
+    return changed
+
+
+# -- emails from files -------------------------------------------------------------------------
+
+def log_email(customer, parsed, *, actor, direction: str = "") -> Interaction:
+    """An email interaction from a parsed .eml; the sender matched to a contact by blind index.
+
+    The sender is matched among this customer's contacts; a known sender makes it inbound,
+    anyone else (usually our own staff) outbound, unless `direction` says otherwise.
+    """
+    linked = {link.contact_id for link in customer.contact_links}
+    matches = db.session.scalars(
+        select(ContactEmail.contact_id).where(ContactEmail.email_bidx == email_index(parsed.sender))
+    ).all()
+    contact_id = next((c for c in matches if c in linked), None)
+    attachments = ("\n\nAttachments not kept: " + ", ".join(parsed.attachments)
+                   if parsed.attachments else "")
+    data = {
+        "channel": "email",
+        "direction": direction or ("inbound" if contact_id else "outbound"),
+        "contact_id": contact_id,
+        "subject": parsed.subject or None,
+        "body": ((parsed.text or "") + attachments).strip()[:20000] or None,
+        "occurred_at": parsed.sent_at or utcnow(),
+        "visibility": "internal",
+        "sender": (f"{parsed.sender_name} <{parsed.sender}>" if parsed.sender_name
+                   else parsed.sender)[:400],
+        "recipients": ", ".join(parsed.recipients)[:4000] or None,
+    }
+    return log_interaction(customer, data, actor=actor)

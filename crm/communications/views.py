@@ -1,21 +1,57 @@
 from datetime import datetime, time, timedelta
 
-from flask import abort, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from crm.auth.models import StaffUser
-from crm.common import MAX_ID
+from crm.common import MAX_ID, ConflictError, accepts_uploads, farm_today, farm_zone, utcnow
 from crm.communications import bp
-from crm.communications.forms import QuickLogForm, farm_zone
-from crm.communications.models import CHANNELS
-from crm.communications.services import InteractionError, last_channel, log_interaction, timeline
+from crm.communications.eml import EmlError, parse_eml
+from crm.communications.forms import (
+    ContactLogForm,
+    EmailFileForm,
+    EntryForm,
+    QuickLogForm,
+    ReplyForm,
+    TicketForm,
+    staff_choices,
+)
+from crm.communications.models import CHANNELS, TICKET_STATUSES
+from crm.communications.services import (
+    InteractionError,
+    assignable_staff,
+    complete_follow_up,
+    deleted_entries,
+    follow_ups,
+    get_entry,
+    get_ticket,
+    last_channel,
+    log_email,
+    log_interaction,
+    may_change,
+    set_deleted,
+    thread,
+    timeline,
+    update_interaction,
+    update_ticket,
+)
+from crm.communications.services import tickets as list_tickets
+from crm.contacts.services import get_contact
 from crm.customers.forms import choices
 from crm.customers.services import get_customer
 from crm.customers.tabs import TABS
 from crm.extensions import db, htmx
+from crm.navigation import overdue_follow_ups
 from crm.security.permissions import can, requires
 from crm.toasts import toast
+
+EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused with a message
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"may_change": lambda entry: may_change(current_user, entry)}
 
 
 def _customer(customer_id):
@@ -25,10 +61,22 @@ def _customer(customer_id):
     return customer
 
 
-def _contact_choices(customer):
-    people = {link.contact_id: link.contact.full_name for link in customer.contact_links}
-    return choices({"": "— nobody in particular —", **{str(k): v for k, v in people.items()}})
+def _contact(contact_id):
+    contact = get_contact(contact_id)
+    if contact is None:
+        abort(404)
+    return contact
 
+
+def _people(customer):
+    return {link.contact_id: link.contact.full_name for link in customer.contact_links}
+
+
+def _primary(customer):
+    return next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
+
+
+# -- timelines -------------------------------------------------------------------------------
 
 def _filters(args):
     """Timeline filters from the query string; bad values are ignored, not errors."""
@@ -38,40 +86,90 @@ def _filters(args):
         except ValueError:
             return None
 
-    staff = args.get("staff", "")
+    def number(name):
+        value = args.get(name, "")
+        return int(value) if value.isdigit() and int(value) <= MAX_ID else None
+
     return {
+        "customer": number("customer"),
+        "contact": number("contact"),
         "channel": args.get("channel") if args.get("channel") in CHANNELS else "",
-        "staff": int(staff) if staff.isdigit() and int(staff) <= MAX_ID else None,
+        "staff": number("staff"),
         "from": day("from"),
         "to": day("to"),
     }
 
 
-def _timeline(customer, filters, before=None):
+def _timeline(filters, before=None):
     """(entries, URL of the next page or None) under the filters, dates in the farm's zone."""
     zone = farm_zone()
     since = datetime.combine(filters["from"], time(), zone) if filters["from"] else None
     until = (datetime.combine(filters["to"] + timedelta(days=1), time(), zone)
              if filters["to"] else None)
-    found, cursor = timeline(customer.id, before=before, channel=filters["channel"],
+    found, cursor = timeline(customer_id=filters["customer"], contact_id=filters["contact"],
+                             before=before, channel=filters["channel"],
                              staff_id=filters["staff"], since=since, until=until)
-    more_url = url_for(
-        "communications.entries", customer_id=customer.id, before=cursor,
-        **{k: v for k, v in filters.items() if v},
-    ) if cursor else None
+    endpoint = ("communications.entries" if filters["customer"] or filters["contact"]
+                else "communications.activity")
+    more_url = url_for(endpoint, before=cursor, **{k: v for k, v in filters.items() if v}
+                       ) if cursor else None
     return found, more_url
 
 
-def _render_panel(customer, form, status=200):
-    filters = _filters(request.args)
-    entries, more_url = _timeline(customer, filters)
+def _timeline_context(filters):
+    entries, more_url = _timeline(filters)
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.id)).all()
+    return dict(entries=entries, more_url=more_url, filters=filters, staff=staff,
+                channels=CHANNELS, show_customer=not filters["customer"])
+
+
+def _entries_page(filters):
+    """The answer to "Show older entries" or to changed filters: a fragment of the timeline."""
+    before = request.args.get("before")
+    found, more_url = _timeline(filters, before=before)
+    template = "communications/_entries.html" if before else "communications/_timeline.html"
+    return render_template(template, entries=found, more_url=more_url, filters=filters,
+                           show_customer=not filters["customer"])
+
+
+@bp.get("/timeline")
+@requires("communications.view")
+def entries():
+    """A customer's or a contact's timeline entries (?customer= or ?contact=)."""
+    filters = _filters(request.args)
+    if not (filters["customer"] or filters["contact"]):
+        abort(400)
+    return _entries_page(filters)
+
+
+@bp.get("/activity")
+@requires("communications.manage")
+def activity():
+    """Everything logged with every customer, newest first."""
+    filters = {**_filters(request.args), "customer": None, "contact": None}
+    if htmx and not htmx.history_restore_request:
+        return _entries_page(filters)
+    return render_template("communications/activity.html", **_timeline_context(filters))
+
+
+# -- the customer's Communications tab -------------------------------------------------------
+
+def _render_panel(customer, form, status=200, upload=None):
+    filters = {**_filters(request.args), "customer": customer.id, "contact": None}
     context = dict(customer=customer, tab="communications", tabs=TABS, form=form,
-                   entries=entries, more_url=more_url, filters=filters, staff=staff,
-                   channels=CHANNELS, can_log=can(current_user, "communications.log"))
+                   upload=upload or EmailFileForm(formdata=None),
+                   log_action=url_for("communications.log", customer_id=customer.id),
+                   can_log=can(current_user, "communications.log"),
+                   **_timeline_context(filters))
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context), status
     return render_template("customers/detail.html", **context), status
+
+
+def _quick_log_form(customer, formdata=None):
+    form = QuickLogForm(formdata=formdata)
+    form.set_choices(_people(customer), assignable_staff())
+    return form
 
 
 @bp.get("/customers/<int:customer_id>/communications")
@@ -79,23 +177,9 @@ def _render_panel(customer, form, status=200):
 def panel(customer_id):
     """A customer's Communications tab: the quick log and the timeline."""
     customer = _customer(customer_id)
-    form = QuickLogForm(formdata=None)
-    form.contact_id.choices = _contact_choices(customer)
-    form.set_defaults(customer, last_channel(current_user.id))
+    form = _quick_log_form(customer, formdata=None)
+    form.set_defaults(_primary(customer), last_channel(current_user.id))
     return _render_panel(customer, form)
-
-
-@bp.get("/customers/<int:customer_id>/communications/entries")
-@requires("communications.view")
-def entries(customer_id):
-    """More timeline entries (click to load), or the timeline under new filters."""
-    customer = _customer(customer_id)
-    filters = _filters(request.args)
-    before = request.args.get("before")
-    found, more_url = _timeline(customer, filters, before=before)
-    template = "communications/_entries.html" if before else "communications/_timeline.html"
-    return render_template(template, customer=customer, entries=found, more_url=more_url,
-                           filters=filters)
 
 
 @bp.post("/customers/<int:customer_id>/communications")
@@ -103,8 +187,7 @@ def entries(customer_id):
 def log(customer_id):
     """Log an interaction; the panel comes back with the entry on top and a fresh form."""
     customer = _customer(customer_id)
-    form = QuickLogForm()
-    form.contact_id.choices = _contact_choices(customer)
+    form = _quick_log_form(customer, formdata=request.form)
     if form.validate_on_submit():
         try:
             log_interaction(customer, form.data_for_service(), actor=current_user)
@@ -114,8 +197,302 @@ def log(customer_id):
         else:
             db.session.commit()
             toast("Logged.")
-            fresh = QuickLogForm(formdata=None)
-            fresh.contact_id.choices = form.contact_id.choices
-            fresh.set_defaults(customer, form.channel.data)
+            fresh = _quick_log_form(customer, formdata=None)
+            fresh.set_defaults(_primary(customer), form.channel.data)
             return _render_panel(customer, fresh)
     return _render_panel(customer, form, status=422)
+
+
+@bp.post("/customers/<int:customer_id>/communications/email-file")
+@requires("communications.log")
+@accepts_uploads(EMAIL_FILE_LIMIT)
+def log_email_file(customer_id):
+    """Log an email from an uploaded .eml file."""
+    customer = _customer(customer_id)
+    upload = EmailFileForm()
+    if upload.validate_on_submit():
+        try:
+            parsed = parse_eml(upload.file.data.read())
+            entry = log_email(customer, parsed, actor=current_user)
+        except (EmlError, InteractionError) as exc:
+            db.session.rollback()
+            upload.file.errors.append(str(exc))
+        else:
+            db.session.commit()
+            toast(f"Email logged{' from ' + entry.contact.full_name if entry.contact else ''}.")
+            form = _quick_log_form(customer, formdata=None)
+            form.set_defaults(_primary(customer), last_channel(current_user.id))
+            return _render_panel(customer, form)
+    form = _quick_log_form(customer, formdata=None)
+    form.set_defaults(_primary(customer), last_channel(current_user.id))
+    return _render_panel(customer, form, status=422, upload=upload)
+
+
+# -- a contact's timeline (on the contact's page) --------------------------------------------
+
+def _contact_log_form(contact, formdata=None):
+    form = ContactLogForm(formdata=formdata)
+    form.set_choices({}, assignable_staff())
+    customers = {l.customer.id: l.customer.name for l in contact.customer_links
+                 if not l.customer.is_archived}
+    form.customer_id.choices = choices(customers)
+    return form
+
+
+def contact_panel(contact, form=None):
+    """What the contact page shows of communications (nothing without the permission)."""
+    if not can(current_user, "communications.view"):
+        return {}
+    if form is None:
+        form = _contact_log_form(contact)
+        form.set_defaults(None, last_channel(current_user.id))
+    filters = {**_filters(request.args), "customer": None, "contact": contact.id}
+    return dict(form=form, can_log=can(current_user, "communications.log"),
+                log_action=url_for("communications.log_for_contact", contact_id=contact.id),
+                **_timeline_context(filters))
+
+
+@bp.post("/contacts/<int:contact_id>/communications")
+@requires("communications.log")
+def log_for_contact(contact_id):
+    """The quick log on a contact's page: an interaction with this person at one customer."""
+    contact = _contact(contact_id)
+    form = _contact_log_form(contact, formdata=request.form)
+    status = 422
+    if form.validate_on_submit():
+        data = {**form.data_for_service(), "contact_id": contact.id}
+        try:
+            log_interaction(_customer(int(form.customer_id.data)), data, actor=current_user)
+        except InteractionError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            toast("Logged.")
+            status, form = 200, None
+            contact = _contact(contact_id)
+    context = dict(contact=contact, **contact_panel(contact, form))
+    template = "communications/_contact_panel.html" if htmx else "contacts/detail.html"
+    return render_template(template, **context), status
+
+
+# -- one entry: show, edit, delete, restore --------------------------------------------------
+
+def _changeable(entry_id):
+    entry = get_entry(entry_id)
+    if entry is None:
+        abort(404)
+    if not may_change(current_user, entry):
+        abort(403)
+    return entry
+
+
+def _entry_form(entry, formdata=None):
+    form = EntryForm(formdata=formdata, obj=entry if formdata is None else None)
+    customer = _customer(entry.customer_id)
+    form.set_choices(_people(customer), assignable_staff())
+    if formdata is None:
+        form.load(entry)
+    if entry.channel == "ticket":  # a ticket message stays one
+        form.channel.choices = [c for c in form.channel.choices if c.value == "ticket"]
+    else:
+        form.channel.choices = [c for c in form.channel.choices if c.value != "ticket"]
+    return form
+
+
+def _render_entry(entry, status=200):
+    return render_template("communications/_entry.html", e=entry,
+                           show_customer=request.args.get("show_customer") == "1"), status
+
+
+@bp.get("/interactions/<int:entry_id>")
+@requires("communications.view")
+def entry(entry_id):
+    """One timeline item (what "Cancel" on the edit form goes back to)."""
+    found = get_entry(entry_id)
+    if found is None:
+        abort(404)
+    return _render_entry(found)
+
+
+@bp.route("/interactions/<int:entry_id>/edit", methods=["GET", "POST"])
+@requires("communications.log")
+def edit(entry_id):
+    """Edit an entry in place in the timeline; managers may edit anyone's."""
+    found = _changeable(entry_id)
+    form = _entry_form(found, formdata=request.form if request.method == "POST" else None)
+    conflict = None
+    if form.validate_on_submit():
+        data = {k: v for k, v in form.data_for_service().items()}
+        try:
+            changed = update_interaction(found, data, expected_version=form.version.data,
+                                         actor=current_user)
+        except ConflictError as exc:
+            conflict = exc.current
+            form.version.data = conflict.version  # saving again is a deliberate overwrite
+        except InteractionError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            toast("Saved." if changed else "Nothing changed.")
+            return _render_entry(get_entry(entry_id))
+    status = 409 if conflict is not None else (422 if form.errors else 200)
+    return render_template("communications/_entry_form.html", e=found, form=form,
+                           conflict=conflict), status
+
+
+@bp.post("/interactions/<int:entry_id>/delete")
+@requires("communications.log")
+def delete(entry_id):
+    """Delete an entry (an admin can restore it); the item leaves the timeline."""
+    found = _changeable(entry_id)
+    set_deleted(found, True, actor=current_user)
+    db.session.commit()
+    toast("Deleted. An admin can restore it.")
+    if htmx:
+        return ""
+    return redirect(url_for("communications.panel", customer_id=found.customer_id), 303)
+
+
+@bp.post("/interactions/<int:entry_id>/restore")
+@requires("communications.restore")
+def restore(entry_id):
+    found = get_entry(entry_id, deleted=True)
+    if found is None:
+        abort(404)
+    set_deleted(found, False, actor=current_user)
+    db.session.commit()
+    toast("Restored to the timeline.")
+    if htmx:
+        return ""
+    return redirect(url_for("communications.deleted"), 303)
+
+
+@bp.get("/interactions/deleted")
+@requires("communications.restore")
+def deleted():
+    """Deleted entries, newest deletion first, each restorable."""
+    return render_template("communications/deleted.html", entries=deleted_entries())
+
+
+# -- follow-ups ------------------------------------------------------------------------------
+
+@bp.get("/follow-ups")
+@requires("communications.log")
+def my_follow_ups():
+    """What the signed-in person has to follow up, overdue first."""
+    today = farm_today()
+    found = follow_ups(current_user.id)
+    groups = {
+        "Overdue": [e for e in found if e.follow_up_due < today],
+        "Due today": [e for e in found if e.follow_up_due == today],
+        "Coming up": [e for e in found if e.follow_up_due > today],
+    }
+    return render_template("communications/follow_ups.html", groups=groups, today=today)
+
+
+@bp.post("/interactions/<int:entry_id>/follow-up/done")
+@requires("communications.log")
+def follow_up_done(entry_id):
+    """Done in one click: the row goes, the count in the navigation follows."""
+    found = get_entry(entry_id)
+    if found is None or found.follow_up_due is None:
+        abort(404)
+    if found.follow_up_assignee_id != current_user.id and not may_change(current_user, found):
+        abort(403)
+    complete_follow_up(found, actor=current_user)
+    db.session.commit()
+    toast("Follow-up done.")
+    if htmx:
+        badge = {"id": "my_follow_ups", "badge": overdue_follow_ups()}
+        return render_template("communications/_follow_up_done.html", e=found, item=badge)
+    return redirect(url_for("communications.my_follow_ups"), 303)
+
+
+# -- tickets -------------------------------------------------------------------------------
+
+@bp.get("/tickets")
+@requires("communications.view")
+def tickets():
+    """Tickets waiting longest first: open and pending unless a status is chosen."""
+    status = request.args.get("status", "")
+    status = status if status in TICKET_STATUSES else ""
+    return render_template("communications/tickets.html", tickets=list_tickets(status),
+                           status=status, statuses=TICKET_STATUSES, now=utcnow())
+
+
+def _ticket(ticket_id):
+    found = get_ticket(ticket_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _ticket_form(ticket, formdata=None):
+    form = TicketForm(formdata=formdata, obj=ticket if formdata is None else None)
+    form.assignee_id.choices = staff_choices(assignable_staff(), "Nobody yet")
+    if formdata is None:
+        form.assignee_id.data = str(ticket.assignee_id or "")
+        form.version.data = ticket.version
+    return form
+
+
+def _render_ticket(ticket, form=None, reply=None, status=200, conflict=None):
+    return render_template(
+        "communications/ticket.html", ticket=ticket, messages=thread(ticket),
+        form=form or _ticket_form(ticket), reply=reply or ReplyForm(formdata=None),
+        conflict=conflict, can_log=can(current_user, "communications.log"), now=utcnow(),
+    ), status
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@requires("communications.view")
+def ticket(ticket_id):
+    return _render_ticket(_ticket(ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>")
+@requires("communications.log")
+def update_ticket_status(ticket_id):
+    """Change the status or assignee; refused when someone else changed it first."""
+    found = _ticket(ticket_id)
+    form = _ticket_form(found, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_ticket(found, form=form, status=422)
+    try:
+        changed = update_ticket(found, form.data_for_service(),
+                                expected_version=form.version.data, actor=current_user)
+    except ConflictError as exc:
+        form.version.data = exc.current.version
+        return _render_ticket(exc.current, form=form, status=409, conflict=exc.current)
+    except InteractionError as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _render_ticket(found, form=form, status=422)
+    db.session.commit()
+    toast(f"{found.number} is {found.status_label.lower()}." if "status" in changed
+          else "Saved." if changed else "Nothing changed.")
+    return _render_ticket(_ticket(ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/replies")
+@requires("communications.log")
+def reply(ticket_id):
+    """Add a message to the ticket's thread (it shows on the customer's timeline too)."""
+    found = _ticket(ticket_id)
+    reply_form = ReplyForm()
+    if not reply_form.validate_on_submit():
+        return _render_ticket(found, reply=reply_form, status=422)
+    data = {"channel": "ticket", "direction": reply_form.direction.data,
+            "body": reply_form.body.data.strip(), "occurred_at": utcnow(),
+            "visibility": "internal"}
+    try:
+        log_interaction(_customer(found.customer_id), data, actor=current_user, ticket=found)
+    except InteractionError as exc:
+        db.session.rollback()
+        reply_form.body.errors.append(str(exc))
+        return _render_ticket(found, reply=reply_form, status=422)
+    db.session.commit()
+    toast("Message added.")
+    return _render_ticket(_ticket(ticket_id))

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
-from crm.common import utcnow
+from crm.common import ConflictError, utcnow
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.contacts.normalise import clean_text
 from crm.customers.models import Address, Customer
@@ -25,14 +25,6 @@ SORTS = {
     "status": (Customer.status.asc(), Customer.id.asc()),
 }
 NUMBER_RE = re.compile(r"^(?:cust-?)?0*(\d{1,9})$", re.IGNORECASE)
-
-
-class ConflictError(Exception):
-    """Someone else saved the record after the editor loaded it."""
-
-    def __init__(self, current: Customer):
-        super().__init__("stale version")
-        self.current = current
 
 
 def find_by_number(number: str) -> Customer | None:

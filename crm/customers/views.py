@@ -5,12 +5,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from crm.auth.models import StaffUser
+from crm.common import ConflictError
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
     SORTS,
-    ConflictError,
     create_customer,
     get_customer,
     search_customers,

@@ -21,6 +21,9 @@ PERMISSIONS = {
     "customers.archive": {"admin", "manager"},
     "communications.view": {"admin", "manager", "sales", "finance", "viewer"},
     "communications.log": {"admin", "manager", "sales", "finance"},
+    # change anyone's entries, and the Activity view across all customers
+    "communications.manage": {"admin", "manager"},
+    "communications.restore": {"admin"},
     "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "admin.users": {"admin"},
     "admin.jobs": {"admin"},

@@ -105,7 +105,8 @@ def test_race_lost_at_save_time_is_a_conflict_even_when_renaming(app):
     import pytest
     from sqlalchemy import update
 
-    from crm.customers.services import ConflictError, update_customer
+    from crm.common import ConflictError
+    from crm.customers.services import update_customer
 
     cid = make(app, "Race Track Diner")
     with app.app_context():

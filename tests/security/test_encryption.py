@@ -1,4 +1,5 @@
 """PII at rest: the raw database shows none of it; keys rotate; blind indexes find records."""
+import re
 import os
 import subprocess
 from urllib.parse import urlsplit

@@ -58,6 +58,7 @@
     showToast(status === 400 ? "This page has expired. Reload it and try again." :
       status === 403 ? "Your role does not allow that." :
       status === 404 ? "That record no longer exists." :
+      status === 413 ? "That file is too large for this form." :
       "Something went wrong (" + status + "). Try again.", "error");
   });
   document.addEventListener("htmx:sendError", function () {
