@@ -233,7 +233,7 @@ def log_email_file(customer_id):
 def _contact_log_form(contact, formdata=None):
     form = ContactLogForm(formdata=formdata)
     form.set_choices({}, assignable_staff())
-    customers = {l.customer.id: l.customer.name for l in contact.customer_links
+    customers = {str(l.customer.id): l.customer.name for l in contact.customer_links
                  if not l.customer.is_archived}
     form.customer_id.choices = choices(customers)
     return form
