@@ -67,8 +67,10 @@ def register_template_helpers(app):
 
     @app.template_filter("age")
     def age(value, now):
-        """How long ago, roughly: "12 min", "5 h", "3 days"."""
+        """How long ago, roughly: "just now", "12 min", "5 h", "3 days"."""
         minutes = max(int((now - value).total_seconds() // 60), 0)
+        if minutes < 1:
+            return "just now"
         if minutes < 60:
             return f"{minutes} min"
         if minutes < 48 * 60:

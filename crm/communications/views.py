@@ -76,6 +76,15 @@ def _primary(customer):
     return next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
 
 
+def with_nav_badge(response):
+    """Add the out-of-band refresh of the overdue follow-ups count to an htmx answer."""
+    html, status = response if isinstance(response, tuple) else (response, 200)
+    if not htmx or not can(current_user, "communications.log"):
+        return html, status
+    badge = {"id": "my_follow_ups", "badge": overdue_follow_ups()}
+    return html + render_template("layouts/_nav_badge.html", item=badge, oob=True), status
+
+
 # -- timelines -------------------------------------------------------------------------------
 
 def _filters(args):
@@ -199,7 +208,7 @@ def log(customer_id):
             toast("Logged.")
             fresh = _quick_log_form(customer, formdata=None)
             fresh.set_defaults(_primary(customer), form.channel.data)
-            return _render_panel(customer, fresh)
+            return with_nav_badge(_render_panel(customer, fresh))
     return _render_panel(customer, form, status=422)
 
 
@@ -273,7 +282,7 @@ def log_for_contact(contact_id):
             contact = _contact(contact_id)
     context = dict(contact=contact, **contact_panel(contact, form))
     template = "communications/_contact_panel.html" if htmx else "contacts/detail.html"
-    return render_template(template, **context), status
+    return with_nav_badge((render_template(template, **context), status))
 
 
 # -- one entry: show, edit, delete, restore --------------------------------------------------
@@ -288,7 +297,9 @@ def _changeable(entry_id):
 
 
 def _entry_form(entry, formdata=None):
-    form = EntryForm(formdata=formdata, obj=entry if formdata is None else None)
+    # A prefix per entry: the edit form's ids must not clash with the quick log's on the page.
+    form = EntryForm(formdata=formdata, obj=entry if formdata is None else None,
+                     prefix=f"entry-{entry.id}")
     customer = _customer(entry.customer_id)
     form.set_choices(_people(customer), assignable_staff())
     if formdata is None:
@@ -336,7 +347,7 @@ def edit(entry_id):
         else:
             db.session.commit()
             toast("Saved." if changed else "Nothing changed.")
-            return _render_entry(get_entry(entry_id))
+            return with_nav_badge(_render_entry(get_entry(entry_id)))
     status = 409 if conflict is not None else (422 if form.errors else 200)
     return render_template("communications/_entry_form.html", e=found, form=form,
                            conflict=conflict), status
@@ -351,7 +362,7 @@ def delete(entry_id):
     db.session.commit()
     toast("Deleted. An admin can restore it.")
     if htmx:
-        return ""
+        return with_nav_badge("")
     return redirect(url_for("communications.panel", customer_id=found.customer_id), 303)
 
 
@@ -405,8 +416,7 @@ def follow_up_done(entry_id):
     db.session.commit()
     toast("Follow-up done.")
     if htmx:
-        badge = {"id": "my_follow_ups", "badge": overdue_follow_ups()}
-        return render_template("communications/_follow_up_done.html", e=found, item=badge)
+        return with_nav_badge(render_template("communications/_follow_up.html", e=found))
     return redirect(url_for("communications.my_follow_ups"), 303)
 
 

@@ -28,6 +28,7 @@ def test_a_follow_up_defaults_to_the_logger_and_counts_as_overdue_in_the_nav(
     response = log_with_follow_up(auth, customer_id, yesterday)
     assert response.status_code == 200
     assert f"Overdue: follow up by {yesterday:%a %b} {yesterday.day}" in response.text
+    assert 'hx-swap-oob="true"> <span class="count">1</span>' in response.text  # nav count now
     with app.app_context():
         stored = db.session.scalar(select(Interaction))
         assert stored.follow_up_assignee_id == me and stored.follow_up_due == yesterday
