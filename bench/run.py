@@ -1,6 +1,8 @@
 """`make bench`: seed 100k customers into a fresh database, serve the app under gunicorn and load
 key pages with wrk from a second process; print and save req/s, p50, p95 and the ratio of each
-page's req/s to the trivial /healthz endpoint measured in the same run.
+page's req/s to the trivial /healthz endpoint measured in the same run. One customer (the one
+the detail page shows) gets 10,000 interactions for the timeline pages, whose SQL statements are
+also counted in-process against a customer with 10.
 
 SQLite (default): a throwaway database and instance dir (keys) in a temp dir; the developer's
 instance/ and database are never touched (a SQLite DATABASE_URL is ignored). PostgreSQL:
@@ -32,19 +34,27 @@ USER_AGENT = "crm-bench"  # the same for sign-in and load: "strong" session prot
 EMAIL, PASSWORD = "admin@example.com", "microgreens"
 SEARCH = "blu her"  # word prefixes: finds "Blue Heron Bistro" and the like
 TARGET_RATIO, TARGET_P95_MS = 0.10, 30.0
+SMALL_TIMELINE = 10  # interactions of the customer whose query count the long timeline must match
+HTMX = {"HX-Request": "true"}  # what htmx sends: the tab panel alone, not the page
+HEADERS = {"timeline_htmx": HTMX}  # pages loaded with extra request headers
 SETTLE_S = 1  # unmeasured load before each measured run
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=10_000,
+                        help="interactions of the customer whose timeline is loaded")
     parser.add_argument("--duration", type=int, default=5, help="seconds per page and round")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all pages; each page reports its median round")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per page")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--count-queries", help=argparse.SUPPRESS)  # internal: see query_counts
     args = parser.parse_args()
+    if args.count_queries:
+        return count_queries(json.loads(args.count_queries))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: `make bench` installs it (apt-get install wrk)")
 
@@ -64,12 +74,27 @@ def main():
             flask(env, "demo", "bulk", "--customers", str(args.customers))
             bulk_s = time.monotonic() - started
             print(f"bulk seed: {args.customers} customers in {bulk_s:.1f} s")
+            customer = seeded + args.customers // 2  # a bulk one, in the middle of the table
+            started = time.monotonic()
+            flask(env, "demo", "interactions", "--customer", str(customer),
+                  "--count", str(args.interactions))
+            interactions_s = time.monotonic() - started
+            flask(env, "demo", "interactions", "--customer", str(customer + 1),
+                  "--count", str(SMALL_TIMELINE))
+            timeline = f"/customers/{customer}/communications"
             pages = {
                 "healthz": "/healthz",
                 "customer_list": "/customers/",
                 "name_search": None,  # the search's own URL, asked of the app once signed in
-                "customer_detail": f"/customers/{seeded + args.customers // 2}",  # a bulk one
+                "customer_detail": f"/customers/{customer}",
+                "timeline": timeline,  # the Communications tab: newest 20 of the interactions
+                "timeline_htmx": timeline,  # the same tab switched to with htmx (HEADERS)
             }
+            small = f"/customers/{customer + 1}/communications"
+            counted = query_counts(env, [(timeline, {}), (timeline, HTMX), (small, {}),
+                                         (small, HTMX)])
+            queries = {"page": {args.interactions: counted[0], SMALL_TIMELINE: counted[2]},
+                       "htmx": {args.interactions: counted[1], SMALL_TIMELINE: counted[3]}}
             busy = cpu_busy()  # other work on the machine skews the figures: note how much
             runs = serve_and_load(env, Path(tmp), pages, args)
             busy = max(busy, cpu_busy())
@@ -86,9 +111,13 @@ def main():
         page["ratio"] = round(page["rps"] / base, 3)
     met = all(p["ratio"] >= TARGET_RATIO and p["p95_ms"] < TARGET_P95_MS
               for name, p in results.items() if name != "healthz")
+    met = met and all(len(set(counts.values())) == 1 for counts in queries.values())
     report = {
         "db": db_name, "customers": seeded + args.customers, "pages": results,
         "date": datetime.date.today().isoformat(), "bulk_seed_s": round(bulk_s, 1),
+        "timeline_interactions": args.interactions,
+        "interactions_seed_s": round(interactions_s, 1),
+        "timeline_queries": queries,
         "connections": args.connections, "gunicorn_workers": args.workers,
         "seconds_per_round": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
         "targets_met": met, "cpu_busy_outside_run": busy, "paths": pages,
@@ -113,16 +142,19 @@ def serve_and_load(env, tmp, pages, args):
         cookie = sign_in(port)
         pages["name_search"] = search_path(port, cookie, SEARCH)
         for name, path in pages.items():
-            check_page(port, path, cookie, search=SEARCH if name == "name_search" else None)
-        for path in pages.values():
-            wrk(port, path, cookie, args.connections, args.warmup)
+            check_page(port, path, cookie, search=SEARCH if name == "name_search" else None,
+                       headers=HEADERS.get(name), entries=name.startswith("timeline"))
+        for name, path in pages.items():
+            wrk(port, path, cookie, args.connections, args.warmup, HEADERS.get(name))
         runs = {name: [] for name in pages}
         for round_ in range(1, args.rounds + 1):
             for name, path in pages.items():  # interleaved, so drift hits every page alike
                 # Unmeasured first: the workers still owe answers to requests queued by the
                 # previous page's run (wrk stops with up to `connections` of them waiting).
-                wrk(port, path, cookie, args.connections, SETTLE_S)
-                runs[name].append(wrk(port, path, cookie, args.connections, args.duration))
+                headers = HEADERS.get(name)
+                wrk(port, path, cookie, args.connections, SETTLE_S, headers)
+                runs[name].append(wrk(port, path, cookie, args.connections, args.duration,
+                                      headers))
             print(f"round {round_}/{args.rounds}: " + ", ".join(
                 f"{name} {r[-1]['rps']:.0f}/s" for name, r in runs.items()))
         return runs
@@ -161,6 +193,46 @@ def require_empty(url):
         engine.dispose()
     if tables:
         sys.exit(f"DATABASE_URL must name an empty database; it has {len(tables)} tables")
+
+
+def query_counts(env, requests):
+    """SQL statements each (path, headers) GET runs, counted in-process in the bench environment
+    (a subprocess, so the app reads that environment): a list in the same order."""
+    done = subprocess.run([sys.executable, __file__, "--count-queries", json.dumps(requests)],
+                          cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    if done.returncode:
+        sys.exit(f"counting queries failed:\n{done.stdout}{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def count_queries(requests):
+    """The subprocess of query_counts: sign in with Flask's test client, GET each path once to
+    warm up and once counting statements; print the counts as one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import event
+
+    from crm import create_app
+    from crm.extensions import db
+
+    app = create_app()
+    client = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/auth/sign-in").text)
+    signed_in = client.post("/auth/sign-in", data={
+        "csrf_token": token[1], "email": EMAIL, "password": PASSWORD})
+    if signed_in.status_code != 302:
+        sys.exit(f"sign-in failed: status {signed_in.status_code}")
+    client.get("/customers/")  # as in sign_in: the session gets its CSRF token here
+    statements = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
+    counts = []
+    for path, headers in requests:
+        client.get(path, headers=headers)
+        statements.clear()
+        if client.get(path, headers=headers).status_code != 200:
+            sys.exit(f"GET {path}: not 200")
+        counts.append(len(statements))
+    print(json.dumps(counts))
 
 
 def cpu_busy(seconds=1.0):
@@ -247,11 +319,16 @@ def search_path(port, cookie, text):
     return "/customers/?" + urllib.parse.urlencode({"q": text})  # an app without sealed search
 
 
-def check_page(port, path, cookie, search=None):
-    """200 while signed in; for a search, customers listed and each name matching every word."""
-    status, _, body = request(port, "GET", path, headers={"Cookie": cookie})
+def check_page(port, path, cookie, search=None, headers=None, entries=False):
+    """200 while signed in; for a search, customers listed and each name matching every word;
+    for a timeline, a full first page of entries; for htmx, a fragment, not a page."""
+    status, _, body = request(port, "GET", path, headers={"Cookie": cookie, **(headers or {})})
     if status != 200:
         raise RuntimeError(f"GET {path}: status {status}")
+    if entries and (headers == HTMX) == ("<html" in body):
+        raise RuntimeError(f"GET {path} with {headers}: {'a page' if headers else 'a fragment'}")
+    if entries and (body.count('class="entry ') != 20 or "Show older entries" not in body):
+        raise RuntimeError(f"GET {path}: not a first page of 20 timeline entries")
     if search:
         names = re.findall(r'<a href="/customers/\d+">([^<]+)</a>', body)
         if not names or not all(
@@ -261,12 +338,14 @@ def check_page(port, path, cookie, search=None):
             raise RuntimeError(f"GET {path} does not look like a search for {search!r}: {names[:5]}")
 
 
-def wrk(port, path, cookie, connections, seconds):
+def wrk(port, path, cookie, connections, seconds, headers=None):
     """Load one page with wrk (one thread, `connections` connections) for a fixed time."""
+    extra = [arg for name, value in (headers or {}).items()
+             for arg in ("--header", f"{name}: {value}")]
     command = ["wrk", "--threads", "1", "--connections", str(connections),
                "--duration", f"{seconds}s", "--timeout", "5s", "--script", str(LUA),
                "--header", f"Cookie: {cookie}", "--header", f"User-Agent: {USER_AGENT}",
-               f"http://{HOST}:{port}{path}"]
+               *extra, f"http://{HOST}:{port}{path}"]
     out = subprocess.run(command, text=True, capture_output=True, timeout=seconds + 30).stdout
     line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
     if line is None:
@@ -305,7 +384,14 @@ def print_table(report):
               f"{page['p95_ms']:>7.2f} {page['ratio']:>6.3f}  {ok}")
     print(f"targets (each page >= {TARGET_RATIO} of healthz req/s, p95 < {TARGET_P95_MS:.0f} ms): "
           + ("met" if report["targets_met"] else "MISSED"))
-    print(f"bulk seed (flask demo bulk): {report['bulk_seed_s']} s")
+    print(f"bulk seed (flask demo bulk): {report['bulk_seed_s']} s; "
+          f"{report['timeline_interactions']} interactions for the timeline "
+          f"(flask demo interactions): {report['interactions_seed_s']} s")
+    for name, counts in report["timeline_queries"].items():
+        same = "same" if len(set(counts.values())) == 1 else "DIFFERENT"
+        print(f"timeline SQL statements ({name}): " + ", ".join(
+            f"{n} with {interactions} interactions" for interactions, n in counts.items())
+            + f": {same}")
     if report["cpu_busy_outside_run"] > 0.2:
         print(f"warning: the CPUs were {report['cpu_busy_outside_run']:.0%} busy with other work "
               "just before or after the load; these figures are skewed, run again on a quiet machine")

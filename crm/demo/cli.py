@@ -4,7 +4,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from crm.demo.seed import bulk, seed
+from crm.customers.models import Customer
+from crm.demo.seed import bulk, bulk_interactions, seed
+from crm.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data (refused under the production config).")
 
@@ -35,3 +37,17 @@ def bulk_command(count, seed_value):
     _refuse_in_production()
     made = bulk(count, random.Random(seed_value), echo=click.echo)
     click.echo(f"Added {made} customers.")
+
+
+@demo_cli.command("interactions")
+@click.option("--customer", "customer_id", required=True, type=int,
+              help="an existing customer's id")
+@click.option("--count", default=10_000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", "seed_value", default=42, show_default=True)
+def interactions_command(customer_id, count, seed_value):
+    """Give one customer COUNT synthetic interactions (a long timeline) for benchmarks."""
+    _refuse_in_production()
+    if db.session.get(Customer, customer_id) is None:
+        raise click.ClickException(f"No customer {customer_id}.")
+    made = bulk_interactions(customer_id, count, random.Random(seed_value), echo=click.echo)
+    click.echo(f"Added {made} interactions to customer {customer_id}.")

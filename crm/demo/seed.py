@@ -162,13 +162,50 @@ def bulk(count: int, rng: random.Random, echo=print, batch: int = 5000) -> int:
     return done
 
 
-def _analyze():
+def bulk_interactions(customer_id: int, count: int, rng: random.Random, echo=print,
+                      batch: int = 5000) -> int:
+    """Give one existing customer `count` synthetic interactions, one every few hours back from
+    now, logged by staff who may log them. Encrypted like real ones (the model's column types
+    encrypt on insert). For benchmarks: a long timeline. Commits."""
+    from crm.communications.models import Interaction
+    from crm.security.permissions import PERMISSIONS
+
+    started = time.monotonic()
+    contact_id = db.session.scalar(
+        select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer_id)
+        .order_by(CustomerContact.contact_id).limit(1)
+    )
+    staff_ids = db.session.scalars(select(StaffUser.id).where(
+        StaffUser.role.in_(PERMISSIONS["communications.log"]))).all() or [None]
+    when = utcnow()
+    done = 0
+    while done < count:
+        rows = []
+        for _ in range(min(batch, count - done)):
+            when -= timedelta(minutes=rng.randint(30, 360))
+            channel, direction, subject, body, outcome = rng.choice(data.INTERACTIONS)
+            rows.append({
+                "customer_id": customer_id, "contact_id": contact_id, "channel": channel,
+                "direction": direction, "subject": subject, "body": body, "outcome": outcome,
+                "occurred_at": when, "created_at": when, "visibility": "internal",
+                "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
+                "logged_by_id": rng.choice(staff_ids), "version": 1,
+            })
+        db.session.execute(insert(Interaction), rows)
+        db.session.commit()
+        done += len(rows)
+        echo(f"{done}/{count} interactions ({time.monotonic() - started:.0f} s)")
+    _analyze("interaction")
+    return done
+
+
+def _analyze(table: str = ""):
     """Fresh planner statistics: without them a bulk-filled database picks slow plans."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table}".strip())
     else:
-        db.session.execute(db.text("ANALYZE"))
+        db.session.execute(db.text(f"ANALYZE {table}".strip()))
         db.session.commit()
 
 
