@@ -36,7 +36,7 @@ SEARCH = "blu her"  # word prefixes: finds "Blue Heron Bistro" and the like
 TARGET_RATIO, TARGET_P95_MS = 0.10, 30.0
 SMALL_TIMELINE = 10  # interactions of the customer whose query count the long timeline must match
 HTMX = {"HX-Request": "true"}  # what htmx sends: the tab panel alone, not the page
-HEADERS = {"timeline_htmx": HTMX}  # pages loaded with extra request headers
+HEADERS = {"timeline": HTMX}  # pages loaded with extra request headers
 SETTLE_S = 1  # unmeasured load before each measured run
 
 
@@ -81,20 +81,24 @@ def main():
             interactions_s = time.monotonic() - started
             flask(env, "demo", "interactions", "--customer", str(customer + 1),
                   "--count", str(SMALL_TIMELINE))
-            timeline = f"/customers/{customer}/communications"
+            timeline = f"/timeline?customer={customer}"
+            tab = f"/customers/{customer}/communications"
             pages = {
                 "healthz": "/healthz",
                 "customer_list": "/customers/",
                 "name_search": None,  # the search's own URL, asked of the app once signed in
                 "customer_detail": f"/customers/{customer}",
-                "timeline": timeline,  # the Communications tab: newest 20 of the interactions
-                "timeline_htmx": timeline,  # the same tab switched to with htmx (HEADERS)
+                # The first timeline page: the newest 20 entries, as htmx loads them (HEADERS).
+                "timeline": timeline,
+                # The whole Communications tab page: layout, quick log form and the timeline.
+                "comms_tab": tab,
             }
-            small = f"/customers/{customer + 1}/communications"
-            counted = query_counts(env, [(timeline, {}), (timeline, HTMX), (small, {}),
-                                         (small, HTMX)])
-            queries = {"page": {args.interactions: counted[0], SMALL_TIMELINE: counted[2]},
-                       "htmx": {args.interactions: counted[1], SMALL_TIMELINE: counted[3]}}
+            small_timeline = f"/timeline?customer={customer + 1}"
+            small_tab = f"/customers/{customer + 1}/communications"
+            counted = query_counts(env, [(timeline, HTMX), (small_timeline, HTMX),
+                                         (tab, {}), (small_tab, {})])
+            queries = {"timeline": {args.interactions: counted[0], SMALL_TIMELINE: counted[1]},
+                       "comms_tab": {args.interactions: counted[2], SMALL_TIMELINE: counted[3]}}
             busy = cpu_busy()  # other work on the machine skews the figures: note how much
             runs = serve_and_load(env, Path(tmp), pages, args)
             busy = max(busy, cpu_busy())
@@ -143,7 +147,7 @@ def serve_and_load(env, tmp, pages, args):
         pages["name_search"] = search_path(port, cookie, SEARCH)
         for name, path in pages.items():
             check_page(port, path, cookie, search=SEARCH if name == "name_search" else None,
-                       headers=HEADERS.get(name), entries=name.startswith("timeline"))
+                       headers=HEADERS.get(name), entries=name in ("timeline", "comms_tab"))
         for name, path in pages.items():
             wrk(port, path, cookie, args.connections, args.warmup, HEADERS.get(name))
         runs = {name: [] for name in pages}

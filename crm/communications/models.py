@@ -68,7 +68,7 @@ class Interaction(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_minutes: Mapped[int | None]
     visibility: Mapped[str] = mapped_column(String(20), default="internal")
-    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     follow_up_due: Mapped[date | None]
     follow_up_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     follow_up_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -93,6 +93,8 @@ class Interaction(db.Model):
         db.Index("ix_interaction_contact_timeline", "contact_id", "occurred_at", "id"),
         db.Index("ix_interaction_activity", "occurred_at", "id"),
         db.Index("ix_interaction_follow_ups", "follow_up_assignee_id", "follow_up_due"),
+        # The quick log's default channel: what this person logged last.
+        db.Index("ix_interaction_logged_by", "logged_by_id", "created_at", "id"),
     )
 
     @property

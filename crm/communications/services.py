@@ -13,7 +13,8 @@ from crm.audit.services import record
 from crm.auth.models import StaffUser
 from crm.common import ConflictError, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
-from crm.contacts.models import ContactEmail
+from crm.contacts.models import Contact, ContactEmail
+from crm.customers.models import Customer
 from crm.extensions import db
 from crm.security.blind_index import email_index
 from crm.security.permissions import PERMISSIONS, can
@@ -31,6 +32,15 @@ class InteractionError(ValueError):
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+# What a timeline item shows of its related rows: only those columns are read and decrypted.
+_ENTRY_DISPLAY = (
+    joinedload(Interaction.contact).load_only(Contact.first_name, Contact.last_name),
+    joinedload(Interaction.logged_by).load_only(StaffUser.name),
+    joinedload(Interaction.follow_up_assignee).load_only(StaffUser.name),
+    joinedload(Interaction.ticket).load_only(Ticket.status),
+)
+
 
 def encode_cursor(entry: Interaction) -> str:
     micros = int(entry.occurred_at.timestamp() * 1_000_000)
@@ -52,14 +62,9 @@ def timeline(*, customer_id: int | None = None, contact_id: int | None = None,
 
     Returns (entries, cursor for the next page or None); the same queries at any length.
     """
-    query = (
-        select(Interaction)
-        .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by),
-                 joinedload(Interaction.follow_up_assignee), joinedload(Interaction.ticket))
-        .where(Interaction.deleted_at.is_(None))
-    )
+    query = select(Interaction).options(*_ENTRY_DISPLAY).where(Interaction.deleted_at.is_(None))
     if customer_id is None:
-        query = query.options(joinedload(Interaction.customer))
+        query = query.options(joinedload(Interaction.customer).load_only(Customer.name))
     else:
         query = query.where(Interaction.customer_id == customer_id)
     if contact_id is not None:

@@ -51,11 +51,12 @@ EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused wit
 
 @bp.app_context_processor
 def _helpers():
-    return {"may_change": lambda entry: may_change(current_user, entry)}
+    user = current_user._get_current_object()  # once per page, not once per entry
+    return {"may_change": lambda entry: may_change(user, entry)}
 
 
 def _customer(customer_id):
-    customer = get_customer(customer_id, contacts=True)
+    customer = get_customer(customer_id, overview=False, contacts="names")
     if customer is None:
         abort(404)
     return customer

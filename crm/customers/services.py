@@ -86,20 +86,20 @@ def searchable(q: str) -> bool:
     return bool(NUMBER_RE.match(q) or "@" in q or query_tokens(q))
 
 
-def get_customer(customer_id: int, *, contacts: bool = False) -> Customer | None:
-    """A customer with what its page shows (contacts only when asked), in fixed queries."""
-    options = [
-        joinedload(Customer.owner),
-        joinedload(Customer.parent),
-        selectinload(Customer.locations).load_only(Customer.id, Customer.name),
-        selectinload(Customer.addresses),
-    ]
+def get_customer(customer_id: int, *, overview: bool = True,
+                 contacts: str | None = None) -> Customer | None:
+    """A customer with what its page shows, in fixed queries: always the header (owner,
+    parent); with `overview` its addresses and locations; `contacts` "names" or "details"
+    (with their emails and phones)."""
+    options = [joinedload(Customer.owner), joinedload(Customer.parent)]
+    if overview:
+        options += [selectinload(Customer.locations).load_only(Customer.id, Customer.name),
+                    selectinload(Customer.addresses)]
     if contacts:
-        options.append(
-            selectinload(Customer.contact_links)
-            .joinedload(CustomerContact.contact)
-            .options(selectinload(Contact.emails), selectinload(Contact.phones))
-        )
+        people = selectinload(Customer.contact_links).joinedload(CustomerContact.contact)
+        if contacts == "details":
+            people = people.options(selectinload(Contact.emails), selectinload(Contact.phones))
+        options.append(people)
     return db.session.scalar(select(Customer).where(Customer.id == customer_id).options(*options))
 
 

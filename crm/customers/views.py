@@ -50,8 +50,9 @@ def _form_data(form) -> dict:
     }
 
 
-def _load(customer_id, contacts=False):
-    customer = get_customer(customer_id, contacts=contacts)
+def _load(customer_id, tab="overview"):
+    customer = get_customer(customer_id, overview=tab == "overview",
+                            contacts="details" if tab == "contacts" else None)
     if customer is None:
         abort(404)
     return customer
@@ -134,7 +135,7 @@ def new():
 @requires("customers.view")
 def detail(customer_id, tab="overview"):
     """A customer's page; htmx tab clicks get just the tab panel."""
-    customer = _load(customer_id, contacts=tab == "contacts")
+    customer = _load(customer_id, tab)
     context = dict(customer=customer, tab=tab, tabs=TABS)
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context)

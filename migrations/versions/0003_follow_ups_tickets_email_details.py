@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 05:03:53.972648
+Create Date: 2026-11-24 05:31:53.883428
 
 """
 from alembic import op
@@ -42,9 +42,11 @@ def upgrade():
         batch_op.add_column(sa.Column('sender', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('recipients', sa.Text(), nullable=True))
         batch_op.drop_index(batch_op.f('ix_interaction_contact_id'))
+        batch_op.drop_index(batch_op.f('ix_interaction_logged_by_id'))
         batch_op.create_index('ix_interaction_activity', ['occurred_at', 'id'], unique=False)
         batch_op.create_index('ix_interaction_contact_timeline', ['contact_id', 'occurred_at', 'id'], unique=False)
         batch_op.create_index('ix_interaction_follow_ups', ['follow_up_assignee_id', 'follow_up_due'], unique=False)
+        batch_op.create_index('ix_interaction_logged_by', ['logged_by_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interaction_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_interaction_ticket_id_ticket'), 'ticket', ['ticket_id'], ['id'])
 
@@ -56,9 +58,11 @@ def downgrade():
     with op.batch_alter_table('interaction', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_interaction_ticket_id_ticket'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_interaction_ticket_id'))
+        batch_op.drop_index('ix_interaction_logged_by')
         batch_op.drop_index('ix_interaction_follow_ups')
         batch_op.drop_index('ix_interaction_contact_timeline')
         batch_op.drop_index('ix_interaction_activity')
+        batch_op.create_index(batch_op.f('ix_interaction_logged_by_id'), ['logged_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_interaction_contact_id'), ['contact_id'], unique=False)
         batch_op.drop_column('recipients')
         batch_op.drop_column('sender')
