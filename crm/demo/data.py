@@ -84,3 +84,14 @@ INTERACTIONS = [
      "Credit note promised"),
     ("sms", "outbound", None, "Reminder: no delivery on Thanksgiving, moving to Wednesday.", None),
 ]
+
+# Support tickets: (subject, the customer's first message, status, [(direction, reply), ...]).
+TICKETS = [
+    ("Wilted pea shoots", "Two trays of pea shoots arrived wilted on Tuesday; chef sent photos.",
+     "open", [("outbound", "Apologised; replacement trays go out with Friday's delivery.")]),
+    ("Invoice lists sunflower twice", "The November invoice charges the sunflower shoots twice.",
+     "pending", [("outbound", "Checking with the office; credit note if confirmed."),
+                 ("internal", "Duplicate line from the route change; waiting for finance.")]),
+    ("Crates not collected", "Three returnable crates have been stacked by the back door for a week.",
+     "resolved", [("outbound", "Driver collected them on Thursday's route.")]),
+]

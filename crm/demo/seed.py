@@ -78,20 +78,41 @@ def seed() -> int | None:
 
 
 def _seed_interactions(rng, owners):
-    """A few weeks of calls, emails and visits on most demo customers."""
+    """A few weeks of calls, emails and visits on most demo customers; some calls carry a
+    follow-up (a few overdue), and a few customers have support tickets."""
     from crm.communications.services import log_interaction
 
     now = utcnow()
-    for customer in db.session.scalars(select(Customer)).all():
+    customers = db.session.scalars(select(Customer).order_by(Customer.id)).all()
+    for customer in customers:
         contact = customer.contact_links[0].contact_id if customer.contact_links else None
         for _ in range(rng.randint(0, 4)):
             channel, direction, subject, body, outcome = rng.choice(data.INTERACTIONS)
+            when = now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 9))
+            follow_up = channel == "call" and rng.random() < 0.5
             log_interaction(customer, {
                 "channel": channel, "direction": direction, "contact_id": contact,
                 "subject": subject, "body": body, "outcome": outcome, "visibility": "internal",
-                "occurred_at": now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 9)),
+                "occurred_at": when,
                 "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
+                "follow_up_due": (when + timedelta(days=rng.randint(1, 14))).date()
+                if follow_up else None,
             }, actor=rng.choice(owners))
+    for customer, (subject, first, status, replies) in zip(customers[1::7], data.TICKETS):
+        contact = customer.contact_links[0].contact_id if customer.contact_links else None
+        actor = rng.choice(owners)
+        when = now - timedelta(days=rng.randint(2, 6))
+        opened = log_interaction(customer, {
+            "channel": "ticket", "direction": "inbound", "contact_id": contact,
+            "subject": subject, "body": first, "occurred_at": when, "visibility": "internal",
+        }, actor=actor)
+        for hours, (direction, text) in enumerate(replies, start=1):
+            log_interaction(customer, {
+                "channel": "ticket", "direction": direction, "body": text,
+                "occurred_at": when + timedelta(hours=3 * hours), "visibility": "internal",
+            }, actor=actor, ticket=opened.ticket)
+        opened.ticket.status, opened.ticket.assignee_id = status, actor.id
+        opened.ticket.resolved_at = now if status == "resolved" else None
 
 
 ADJECTIVES = ["Blue", "Golden", "Green", "Little", "Wild", "Copper", "Silver", "Rustic", "Urban",

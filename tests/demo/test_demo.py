@@ -19,6 +19,15 @@ def test_seed_makes_a_believable_farm_once(app, runner):
         assert all(c.contact_links and c.addresses for c in customers)
         for role in ("admin", "manager", "sales", "finance", "delivery", "viewer"):
             assert authenticate(f"{role}@example.com", "microgreens").role == role
+        from crm.common import farm_today
+        from crm.communications.models import Interaction, Ticket
+
+        due = db.session.scalars(select(Interaction.follow_up_due).where(
+            Interaction.follow_up_due.is_not(None))).all()
+        assert any(d < farm_today() for d in due) and any(d >= farm_today() for d in due)
+        tickets = db.session.scalars(select(Ticket)).all()
+        assert {t.status for t in tickets} == {"open", "pending", "resolved"}
+        assert all(len(t.customer.contact_links) for t in tickets)
         db.session.commit()
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "already present" in again.output
