@@ -5,7 +5,7 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast bench install browser migrate seed worker clean
+.PHONY: run test test-fast bench install pdf-libs browser migrate seed worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pdf-libs
+
+## Pango and a font for WeasyPrint (the delivery sheets' PDF), from Debian when missing.
+pdf-libs:
+	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu || { \
+		echo "Installing Pango and DejaVu fonts for PDF output"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig >/dev/null; }
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -88,11 +88,18 @@ def register_extensions(app):
                 cursor.close()
 
 
-def register_blueprints(app):
-    from crm import admin, auth, communications, contacts, customers, jobs, main
+FEATURES = ("main", "auth", "customers", "contacts", "communications", "preferences",
+            "catalogue", "delivery", "jobs", "admin")
 
-    for module in (main, auth, customers, contacts, communications, jobs, admin):
-        app.register_blueprint(module.bp)
+
+def register_blueprints(app):
+    """Each feature's blueprint with its views (imported here, not by the feature's package,
+    so features can use each other's models and services without import cycles)."""
+    from importlib import import_module
+
+    for name in FEATURES:
+        import_module(f"crm.{name}.views")
+        app.register_blueprint(import_module(f"crm.{name}").bp)
     if app.config.get("REDIS_URL"):
         import rq_dashboard
         from rq_dashboard.web import setup_rq_connection

@@ -25,6 +25,7 @@ NAV = [
     ("Tickets", "communications.tickets", "communications.view", None),
     ("Activity", "communications.activity", "communications.manage", None),
     ("Delivery sheets", "delivery.sheets", "delivery.view", None),
+    ("Catalogue", "catalogue.index", "catalogue.manage", None),
     ("Credit", "credit.index", "credit.view", None),
     ("Reports", "reports.index", "reports.view", None),
     ("Admin", "admin.index", "admin.users", None),

@@ -2,7 +2,7 @@
 TABS = {
     "overview": ("Overview", "customers.detail", "customers.view"),
     "contacts": ("Contacts", "customers.detail", "customers.view"),
-    "preferences": ("Preferences", "customers.detail", "customers.view"),
+    "preferences": ("Preferences", "preferences.panel", "preferences.view"),
     "communications": ("Communications", "communications.panel", "communications.view"),
     "credit": ("Credit", "customers.detail", "customers.view"),
 }

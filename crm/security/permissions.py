@@ -24,6 +24,10 @@ PERMISSIONS = {
     # change anyone's entries, and the Activity view across all customers
     "communications.manage": {"admin", "manager"},
     "communications.restore": {"admin"},
+    "preferences.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
+    "preferences.edit": {"admin", "manager", "sales"},
+    "catalogue.manage": {"admin", "manager"},
+    "delivery.view": {"admin", "manager", "sales", "delivery", "viewer"},
     "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "admin.users": {"admin"},
     "admin.jobs": {"admin"},

@@ -1,0 +1,16 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from crm.customers.forms import strip
+
+
+class ProductForm(FlaskForm):
+    name = StringField("Product", filters=[strip],
+                       validators=[DataRequired("Name the product."), Length(max=80)])
+    sizes = StringField("Sizes", filters=[strip], description="Comma-separated, e.g. 2 oz, 4 oz, 1 lb.",
+                        validators=[DataRequired("Give at least one size."), Length(max=200)])
+
+
+class NameForm(FlaskForm):
+    name = StringField("Name", filters=[strip], validators=[DataRequired("Give a name."), Length(max=60)])

@@ -1,0 +1,29 @@
+"""What the farm sells and how it packs it. Retired items stay for history, off new choices."""
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.common import UTCDateTime
+from crm.extensions import db
+
+
+class Product(db.Model):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    sizes: Mapped[str] = mapped_column(String(200), default="2 oz, 4 oz")  # comma-separated
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def size_list(self) -> list[str]:
+        return [s.strip() for s in self.sizes.split(",") if s.strip()]
+
+
+class Packaging(db.Model):
+    __tablename__ = "packaging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

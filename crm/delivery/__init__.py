@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("delivery", __name__, url_prefix="/delivery")

@@ -1,0 +1,87 @@
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import select
+
+from crm.common import farm_today
+from crm.customers.services import get_customer
+from crm.delivery import bp
+from crm.delivery.models import Route
+from crm.delivery.services import delivery_sheet, routes
+from crm.extensions import db
+from crm.preferences.services import preferences
+from crm.security.permissions import requires
+
+
+class SheetRequestError(ValueError):
+    pass
+
+
+def _sheet_args():
+    """(day, route or None) from ?date=YYYY-MM-DD&route=NAME; clear errors for bad values."""
+    raw = request.args.get("date", "")
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise SheetRequestError(f"“{raw[:20]}” is not a date; use YYYY-MM-DD, e.g. "
+                                    f"{farm_today():%Y-%m-%d}.") from None
+    else:
+        day = farm_today() + timedelta(days=1)  # sheets are printed the day before
+    route = None
+    name = request.args.get("route", "").strip()
+    if name:
+        route = db.session.scalar(select(Route).where(Route.name == name))
+        if route is None:
+            raise SheetRequestError(f"There is no route called “{name[:60]}”.")
+    return day, route
+
+
+@bp.get("/sheets")
+@requires("delivery.view")
+def sheets():
+    """The delivery preference sheets for a date (and route): print them, or get the PDF."""
+    try:
+        day, route = _sheet_args()
+    except SheetRequestError as exc:
+        return render_template("delivery/sheets.html", error=str(exc), routes=routes(),
+                               day=None, route=None, sheet=None), 400
+    return render_template("delivery/sheets.html", sheet=delivery_sheet(day, route), day=day,
+                           route=route, routes=routes(), error=None)
+
+
+@lru_cache(maxsize=1)
+def _sheet_css(static_folder: str) -> str:
+    return (Path(static_folder) / "css" / "sheet.css").read_text()
+
+
+@bp.get("/sheets.pdf")
+@requires("delivery.view")
+def sheets_pdf():
+    """The same sheets as a PDF (WeasyPrint): a page break per route, totals at the end."""
+    from weasyprint import HTML
+
+    try:
+        day, route = _sheet_args()
+    except SheetRequestError as exc:
+        return render_template("delivery/sheets.html", error=str(exc), routes=routes(),
+                               day=None, route=None, sheet=None), 400
+    html = render_template("delivery/sheet_document.html", sheet=delivery_sheet(day, route),
+                           css=_sheet_css(current_app.static_folder))
+    pdf = HTML(string=html).write_pdf()
+    name = f"delivery-{day:%Y-%m-%d}{'-' + route.name.lower().replace(' ', '-') if route else ''}.pdf"
+    return pdf, 200, {"Content-Type": "application/pdf",
+                      "Content-Disposition": f'inline; filename="{name}"'}
+
+
+@bp.get("/customers/<int:customer_id>")
+@requires("delivery.view")
+def customer_sheet(customer_id):
+    """One customer's preference sheet on one printed page."""
+    customer = get_customer(customer_id, overview=True, contacts="details")
+    if customer is None:
+        abort(404)
+    return render_template("delivery/customer_sheet.html", customer=customer,
+                           prefs=preferences(customer.id))

@@ -1,0 +1,157 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from crm.customers.forms import choices
+from crm.preferences.models import (
+    CHANNELS,
+    CONSENT_SOURCES,
+    FREQUENCIES,
+    INVOICE_METHODS,
+    SUBSTITUTION_POLICIES,
+    WEEKDAYS,
+)
+
+
+class Checkboxes(SelectMultipleField):
+    """A set of checkboxes (weekdays, channels)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _ids(values):
+    return {int(v) for v in values or () if str(v).isdigit()}
+
+
+class PlanForm(FlaskForm):
+    """Delivery schedule, route, packaging needs and service expectations."""
+
+    weekdays = Checkboxes("Delivery days", choices=choices({str(i): d for i, d in enumerate(WEEKDAYS)}))
+    frequency = SelectField("How often", choices=choices(FREQUENCIES))
+    anchor_date = DateField("A delivery date in an on-week", validators=[Optional()],
+                            description="Every other week counts from the week of this date.")
+    window_start = TimeField("Window from", validators=[Optional()])
+    window_end = TimeField("Window until", validators=[Optional()])
+    route_id = SelectField("Route", validate_choice=False)
+    stop_order = IntegerField("Stop number", validators=[Optional(), NumberRange(1, 999)])
+    delivery_instructions = TextAreaField("Delivery instructions",
+                                          validators=[Optional(), Length(max=1000)])
+    returnables = BooleanField("Returnable crates")
+    compostable_only = BooleanField("Compostable packaging only")
+    labelling = StringField("Labelling", validators=[Optional(), Length(max=200)],
+                            description="E.g. label each clamshell with the harvest date.")
+    invoice_method = SelectField("Invoices by", choices=choices(INVOICE_METHODS))
+    call_ahead = BooleanField("Call ahead before arriving")
+    substitution_policy = SelectField("Substitutions", choices=choices(SUBSTITUTION_POLICIES))
+    special_handling = TextAreaField("Special handling", validators=[Optional(), Length(max=1000)])
+    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+
+    def validate_window_end(self, field):
+        start, end = self.window_start.data, field.data
+        if (start is None) != (end is None):
+            raise ValidationError("Give both ends of the window, or neither.")
+        if start and end and end <= start:
+            raise ValidationError("The window ends before it starts.")
+
+    def validate_anchor_date(self, field):
+        if self.frequency.data == "biweekly" and field.data is None:
+            raise ValidationError("Every other week needs a delivery date to count from.")
+
+    def validate_route_id(self, field):
+        if (field.data or "") not in {c.value for c in field.choices}:
+            raise ValidationError("Choose a route from the list.")
+
+    def validate_weekdays(self, field):
+        if self.route_id.data and not field.data:
+            raise ValidationError("Tick the days this customer takes deliveries.")
+
+    def data_for_service(self) -> dict:
+        return {
+            "weekdays": sum(1 << int(d) for d in self.weekdays.data or ()),
+            "frequency": self.frequency.data,
+            "anchor_date": self.anchor_date.data,
+            "window_start": self.window_start.data,
+            "window_end": self.window_end.data,
+            "route_id": int(self.route_id.data) if self.route_id.data else None,
+            "stop_order": self.stop_order.data,
+            "returnables": self.returnables.data,
+            "compostable_only": self.compostable_only.data,
+            "labelling": (self.labelling.data or "").strip() or None,
+            "invoice_method": self.invoice_method.data,
+            "call_ahead": self.call_ahead.data,
+            "substitution_policy": self.substitution_policy.data,
+            "special_handling": (self.special_handling.data or "").strip() or None,
+        }
+
+
+class StandingItemForm(FlaskForm):
+    product_id = SelectField("Product", validate_choice=False)
+    size = SelectField("Size", validate_choice=False,
+                       validators=[InputRequired("Choose a size."), Length(max=20)])
+    quantity = IntegerField("Quantity", validators=[
+        InputRequired("How many per delivery?"),
+        NumberRange(1, 100, "Between 1 and 100 per delivery.")])
+    packaging_id = SelectField("Packaging", validate_choice=False)
+    substitutions_allowed = BooleanField("Substitutes allowed")
+    substitute_ids = SelectMultipleField("Acceptable substitutes", validate_choice=False)
+
+    def data_for_service(self) -> dict:
+        return {
+            "product_id": int(self.product_id.data) if (self.product_id.data or "").isdigit() else None,
+            "size": self.size.data.strip(),
+            "quantity": self.quantity.data,
+            "packaging_id": int(self.packaging_id.data) if (self.packaging_id.data or "").isdigit() else None,
+            "substitutions_allowed": self.substitutions_allowed.data,
+            "substitute_ids": sorted(_ids(self.substitute_ids.data)) if self.substitutions_allowed.data else [],
+        }
+
+
+class LikesForm(FlaskForm):
+    likes = Checkboxes("Likes", validate_choice=False)
+    dislikes = Checkboxes("Never send", validate_choice=False)
+
+    def data_for_service(self):
+        return _ids(self.likes.data), _ids(self.dislikes.data)
+
+
+class PauseForm(FlaskForm):
+    starts_on = DateField("From", validators=[InputRequired("Give the first day of the pause.")])
+    ends_on = DateField("Until", validators=[InputRequired("Give the last day of the pause.")])
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)],
+                         description="E.g. closed for the holidays, away in August.")
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data < self.starts_on.data:
+            raise ValidationError("The pause ends before it starts.")
+
+
+class ContactPreferenceForm(FlaskForm):
+    channels = Checkboxes("Reach them by", choices=choices(CHANNELS))
+    preferred = SelectField("Preferred", choices=choices({"": "No preference", **CHANNELS}))
+    marketing_consent = BooleanField("Agrees to marketing messages")
+    consent_source = SelectField("Consent given", choices=choices({"": "—", **CONSENT_SOURCES}))
+
+    def validate_preferred(self, field):
+        if field.data and field.data not in (self.channels.data or []):
+            raise ValidationError("The preferred channel must be one of the channels ticked.")
+
+    def validate_consent_source(self, field):
+        if self.marketing_consent.data and not field.data:
+            raise ValidationError("Say how the consent was given.")
+
+    def data_for_service(self):
+        return {"channels": list(self.channels.data or []), "preferred": self.preferred.data or None,
+                "marketing_consent": self.marketing_consent.data,
+                "consent_source": self.consent_source.data or None}
