@@ -15,12 +15,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed pdf-libs
 
-## Pango and a font for WeasyPrint (the delivery sheets' PDF), from Debian when missing.
+## Pango and a font for WeasyPrint (the delivery sheets' PDF), and poppler-utils, whose
+## pdfinfo/pdftotext/pdftoppm the tests use to read the PDFs back; from Debian when missing.
 pdf-libs:
-	@ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu || { \
-		echo "Installing Pango and DejaVu fonts for PDF output"; \
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu \
+		&& command -v pdftotext >/dev/null; } || { \
+		echo "Installing Pango, DejaVu fonts and poppler-utils for PDF output"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig >/dev/null; }
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig poppler-utils >/dev/null; }
 
 migrate: install
 	$(BIN)/flask db upgrade

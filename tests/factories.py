@@ -25,3 +25,34 @@ def customer(name=None, kind="restaurant", status="active", contact=True, addres
     if commit:
         db.session.commit()
     return made
+
+
+def catalogue():
+    """The starting catalogue ({name: Product}, {name: Packaging}); tests empty the tables."""
+    from sqlalchemy import select
+
+    from crm.catalogue.models import Packaging, Product
+    from crm.catalogue.services import seed_catalogue
+
+    seed_catalogue()
+    db.session.commit()
+    return ({p.name: p for p in db.session.scalars(select(Product))},
+            {p.name: p for p in db.session.scalars(select(Packaging))})
+
+
+def delivery_plan(customer, route_name="North", weekdays=("Tue", "Fri"), stop=1, **fields):
+    """A delivery plan on a route (created if missing); commits."""
+    from sqlalchemy import select
+
+    from crm.delivery.models import Route
+    from crm.preferences.models import WEEKDAYS, DeliveryPlan
+
+    route = db.session.scalar(select(Route).where(Route.name == route_name))
+    if route is None:
+        route = Route(name=route_name)
+        db.session.add(route)
+    plan = DeliveryPlan(customer_id=customer.id, route=route, stop_order=stop,
+                        weekdays=sum(1 << WEEKDAYS.index(d) for d in weekdays), **fields)
+    db.session.add(plan)
+    db.session.commit()
+    return plan

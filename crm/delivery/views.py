@@ -3,6 +3,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import abort, current_app, render_template, request
+from markupsafe import Markup
 from sqlalchemy import select
 
 from crm.common import farm_today
@@ -53,8 +54,9 @@ def sheets():
 
 
 @lru_cache(maxsize=1)
-def _sheet_css(static_folder: str) -> str:
-    return (Path(static_folder) / "css" / "sheet.css").read_text()
+def _sheet_css(static_folder: str) -> Markup:
+    """The sheet stylesheet, inlined into the PDF's HTML (our own static file)."""
+    return Markup((Path(static_folder) / "css" / "sheet.css").read_text())
 
 
 @bp.get("/sheets.pdf")

@@ -1,0 +1,105 @@
+"""The delivery sheet pages: HTML to print, PDF, per-customer sheet, bad input, roles."""
+import subprocess
+from datetime import time
+
+import pytest
+
+from crm.extensions import db
+from crm.preferences.models import StandingItem
+from tests import factories
+from tests.conftest import Auth
+
+DAY = "2026-11-24"  # a Tuesday
+
+
+@pytest.fixture
+def route_day(app):
+    """Two routes with a stop each on DAY; returns the first customer's id."""
+    with app.app_context():
+        products, packaging = factories.catalogue()
+        fern = factories.customer("Fern Cafe", notes="Chef Rosa; back door", pricing_tier="restaurant")
+        oak = factories.customer("Oak Bistro")
+        factories.delivery_plan(fern, window_start=time(7), window_end=time(9, 30),
+                                call_ahead=True, special_handling="Keep out of the sun")
+        factories.delivery_plan(oak, route_name="South")
+        db.session.add(StandingItem(customer_id=fern.id, product=products["Sunflower"],
+                                    size="4 oz", quantity=6, packaging=packaging["4 oz clamshell"]))
+        db.session.commit()
+        return fern.id
+
+
+def test_the_sheet_lists_stops_per_route_with_what_the_crew_needs(app, client, auth, route_day):
+    auth.sign_in("delivery")
+    page = client.get(f"/delivery/sheets?date={DAY}")
+    assert page.status_code == 200
+    text = page.text
+    assert text.index("North route") < text.index("Fern Cafe") < text.index("South route")
+    assert "7:00 AM–9:30 AM" in text and "Call ahead" in text
+    assert "Back door, ring twice" in text  # the delivery address's instructions
+    assert "Receiving: Rosa" in text and "(312) 555" in text
+    assert "Sunflower" in text and "4 oz clamshell" in text and "Keep out of the sun" in text
+    assert "Packing totals" in text
+    assert "Pricing" not in text and "Credit" not in text  # no financial data
+    only_south = client.get(f"/delivery/sheets?date={DAY}&route=South")
+    assert "Oak Bistro" in only_south.text and "Fern Cafe" not in only_south.text
+
+
+def pdf_tool(tool, data, tmp_path):
+    """Read a PDF back with poppler-utils (installed by `make pdf-libs`)."""
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(data)
+    args = [tool, str(path)] + (["-layout", "-"] if tool == "pdftotext" else [])
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def test_the_pdf_has_a_page_per_route_and_one_for_totals(app, client, auth, route_day,
+                                                          tmp_path):
+    auth.sign_in("delivery")
+    pdf = client.get(f"/delivery/sheets.pdf?date={DAY}")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.data.startswith(b"%PDF-")
+    assert 'filename="delivery-2026-11-24.pdf"' in pdf.headers["Content-Disposition"]
+    info = pdf_tool("pdfinfo", pdf.data, tmp_path)
+    assert "Pages:           3" in info  # North, South, then the totals
+    text = pdf_tool("pdftotext", pdf.data, tmp_path)
+    assert "North route" in text and "Fern Cafe" in text and "Sunflower" in text
+    assert text.index("North route") < text.index("South route") < text.index("Packing totals")
+
+
+@pytest.mark.parametrize("query, message", [
+    ("date=tomorrow", "is not a date; use YYYY-MM-DD"),
+    ("date=2026-02-30", "is not a date"),
+    (f"date={DAY}&route=Nowhere", "There is no route called “Nowhere”."),
+])
+def test_bad_dates_and_unknown_routes_are_explained(app, client, auth, route_day, query, message):
+    auth.sign_in("delivery")
+    for url in (f"/delivery/sheets?{query}", f"/delivery/sheets.pdf?{query}"):
+        response = client.get(url)
+        assert response.status_code == 400 and message in response.text
+
+
+def test_a_day_without_deliveries_says_so(app, client, auth, route_day):
+    auth.sign_in("manager")
+    page = client.get("/delivery/sheets?date=2026-11-25")
+    assert "No deliveries on Wednesday November 25, 2026." in page.text
+
+
+def test_customer_preference_sheet(app, client, auth, route_day):
+    auth.sign_in("delivery")
+    page = client.get(f"/delivery/customers/{route_day}")
+    assert page.status_code == 200
+    assert "Fern Cafe" in page.text and "Tue, Fri" in page.text and "Sunflower" in page.text
+    assert client.get("/delivery/customers/999999").status_code == 404
+
+
+def test_finance_has_no_sheets_and_delivery_cannot_edit_preferences(app, client, auth, route_day):
+    finance = Auth(app, app.test_client())
+    finance.sign_in("finance")
+    assert finance.client.get(f"/delivery/sheets?date={DAY}").status_code == 403
+    auth.sign_in("delivery")
+    tab = client.get(f"/customers/{route_day}/preferences")
+    assert tab.status_code == 200 and "Sunflower" in tab.text
+    assert "Save delivery plan" not in tab.text
+    assert auth.post(f"/customers/{route_day}/preferences/pauses",
+                     {"starts_on": "2026-12-01", "ends_on": "2026-12-02"},
+                     page="/customers/").status_code == 403
