@@ -28,6 +28,19 @@ def test_seed_makes_a_believable_farm_once(app, runner):
         tickets = db.session.scalars(select(Ticket)).all()
         assert {t.status for t in tickets} == {"open", "pending", "resolved"}
         assert all(len(t.customer.contact_links) for t in tickets)
+        from datetime import timedelta
+
+        from crm.delivery.services import delivery_sheet
+
+        sheets = [delivery_sheet(farm_today() + timedelta(days=d)) for d in range(7)]
+        for sheet in sheets:
+            if sheet.day.weekday() < 6:  # Monday to Saturday
+                assert set(sheet.routes) == {"North", "South", "East"}, sheet.day
+                assert sheet.totals
+        from crm.preferences.models import DeliveryPause
+
+        assert db.session.scalar(select(DeliveryPause).where(
+            DeliveryPause.starts_on <= farm_today(), DeliveryPause.ends_on >= farm_today()))
         db.session.commit()
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "already present" in again.output
