@@ -58,16 +58,24 @@ class PlanForm(FlaskForm):
     special_handling = TextAreaField("Special handling", validators=[Optional(), Length(max=1000)])
     version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
 
-    def validate_window_end(self, field):
-        start, end = self.window_start.data, field.data
-        if (start is None) != (end is None):
-            raise ValidationError("Give both ends of the window, or neither.")
-        if start and end and end <= start:
-            raise ValidationError("The window ends before it starts.")
-
-    def validate_anchor_date(self, field):
-        if self.frequency.data == "biweekly" and field.data is None:
-            raise ValidationError("Every other week needs a delivery date to count from.")
+    def validate(self, extra_validators=None):
+        """Field checks, then the ones across fields (Optional() stops inline validators on an
+        empty field, so they live here)."""
+        valid = super().validate(extra_validators)
+        start, end = self.window_start.data, self.window_end.data
+        problems = []
+        if not self.window_start.errors and not self.window_end.errors:
+            if (start is None) != (end is None):
+                problems.append((self.window_end, "Give both ends of the window, or neither."))
+            elif start and end and end <= start:
+                problems.append((self.window_end, "The window ends before it starts."))
+        if self.frequency.data == "biweekly" and self.anchor_date.data is None \
+                and not self.anchor_date.errors:
+            problems.append((self.anchor_date,
+                             "Every other week needs a delivery date to count from."))
+        for field, message in problems:
+            field.errors = [*field.errors, message]
+        return valid and not problems
 
     def validate_route_id(self, field):
         if (field.data or "") not in {c.value for c in field.choices}:
@@ -139,9 +147,10 @@ class PauseForm(FlaskForm):
 
 class ContactPreferenceForm(FlaskForm):
     channels = Checkboxes("Reach them by", choices=choices(CHANNELS))
-    preferred = SelectField("Preferred", choices=choices({"": "No preference", **CHANNELS}))
+    preferred = SelectField("Preferred", default="", choices=choices({"": "No preference", **CHANNELS}))
     marketing_consent = BooleanField("Agrees to marketing messages")
-    consent_source = SelectField("Consent given", choices=choices({"": "—", **CONSENT_SOURCES}))
+    consent_source = SelectField("Consent given", default="",
+                                 choices=choices({"": "—", **CONSENT_SOURCES}))
 
     def validate_preferred(self, field):
         if field.data and field.data not in (self.channels.data or []):
