@@ -73,6 +73,10 @@ class QuickLogForm(FlaskForm):
         if field.data and not self.follow_up_due.data:
             raise ValidationError("Give the follow-up a due date too.")
 
+    def validate_occurred_at(self, field):
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError("Check the year.")
+
     def data_for_service(self) -> dict:
         local = self.occurred_at.data.replace(tzinfo=farm_zone())
         return {

@@ -92,7 +92,10 @@ class Interaction(db.Model):
         db.Index("ix_interaction_timeline", "customer_id", "occurred_at", "id"),
         db.Index("ix_interaction_contact_timeline", "contact_id", "occurred_at", "id"),
         db.Index("ix_interaction_activity", "occurred_at", "id"),
-        db.Index("ix_interaction_follow_ups", "follow_up_assignee_id", "follow_up_due"),
+        # Open follow-ups only: done ones pile up and must not slow the count in the nav.
+        db.Index("ix_interaction_open_follow_ups", "follow_up_assignee_id", "follow_up_due",
+                 sqlite_where=db.text("follow_up_done_at IS NULL AND deleted_at IS NULL"),
+                 postgresql_where=db.text("follow_up_done_at IS NULL AND deleted_at IS NULL")),
         # The quick log's default channel: what this person logged last.
         db.Index("ix_interaction_logged_by", "logged_by_id", "created_at", "id"),
     )

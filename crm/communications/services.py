@@ -42,16 +42,20 @@ _ENTRY_DISPLAY = (
 )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # nothing logged here happened before
+
+
 def encode_cursor(entry: Interaction) -> str:
-    micros = int(entry.occurred_at.timestamp() * 1_000_000)
-    return f"{micros}-{entry.id}"
+    micros = (entry.occurred_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{entry.id}"
 
 
 def decode_cursor(cursor: str | None):
     try:
-        micros, entry_id = (int(part) for part in (cursor or "").split("-"))
-        return datetime.fromtimestamp(micros / 1_000_000, timezone.utc), entry_id
-    except (ValueError, OverflowError, OSError):
+        micros, entry_id = (int(part) for part in (cursor or "").split("_"))
+        return EPOCH + timedelta(microseconds=micros), entry_id
+    except (ValueError, OverflowError):
         return None
 
 
@@ -146,6 +150,8 @@ def _check(customer, data: dict):
         raise InteractionError("That contact is not linked to this customer.")
     if data["occurred_at"] > utcnow() + timedelta(minutes=5):
         raise InteractionError("It cannot have happened in the future.")
+    if data["occurred_at"] < EARLIEST:
+        raise InteractionError("That date is too far in the past; check the year.")
     if customer.is_archived:
         raise InteractionError("This customer is archived; restore it to log interactions.")
     assignee = data.get("follow_up_assignee_id")
@@ -206,6 +212,9 @@ def update_interaction(entry: Interaction, data: dict, *, expected_version: int,
         setattr(entry, name, data[name])
     if entry.follow_up_due and not entry.follow_up_assignee_id:
         entry.follow_up_assignee_id = actor.id
+        changed.append("follow_up_assignee_id")
+    if "follow_up_due" in changed:
+        entry.follow_up_done_at = None  # a new due date is a new follow-up
     _save_versioned(lambda: get_entry(entry.id))
     record("update", "interaction", entry.id, actor=actor, fields=changed)
     return changed
@@ -307,11 +316,11 @@ def update_ticket(ticket: Ticket, data: dict, *, expected_version: int, actor):
 
 # -- emails from files -------------------------------------------------------------------------
 
-def log_email(customer, parsed, *, actor, direction: str = "") -> Interaction:
+def log_email(customer, parsed, *, actor) -> Interaction:
     """An email interaction from a parsed .eml; the sender matched to a contact by blind index.
 
     The sender is matched among this customer's contacts; a known sender makes it inbound,
-    anyone else (usually our own staff) outbound, unless `direction` says otherwise.
+    anyone else (usually our own staff) outbound.
     """
     linked = {link.contact_id for link in customer.contact_links}
     matches = db.session.scalars(
@@ -322,11 +331,11 @@ def log_email(customer, parsed, *, actor, direction: str = "") -> Interaction:
                    if parsed.attachments else "")
     data = {
         "channel": "email",
-        "direction": direction or ("inbound" if contact_id else "outbound"),
+        "direction": "inbound" if contact_id else "outbound",
         "contact_id": contact_id,
         "subject": parsed.subject or None,
         "body": ((parsed.text or "") + attachments).strip()[:20000] or None,
-        "occurred_at": parsed.sent_at or utcnow(),
+        "occurred_at": (parsed.sent_at or utcnow()).replace(microsecond=0),
         "visibility": "internal",
         "sender": (f"{parsed.sender_name} <{parsed.sender}>" if parsed.sender_name
                    else parsed.sender)[:400],

@@ -92,9 +92,10 @@ def _filters(args):
     """Timeline filters from the query string; bad values are ignored, not errors."""
     def day(name):
         try:
-            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+            found = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
         except ValueError:
             return None
+        return found if 2000 <= found.year <= 2100 else None
 
     def number(name):
         value = args.get(name, "")
@@ -335,9 +336,8 @@ def edit(entry_id):
     form = _entry_form(found, formdata=request.form if request.method == "POST" else None)
     conflict = None
     if form.validate_on_submit():
-        data = {k: v for k, v in form.data_for_service().items()}
         try:
-            changed = update_interaction(found, data, expected_version=form.version.data,
+            changed = update_interaction(found, form.data_for_service(), expected_version=form.version.data,
                                          actor=current_user)
         except ConflictError as exc:
             conflict = exc.current
@@ -496,7 +496,7 @@ def reply(ticket_id):
     if not reply_form.validate_on_submit():
         return _render_ticket(found, reply=reply_form, status=422)
     data = {"channel": "ticket", "direction": reply_form.direction.data,
-            "body": reply_form.body.data.strip(), "occurred_at": utcnow(),
+            "body": reply_form.body.data.strip(), "occurred_at": utcnow().replace(microsecond=0),
             "visibility": "internal"}
     try:
         log_interaction(_customer(found.customer_id), data, actor=current_user, ticket=found)

@@ -77,6 +77,8 @@ def test_quick_log_drops_the_call_into_the_timeline(app, client, auth, customer_
     ({"occurred_at": (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")},
      "It cannot have happened in the future."),
     ({"occurred_at": "yesterday"}, "Not a valid datetime value."),
+    ({"occurred_at": "9999-12-31T23:00"}, "Check the year."),
+    ({"occurred_at": "0001-01-01T00:00"}, "Check the year."),
     ({"channel": "note", "body": "   "}, "A note needs some text."),
     ({"contact_id": "999999"}, "That contact is not linked to this customer."),
     ({"channel": "pigeon"}, "Not a valid choice."),
@@ -154,6 +156,8 @@ def test_timeline_pages_newest_first_and_filters(app, client, auth, customer_id)
     assert mine.text.count('class="entry ') == 20 and "load-more" in mine.text
     future = client.get(f"/timeline?customer={customer_id}&from=2099-01-01")
     assert "Nothing logged with these filters yet." in future.text
+    huge = client.get(f"/timeline?customer={customer_id}&to=9999-12-31")
+    assert huge.status_code == 200 and huge.text.count('class="entry ') == 20  # ignored
     junk = client.get(f"/timeline?customer={customer_id}&from=soon&staff=x&before=zz")
     assert junk.status_code == 200 and junk.text.count('class="entry ') == 20
 
