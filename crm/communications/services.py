@@ -144,8 +144,12 @@ def may_change(user, entry: Interaction) -> bool:
 
 # -- writing ---------------------------------------------------------------------------------
 
-def _check(customer, data: dict):
+def _check(customer, data: dict, kept: Interaction | None = None):
+    """Refuse what cannot be logged; `kept` (an edited entry) may keep its contact and
+    assignee even if they have since been unlinked or disabled."""
     linked = {link.contact_id for link in customer.contact_links}
+    if kept is not None:
+        linked.add(kept.contact_id)
     if data.get("contact_id") and data["contact_id"] not in linked:
         raise InteractionError("That contact is not linked to this customer.")
     if data["occurred_at"] > utcnow() + timedelta(minutes=5):
@@ -155,7 +159,8 @@ def _check(customer, data: dict):
     if customer.is_archived:
         raise InteractionError("This customer is archived; restore it to log interactions.")
     assignee = data.get("follow_up_assignee_id")
-    if assignee and assignee not in {u.id for u in assignable_staff()}:
+    if assignee and assignee != getattr(kept, "follow_up_assignee_id", None) \
+            and assignee not in {u.id for u in assignable_staff()}:
         raise InteractionError("Follow-ups can only be assigned to active staff who log calls.")
 
 
@@ -202,7 +207,7 @@ def update_interaction(entry: Interaction, data: dict, *, expected_version: int,
     """Apply changes unless someone saved in between; returns the changed field names."""
     if entry.version != expected_version:
         raise ConflictError(entry)
-    _check(entry.customer, data)
+    _check(entry.customer, data, kept=entry)
     changed = [k for k in EDITABLE_FIELDS if k in data and getattr(entry, k) != data[k]]
     if not changed:
         return []
@@ -300,7 +305,8 @@ def update_ticket(ticket: Ticket, data: dict, *, expected_version: int, actor):
     """Change status or assignee unless someone saved in between; returns changed fields."""
     if ticket.version != expected_version:
         raise ConflictError(ticket)
-    if data.get("assignee_id") and data["assignee_id"] not in {u.id for u in assignable_staff()}:
+    if data.get("assignee_id") and data["assignee_id"] != ticket.assignee_id \
+            and data["assignee_id"] not in {u.id for u in assignable_staff()}:
         raise InteractionError("Tickets can only be assigned to active staff who log calls.")
     changed = [k for k in ("status", "assignee_id") if getattr(ticket, k) != data.get(k)]
     if not changed:

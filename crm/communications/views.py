@@ -138,9 +138,12 @@ def _entries_page(filters):
     """The answer to "Show older entries" or to changed filters: a fragment of the timeline."""
     before = request.args.get("before")
     found, more_url = _timeline(filters, before=before)
+    context = dict(entries=found, more_url=more_url, filters=filters,
+                   show_customer=not filters["customer"])
+    if not htmx:  # followed without JavaScript: the same entries on a page of their own
+        return render_template("communications/entries_page.html", **context)
     template = "communications/_entries.html" if before else "communications/_timeline.html"
-    return render_template(template, entries=found, more_url=more_url, filters=filters,
-                           show_customer=not filters["customer"])
+    return render_template(template, **context)
 
 
 @bp.get("/timeline")
@@ -177,6 +180,13 @@ def _render_panel(customer, form, status=200, upload=None):
     return render_template("customers/detail.html", **context), status
 
 
+def _fresh_quick_log(customer, channel=None):
+    """An empty quick log with its defaults: now, the primary contact, the last channel."""
+    form = _quick_log_form(customer)
+    form.set_defaults(_primary(customer), channel or last_channel(current_user.id))
+    return form
+
+
 def _quick_log_form(customer, formdata=None):
     form = QuickLogForm(formdata=formdata)
     form.set_choices(_people(customer), assignable_staff())
@@ -188,9 +198,7 @@ def _quick_log_form(customer, formdata=None):
 def panel(customer_id):
     """A customer's Communications tab: the quick log and the timeline."""
     customer = _customer(customer_id)
-    form = _quick_log_form(customer, formdata=None)
-    form.set_defaults(_primary(customer), last_channel(current_user.id))
-    return _render_panel(customer, form)
+    return _render_panel(customer, _fresh_quick_log(customer))
 
 
 @bp.post("/customers/<int:customer_id>/communications")
@@ -208,9 +216,8 @@ def log(customer_id):
         else:
             db.session.commit()
             toast("Logged.")
-            fresh = _quick_log_form(customer, formdata=None)
-            fresh.set_defaults(_primary(customer), form.channel.data)
-            return with_nav_badge(_render_panel(customer, fresh))
+            return with_nav_badge(_render_panel(customer,
+                                                _fresh_quick_log(customer, form.channel.data)))
     return _render_panel(customer, form, status=422)
 
 
@@ -231,12 +238,8 @@ def log_email_file(customer_id):
         else:
             db.session.commit()
             toast(f"Email logged{' from ' + entry.contact.full_name if entry.contact else ''}.")
-            form = _quick_log_form(customer, formdata=None)
-            form.set_defaults(_primary(customer), last_channel(current_user.id))
-            return _render_panel(customer, form)
-    form = _quick_log_form(customer, formdata=None)
-    form.set_defaults(_primary(customer), last_channel(current_user.id))
-    return _render_panel(customer, form, status=422, upload=upload)
+            return _render_panel(customer, _fresh_quick_log(customer))
+    return _render_panel(customer, _fresh_quick_log(customer), status=422, upload=upload)
 
 
 # -- a contact's timeline (on the contact's page) --------------------------------------------
@@ -303,7 +306,12 @@ def _entry_form(entry, formdata=None):
     form = EntryForm(formdata=formdata, obj=entry if formdata is None else None,
                      prefix=f"entry-{entry.id}")
     customer = _customer(entry.customer_id)
-    form.set_choices(_people(customer), assignable_staff())
+    staff = assignable_staff()
+    form.set_choices(_people(customer), staff)
+    # What the entry has now stays choosable, even if unlinked or disabled since.
+    _keep_choice(form.contact_id, entry.contact, lambda c: f"{c.full_name} (no longer linked)")
+    _keep_choice(form.follow_up_assignee_id, entry.follow_up_assignee,
+                 lambda u: f"{u.name} (inactive)")
     if formdata is None:
         form.load(entry)
     if entry.channel == "ticket":  # a ticket message stays one
@@ -325,7 +333,14 @@ def entry(entry_id):
     found = get_entry(entry_id)
     if found is None:
         abort(404)
+    if not htmx:
+        return _back_to_timeline(found)
     return _render_entry(found)
+
+
+def _back_to_timeline(found):
+    url = url_for("communications.panel", customer_id=found.customer_id)
+    return redirect(f"{url}#entry-{found.id}", 303)
 
 
 @bp.route("/interactions/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -348,10 +363,12 @@ def edit(entry_id):
         else:
             db.session.commit()
             toast("Saved." if changed else "Nothing changed.")
+            if not htmx:
+                return _back_to_timeline(found)
             return with_nav_badge(_render_entry(get_entry(entry_id)))
     status = 409 if conflict is not None else (422 if form.errors else 200)
-    return render_template("communications/_entry_form.html", e=found, form=form,
-                           conflict=conflict), status
+    template = "communications/_entry_form.html" if htmx else "communications/edit_page.html"
+    return render_template(template, e=found, form=form, conflict=conflict), status
 
 
 @bp.post("/interactions/<int:entry_id>/delete")
@@ -440,9 +457,16 @@ def _ticket(ticket_id):
     return found
 
 
+def _keep_choice(field, current, label):
+    """Add the record's current value to a select's choices when it is no longer offered."""
+    if current is not None and str(current.id) not in {c.value for c in field.choices}:
+        field.choices = [*field.choices, *choices({str(current.id): label(current)})]
+
+
 def _ticket_form(ticket, formdata=None):
     form = TicketForm(formdata=formdata, obj=ticket if formdata is None else None)
     form.assignee_id.choices = staff_choices(assignable_staff(), "Nobody yet")
+    _keep_choice(form.assignee_id, ticket.assignee, lambda u: f"{u.name} (inactive)")
     if formdata is None:
         form.assignee_id.data = str(ticket.assignee_id or "")
         form.version.data = ticket.version

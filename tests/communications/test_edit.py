@@ -126,3 +126,45 @@ def test_a_deleted_entry_cannot_be_edited(app, client, auth, customer_id):
         db.session.execute(update(Interaction).values(deleted_at=db.func.now()))
         db.session.commit()
     assert client.get(f"/interactions/{entry_id}/edit").status_code == 404
+
+
+def test_editing_keeps_a_contact_and_assignee_no_longer_offered(app, client, auth, customer_id):
+    from crm.auth.models import StaffUser
+    from crm.contacts.models import CustomerContact
+
+    auth.sign_in("sales")
+    colleague = auth.make_user("finance")
+    contact = None
+    with app.app_context():
+        contact = db.session.scalar(select(CustomerContact.contact_id))
+    entry_id = logged_entry(app, auth, customer_id, contact_id=str(contact),
+                            follow_up_due="2026-12-01", follow_up_assignee_id=str(colleague))
+    with app.app_context():  # since then: the contact left, the colleague was disabled
+        db.session.execute(CustomerContact.__table__.delete())
+        db.session.get(StaffUser, colleague).active = False
+        db.session.commit()
+    form = client.get(f"/interactions/{entry_id}/edit").text
+    assert "(no longer linked)</option>" in form and "(inactive)</option>" in form
+    saved = edit(auth, entry_id, contact_id=str(contact), follow_up_due="2026-12-01",
+                 follow_up_assignee_id=str(colleague), subject="Typo fixed")
+    assert saved.status_code == 200
+    with app.app_context():
+        stored = db.session.get(Interaction, entry_id)
+        assert (stored.contact_id, stored.follow_up_assignee_id) == (contact, colleague)
+        assert stored.subject == "Typo fixed"
+
+
+def test_without_javascript_every_link_is_a_full_page(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    entry_id = logged_entry(app, auth, customer_id)
+    page = client.get(f"/interactions/{entry_id}/edit")
+    assert page.status_code == 200 and "<html" in page.text and "Save" in page.text
+    back = client.get(f"/interactions/{entry_id}")
+    assert back.status_code == 303
+    assert back.headers["Location"].endswith(f"/customers/{customer_id}/communications#entry-{entry_id}")
+    timeline = client.get(f"/timeline?customer={customer_id}")
+    assert "<html" in timeline.text and "Tuesday order" in timeline.text
+    saved = auth.post(f"/interactions/{entry_id}/edit",
+                      prefixed(entry_id, version="1", subject="Saved without htmx"),
+                      page="/customers/")
+    assert saved.status_code == 303
