@@ -54,7 +54,8 @@ class PlanForm(FlaskForm):
                             description="E.g. label each clamshell with the harvest date.")
     invoice_method = SelectField("Invoices by", choices=choices(INVOICE_METHODS))
     call_ahead = BooleanField("Call ahead before arriving")
-    substitution_policy = SelectField("Substitutions", choices=choices(SUBSTITUTION_POLICIES))
+    substitution_policy = SelectField("Substitutions", default="ask",
+                                      choices=choices(SUBSTITUTION_POLICIES))
     special_handling = TextAreaField("Special handling", validators=[Optional(), Length(max=1000)])
     version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
 
