@@ -2,7 +2,10 @@
 key pages with wrk from a second process; print and save req/s, p50, p95 and the ratio of each
 page's req/s to the trivial /healthz endpoint measured in the same run. One customer (the one
 the detail page shows) gets 10,000 interactions for the timeline pages, whose SQL statements are
-also counted in-process against a customer with 10.
+also counted in-process against a customer with 10. Then 500 customers get delivery plans for one
+Sunday: that day's delivery sheet (HTML page and PDF) is timed with single sequential requests;
+and two of them get 1,000 and 10 preference changes, whose Preferences tabs must run as many SQL
+statements.
 
 SQLite (default): a throwaway database and instance dir (keys) in a temp dir; the developer's
 instance/ and database are never touched (a SQLite DATABASE_URL is ignored). PostgreSQL:
@@ -38,6 +41,11 @@ SMALL_TIMELINE = 10  # interactions of the customer whose query count the long t
 HTMX = {"HX-Request": "true"}  # what htmx sends: the tab panel alone, not the page
 HEADERS = {"timeline": HTMX}  # pages loaded with extra request headers
 SETTLE_S = 1  # unmeasured load before each measured run
+# The delivery sheets' day: a Sunday, when the demo farm has no stops of its own (its plans run
+# Monday to Saturday), so the sheet lists exactly the stops the bench seeds.
+SHEET_DATE = "2026-12-06"
+SHEET_TARGETS_MS = {"sheet_html": 1000, "sheet_pdf": 5000}  # median of single requests
+SMALL_HISTORY = 10  # preference changes of the customer whose query count the long one must match
 
 
 def main():
@@ -51,6 +59,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load per page")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--stops", type=int, default=500,
+                        help=f"stops on the delivery sheet of {SHEET_DATE}")
+    parser.add_argument("--history", type=int, default=1000,
+                        help="preference changes of the customer whose Preferences tab is counted")
+    parser.add_argument("--sheet-requests", type=int, default=5,
+                        help="timed sequential requests per sheet (after one warm-up per worker)")
     parser.add_argument("--count-queries", help=argparse.SUPPRESS)  # internal: see query_counts
     args = parser.parse_args()
     if args.count_queries:
@@ -81,6 +95,20 @@ def main():
             interactions_s = time.monotonic() - started
             flask(env, "demo", "interactions", "--customer", str(customer + 1),
                   "--count", str(SMALL_TIMELINE))
+            started = time.monotonic()
+            made = flask(env, "demo", "stops", "--count", str(args.stops), "--date", SHEET_DATE,
+                         "--from-customer", str(seeded + 1))  # active bulk customers, in id order
+            stops_s = time.monotonic() - started
+            # Two customers with plans, standing items and dislikes: the first and the last stop.
+            long_prefs, short_prefs = map(int, re.search(r"ids (\d+) to (\d+)", made).groups())
+            started = time.monotonic()
+            flask(env, "demo", "history", "--customer", str(long_prefs),
+                  "--count", str(args.history))
+            history_s = time.monotonic() - started
+            flask(env, "demo", "history", "--customer", str(short_prefs),
+                  "--count", str(SMALL_HISTORY))
+            sheets = {"sheet_html": f"/delivery/sheets?date={SHEET_DATE}",
+                      "sheet_pdf": f"/delivery/sheets.pdf?date={SHEET_DATE}"}
             timeline = f"/timeline?customer={customer}"
             tab = f"/customers/{customer}/communications"
             pages = {
@@ -95,12 +123,17 @@ def main():
             }
             small_timeline = f"/timeline?customer={customer + 1}"
             small_tab = f"/customers/{customer + 1}/communications"
+            prefs, small_prefs = (f"/customers/{c}/preferences" for c in (long_prefs, short_prefs))
             counted = query_counts(env, [(timeline, HTMX), (small_timeline, HTMX),
-                                         (tab, {}), (small_tab, {})])
+                                         (tab, {}), (small_tab, {}),
+                                         (prefs, {}), (small_prefs, {}),
+                                         (prefs, HTMX), (small_prefs, HTMX)])
             queries = {"timeline": {args.interactions: counted[0], SMALL_TIMELINE: counted[1]},
                        "comms_tab": {args.interactions: counted[2], SMALL_TIMELINE: counted[3]}}
+            prefs_queries = {"prefs_tab": {args.history: counted[4], SMALL_HISTORY: counted[5]},
+                             "prefs_htmx": {args.history: counted[6], SMALL_HISTORY: counted[7]}}
             busy = cpu_busy()  # other work on the machine skews the figures: note how much
-            runs = serve_and_load(env, Path(tmp), pages, args)
+            runs, sheet_times = serve_and_load(env, Path(tmp), pages, args, sheets)
             busy = max(busy, cpu_busy())
         finally:
             if db_name != "sqlite":  # leave the server's database empty, as it was
@@ -116,28 +149,39 @@ def main():
     met = all(p["ratio"] >= TARGET_RATIO and p["p95_ms"] < TARGET_P95_MS
               for name, p in results.items() if name != "healthz")
     met = met and all(len(set(counts.values())) == 1 for counts in queries.values())
+    met = met and all(len(set(counts.values())) == 1 for counts in prefs_queries.values())
+    for name, timed in sheet_times.items():
+        timed["target_ms"] = SHEET_TARGETS_MS[name]
+        met = met and timed["median_ms"] < timed["target_ms"]
     report = {
         "db": db_name, "customers": seeded + args.customers, "pages": results,
         "date": datetime.date.today().isoformat(), "bulk_seed_s": round(bulk_s, 1),
         "timeline_interactions": args.interactions,
         "interactions_seed_s": round(interactions_s, 1),
         "timeline_queries": queries,
+        "sheet_date": SHEET_DATE, "sheet_stops": args.stops, "stops_seed_s": round(stops_s, 1),
+        "sheets": sheet_times,
+        "preference_changes": args.history, "history_seed_s": round(history_s, 1),
+        "preferences_queries": prefs_queries,
         "connections": args.connections, "gunicorn_workers": args.workers,
         "seconds_per_round": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
-        "targets_met": met, "cpu_busy_outside_run": busy, "paths": pages,
+        "targets_met": met, "cpu_busy_outside_run": busy,
+        "paths": {**pages, **sheets, "prefs_tab": prefs, "prefs_tab_small": small_prefs},
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def serve_and_load(env, tmp, pages, args):
-    """Start gunicorn, sign in, check every page, then load them: {page: [wrk result per round]}."""
+def serve_and_load(env, tmp, pages, args, sheets):
+    """Start gunicorn, sign in, check every page, then load them; then time the delivery sheets
+    with single requests: ({page: [wrk result per round]}, {sheet: timings})."""
     log = tmp / "gunicorn.log"
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "wsgi:app", "--bind", f"{HOST}:{port}",
          "--workers", str(args.workers), "--worker-class", "sync",
+         "--timeout", "120",  # a worker rendering a long PDF is busy, not stuck
          "--error-logfile", str(log), "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
@@ -161,7 +205,11 @@ def serve_and_load(env, tmp, pages, args):
                                       headers))
             print(f"round {round_}/{args.rounds}: " + ", ".join(
                 f"{name} {r[-1]['rps']:.0f}/s" for name, r in runs.items()))
-        return runs
+        timed = {name: time_sheet(port, path, cookie, args, pdf=name == "sheet_pdf")
+                 for name, path in sheets.items()}
+        for name, t in timed.items():
+            print(f"{name}: " + ", ".join(f"{ms:.0f}" for ms in t["times_ms"]) + " ms")
+        return runs, timed
     except BaseException:
         if log.exists():
             print("--- gunicorn log ---\n" + log.read_text()[-3000:], file=sys.stderr)
@@ -273,13 +321,14 @@ def wait_until_up(port, server, timeout=30):
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
-def request(port, method, path, body=None, headers=None):
-    """One request; (status, headers, body text)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+def request(port, method, path, body=None, headers=None, timeout=10, raw=False):
+    """One request; (status, headers, body text, or bytes if raw)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
         response = conn.getresponse()
-        return response.status, response.headers, response.read().decode()
+        content = response.read()
+        return response.status, response.headers, content if raw else content.decode()
     finally:
         conn.close()
 
@@ -342,6 +391,33 @@ def check_page(port, path, cookie, search=None, headers=None, entries=False):
             raise RuntimeError(f"GET {path} does not look like a search for {search!r}: {names[:5]}")
 
 
+def time_sheet(port, path, cookie, args, pdf=False):
+    """Time single sequential requests for one delivery sheet: first one unmeasured request per
+    gunicorn worker (each imports WeasyPrint and fills its caches on its first sheet), then
+    `--sheet-requests` measured ones. Each answer is checked: the HTML page lists `--stops`
+    stops, the PDF is a PDF. {"median_ms", "max_ms", "times_ms", "bytes"}."""
+    times, size = [], 0
+    for n in range(args.workers + args.sheet_requests):
+        started = time.perf_counter()
+        status, headers, body = request(port, "GET", path, headers={"Cookie": cookie},
+                                        timeout=120, raw=True)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if status != 200:
+            raise RuntimeError(f"GET {path}: status {status}")
+        if pdf and not (body.startswith(b"%PDF")
+                        and headers.get("Content-Type") == "application/pdf"):
+            raise RuntimeError(f"GET {path}: not a PDF ({headers.get('Content-Type')})")
+        stops = body.count(b'class="stop"')
+        if not pdf and (stops != args.stops or b"<html" not in body):
+            raise RuntimeError(f"GET {path}: a page with {stops} stops, not {args.stops}")
+        if n >= args.workers:
+            times.append(elapsed_ms)
+        size = len(body)
+    ordered = sorted(times)
+    return {"median_ms": round(ordered[len(ordered) // 2], 1), "max_ms": round(ordered[-1], 1),
+            "times_ms": [round(t, 1) for t in times], "bytes": size}
+
+
 def wrk(port, path, cookie, connections, seconds, headers=None):
     """Load one page with wrk (one thread, `connections` connections) for a fixed time."""
     extra = [arg for name, value in (headers or {}).items()
@@ -386,8 +462,6 @@ def print_table(report):
         path = path if len(path) <= 24 else path[:23] + "…"
         print(f"{name:<16} {path:<24} {page['rps']:>8.1f} {page['p50_ms']:>7.2f} "
               f"{page['p95_ms']:>7.2f} {page['ratio']:>6.3f}  {ok}")
-    print(f"targets (each page >= {TARGET_RATIO} of healthz req/s, p95 < {TARGET_P95_MS:.0f} ms): "
-          + ("met" if report["targets_met"] else "MISSED"))
     print(f"bulk seed (flask demo bulk): {report['bulk_seed_s']} s; "
           f"{report['timeline_interactions']} interactions for the timeline "
           f"(flask demo interactions): {report['interactions_seed_s']} s")
@@ -396,6 +470,20 @@ def print_table(report):
         print(f"timeline SQL statements ({name}): " + ", ".join(
             f"{n} with {interactions} interactions" for interactions, n in counts.items())
             + f": {same}")
+    print(f"\ndelivery sheets for {report['sheet_date']}, {report['sheet_stops']} stops "
+          f"(flask demo stops: {report['stops_seed_s']} s), single sequential requests:")
+    print(f"{'sheet':<16} {'path':<38} {'median ms':>9} {'max ms':>8} {'target':>8}")
+    for name, timed in report["sheets"].items():
+        ok = "ok" if timed["median_ms"] < timed["target_ms"] else "MISSED"
+        print(f"{name:<16} {report['paths'][name]:<38} {timed['median_ms']:>9.0f} "
+              f"{timed['max_ms']:>8.0f} {'< ' + str(timed['target_ms']):>8}  {ok}")
+    for name, counts in report["preferences_queries"].items():
+        same = "same" if len(set(counts.values())) == 1 else "DIFFERENT"
+        print(f"preferences SQL statements ({name}): " + ", ".join(
+            f"{n} with {changes} changes" for changes, n in counts.items()) + f": {same}")
+    print(f"targets (each page >= {TARGET_RATIO} of healthz req/s, p95 < {TARGET_P95_MS:.0f} ms; "
+          "query counts the same; sheets' medians under their targets): "
+          + ("met" if report["targets_met"] else "MISSED"))
     if report["cpu_busy_outside_run"] > 0.2:
         print(f"warning: the CPUs were {report['cpu_busy_outside_run']:.0%} busy with other work "
               "just before or after the load; these figures are skewed, run again on a quiet machine")

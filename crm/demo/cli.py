@@ -5,7 +5,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from crm.customers.models import Customer
-from crm.demo.seed import bulk, bulk_interactions, seed
+from crm.demo.seed import (
+    STOP_ROUTES,
+    bulk,
+    bulk_interactions,
+    bulk_preference_history,
+    bulk_stops,
+    seed,
+)
 from crm.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data (refused under the production config).")
@@ -51,3 +58,41 @@ def interactions_command(customer_id, count, seed_value):
         raise click.ClickException(f"No customer {customer_id}.")
     made = bulk_interactions(customer_id, count, random.Random(seed_value), echo=click.echo)
     click.echo(f"Added {made} interactions to customer {customer_id}.")
+
+
+@demo_cli.command("stops")
+@click.option("--count", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="the delivery date (YYYY-MM-DD) every new plan delivers on")
+@click.option("--routes", default=len(STOP_ROUTES), show_default=True,
+              type=click.IntRange(1, len(STOP_ROUTES)))
+@click.option("--from-customer", default=1, show_default=True, type=int,
+              help="the lowest customer id to give a plan")
+@click.option("--seed", "seed_value", default=42, show_default=True)
+def stops_command(count, day, routes, from_customer, seed_value):
+    """Give COUNT active customers without a plan delivery plans that deliver on DATE, with
+    standing items and dislikes, spread over a few routes: a big delivery sheet for benchmarks."""
+    _refuse_in_production()
+    day = day.date()
+    ids = bulk_stops(count, day, random.Random(seed_value), from_customer=from_customer,
+                     routes=routes)
+    if len(ids) < count:
+        raise click.ClickException(
+            f"Only {len(ids)} active customers without a delivery plan from id {from_customer};"
+            " nothing was changed.")
+    click.echo(f"Gave {len(ids)} customers (ids {ids[0]} to {ids[-1]}) delivery plans on "
+               f"{day:%A %Y-%m-%d} over {routes} routes.")
+
+
+@demo_cli.command("history")
+@click.option("--customer", "customer_id", required=True, type=int,
+              help="an existing customer's id")
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", "seed_value", default=42, show_default=True)
+def history_command(customer_id, count, seed_value):
+    """Give one customer COUNT synthetic preference changes (a long history) for benchmarks."""
+    _refuse_in_production()
+    if db.session.get(Customer, customer_id) is None:
+        raise click.ClickException(f"No customer {customer_id}.")
+    made = bulk_preference_history(customer_id, count, random.Random(seed_value), echo=click.echo)
+    click.echo(f"Added {made} preference changes to customer {customer_id}.")

@@ -148,7 +148,7 @@ def _seed_preferences(rng, actor):
         days = {turn % 6, (turn + 3) % 6} if n % 4 else {turn % 6}
         stops[route.name] += 1
         window = rng.choice(windows)
-        biweekly = customer.kind == "csa_member" or n % 9 == 0
+        biweekly = customer.kind == "csa_member"  # CSA pick-up every other week
         db.session.add(DeliveryPlan(
             customer_id=customer.id, weekdays=sum(1 << d for d in days), route=route,
             stop_order=stops[route.name], frequency="biweekly" if biweekly else "weekly",
@@ -173,7 +173,8 @@ def _seed_preferences(rng, actor):
                 substitutes=rng.sample(others[:-1], 2) if allowed else []))
         db.session.add(ProductPreference(customer_id=customer.id, product_id=chosen[0].id,
                                          kind="like"))
-        db.session.add(ProductPreference(customer_id=customer.id, product_id=others[-1].id,
+        db.session.add(ProductPreference(customer_id=customer.id,
+                                         product_id=rng.choice(others).id,
                                          kind="dislike"))  # never among their items
         if n % 8 == 3:  # away now, back in a week or two
             db.session.add(DeliveryPause(customer_id=customer.id, starts_on=today,
@@ -316,3 +317,149 @@ def _reset_sequences():
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         ))
     db.session.commit()
+
+
+STOP_ROUTES = ("North", "South", "East", "West", "Lakefront")
+HANDLING = ["Keep cold; kitchen door only", "Fragile trays: stack no more than two high",
+            "Leave in the walk-in, top shelf; never on the floor",
+            "Allergen kitchen: keep away from the nut delivery", "Ring twice, then wait"]
+LABELS = ["Harvest date on every clamshell", "Lot number on each case", "Label in Spanish too"]
+SIZE_PACKAGING = {"2 oz": "2 oz clamshell", "4 oz": "4 oz clamshell", "1 lb": "1 lb bulk bag",
+                  "10x20 tray": "Living tray"}
+
+
+def bulk_stops(count: int, day, rng: random.Random, from_customer: int = 1,
+               routes: int = len(STOP_ROUTES)) -> list[int]:
+    """Give `count` active customers with no delivery plan yet (lowest ids from
+    `from_customer`) a weekly or biweekly plan that delivers on `day`, spread over `routes`
+    routes (made when missing) with stop orders after the existing ones; 1-4 standing items
+    each (the first allowing substitutes), a like and a dislike, a window for most, labelling
+    and special handling for some. Through the ORM, so encrypted columns are encrypted. For
+    benchmarks: a big delivery sheet. Returns the customers' ids; commits."""
+    from crm.catalogue.models import Packaging, Product
+    from crm.catalogue.services import seed_catalogue
+    from crm.delivery.models import Route
+    from crm.preferences.models import DeliveryPlan, ProductPreference, StandingItem
+
+    seed_catalogue()
+    ids = db.session.scalars(
+        select(Customer.id).where(
+            Customer.id >= from_customer, Customer.status == "active",
+            Customer.archived_at.is_(None),
+            ~select(DeliveryPlan.customer_id).where(DeliveryPlan.customer_id == Customer.id)
+            .exists())
+        .order_by(Customer.id).limit(count)).all()
+    if len(ids) < count:  # all or nothing
+        return ids
+    products = [p for p in db.session.scalars(select(Product).order_by(Product.id))
+                if p.retired_at is None]
+    packaging = {p.name: p for p in db.session.scalars(select(Packaging))}
+    chosen_routes = []
+    for name in STOP_ROUTES[:routes] or STOP_ROUTES[:1]:
+        route = db.session.scalar(select(Route).where(Route.name == name))
+        if route is None:
+            route = Route(name=name)
+            db.session.add(route)
+            db.session.flush()
+        chosen_routes.append(route)
+    last_stop = {route.id: db.session.scalar(select(func.max(DeliveryPlan.stop_order)).where(
+        DeliveryPlan.route_id == route.id)) or 0 for route in chosen_routes}
+    windows = [(time_of_day(h), time_of_day(h + 3)) for h in (5, 6, 7, 8, 9, 13)] + [None]
+    for n, customer_id in enumerate(ids):
+        route = chosen_routes[n % len(chosen_routes)]
+        last_stop[route.id] += 1
+        days = {day.weekday()}
+        if n % 3:  # most take a second day in the week
+            days.add((day.weekday() + rng.choice((2, 3, 4))) % 7)
+        biweekly = n % 6 == 5
+        window = rng.choice(windows)
+        returnables, compostable = n % 4 == 0, n % 10 == 7
+        db.session.add(DeliveryPlan(
+            customer_id=customer_id, weekdays=sum(1 << d for d in days), route=route,
+            stop_order=last_stop[route.id], frequency="biweekly" if biweekly else "weekly",
+            anchor_date=day if biweekly else None,  # so it delivers on `day`
+            window_start=window[0] if window else None, window_end=window[1] if window else None,
+            returnables=returnables, compostable_only=compostable, call_ahead=n % 5 == 0,
+            labelling=rng.choice(LABELS) if n % 8 == 0 else None,
+            substitution_policy=rng.choice(["allow", "ask", "ask", "never"]),
+            invoice_method=rng.choice(["email", "email", "paper", "portal"]),
+            special_handling=rng.choice(HANDLING) if n % 4 == 1 else None,
+        ))
+        picked = rng.sample(products, rng.randint(1, 4) + 1)
+        disliked, items = picked[0], picked[1:]
+        for i, product in enumerate(items):
+            size = rng.choice(product.size_list)
+            pack = ("Returnable crate" if returnables else "Compostable container"
+                    if compostable else SIZE_PACKAGING.get(size, "Living tray"))
+            allowed = i == 0 or rng.random() < 0.4
+            others = [p for p in products if p not in picked]
+            db.session.add(StandingItem(
+                customer_id=customer_id, product=product, size=size,
+                quantity=rng.randint(1, 12), packaging=packaging[pack],
+                substitutions_allowed=allowed,
+                substitutes=rng.sample(others, rng.randint(1, 2)) if allowed else []))
+        db.session.add(ProductPreference(customer_id=customer_id, product_id=items[0].id,
+                                         kind="like"))
+        db.session.add(ProductPreference(customer_id=customer_id, product_id=disliked.id,
+                                         kind="dislike"))
+        if n % 250 == 249:
+            db.session.flush()
+    db.session.commit()
+    for table in ("delivery_plan", "standing_item", "standing_item_substitute",
+                  "product_preference"):
+        _analyze(table)
+    return ids
+
+
+def bulk_preference_history(customer_id: int, count: int, rng: random.Random, echo=print,
+                            batch: int = 5000) -> int:
+    """Give one existing customer `count` synthetic preference changes, one every few hours back
+    from now, by staff or the portal, with believable old and new values (encrypted like real
+    ones: the model's column types encrypt on insert). For benchmarks: a long history. Commits."""
+    from crm.preferences.models import WEEKDAYS, PreferenceChange
+
+    started = time.monotonic()
+    staff_ids = db.session.scalars(select(StaffUser.id).where(
+        StaffUser.role.in_(("admin", "manager", "sales")))).all() or [None]
+
+    def day_set():
+        return ", ".join(d for d in WEEKDAYS if rng.random() < 0.3) or "Tue"
+
+    values = {
+        "weekdays": day_set,
+        "window_start": lambda: f"{rng.randint(5, 10):02d}:00",
+        "window_end": lambda: f"{rng.randint(11, 16):02d}:00",
+        "stop_order": lambda: str(rng.randint(1, 120)),
+        "substitution_policy": lambda: rng.choice(["allow", "ask", "never"]),
+        "invoice_method": lambda: rng.choice(["email", "paper", "portal"]),
+        "call_ahead": lambda: rng.choice(["yes", "no"]),
+        "special_handling": lambda: rng.choice(HANDLING),
+        "labelling": lambda: rng.choice(LABELS),
+        "standing item": lambda: (f"{rng.randint(1, 12)} × "
+                                  f"{rng.choice(['Pea shoots', 'Radish', 'Basil', 'Kale'])} 4 oz, "
+                                  "4 oz clamshell"),
+        "likes": lambda: rng.choice(["Sunflower", "Pea shoots, Basil", "Spicy mix"]),
+    }
+    fields = list(values)
+    when = utcnow()
+    done = 0
+    while done < count:
+        rows = []
+        for _ in range(min(batch, count - done)):
+            when -= timedelta(minutes=rng.randint(60, 3000))
+            field = rng.choice(fields)
+            old, new = values[field](), values[field]()
+            if field == "standing item":  # added or removed
+                old, new = (None, new) if rng.random() < 0.6 else (old, None)
+            portal = rng.random() < 0.1
+            rows.append({
+                "customer_id": customer_id, "changed_at": when, "field": field, "old": old,
+                "new": new, "source": "portal" if portal else "staff",
+                "actor_id": None if portal else rng.choice(staff_ids),
+            })
+        db.session.execute(insert(PreferenceChange), rows)
+        db.session.commit()
+        done += len(rows)
+        echo(f"{done}/{count} preference changes ({time.monotonic() - started:.0f} s)")
+    _analyze("preference_change")
+    return done
