@@ -1,7 +1,7 @@
 """Microgreens CRM: the application factory."""
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import current_user
 
 from config import INSTANCE_DIR, config_from_env
@@ -161,6 +161,7 @@ def register_errors(app):
     from flask_wtf.csrf import CSRFError
 
     def render_error(status, title, message):
+        g.error_page = True  # no database work in the page around it (the nav's counts)
         if status == 500:
             db.session.rollback()
         if status == 413:

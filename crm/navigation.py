@@ -1,7 +1,7 @@
 """Template helpers: the navigation, permission checks and display filters."""
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
 from crm.common import farm_today
@@ -41,7 +41,7 @@ def nav_items():
             url = url_for(endpoint)
             items.append({"label": label, "url": url, "id": endpoint.split(".")[-1],
                           "current": request.path == url or request.path.startswith(url + "/"),
-                          "badge": badge() if badge else None})
+                          "badge": badge() if badge and not g.get("error_page") else None})
     return items
 
 

@@ -59,21 +59,20 @@ def update_sizes(product: Product, sizes: str, *, actor):
 
 
 def add_packaging(name: str, *, actor) -> Packaging:
-    _unique(Packaging, name, "packaging option")
-    packaging = Packaging(name=name)
-    db.session.add(packaging)
-    db.session.flush()
-    record("create", "packaging", packaging.id, actor=actor, fields=["name"])
-    return packaging
+    return _add_named(Packaging, name, "packaging option", actor)
 
 
 def add_route(name: str, *, actor) -> Route:
-    _unique(Route, name, "route")
-    route = Route(name=name)
-    db.session.add(route)
+    return _add_named(Route, name, "route", actor)
+
+
+def _add_named(model, name, what, actor):
+    _unique(model, name, what)
+    item = model(name=name)
+    db.session.add(item)
     db.session.flush()
-    record("create", "route", route.id, actor=actor, fields=["name"])
-    return route
+    record("create", model.__tablename__, item.id, actor=actor, fields=["name"])
+    return item
 
 
 def set_retired(item, retired: bool, *, actor):

@@ -6,7 +6,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -16,7 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from crm.common import farm_zone
 from crm.communications.models import CHANNELS, DIRECTIONS, TICKET_STATUSES, VISIBILITIES
-from crm.customers.forms import choices
+from crm.customers.forms import choices, version_field
 
 
 def staff_choices(users, empty: str):
@@ -116,8 +115,7 @@ class ContactLogForm(QuickLogForm):
 class EntryForm(QuickLogForm):
     """Editing a logged entry: the same fields, plus the version it was loaded at."""
 
-    # A tampered or missing version reads as 0: the save is then refused as a conflict.
-    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+    version = version_field()
 
     def load(self, entry):
         zone = farm_zone()
@@ -130,7 +128,7 @@ class EntryForm(QuickLogForm):
 class TicketForm(FlaskForm):
     status = SelectField("Status", choices=choices(TICKET_STATUSES))
     assignee_id = SelectField("Assignee", validate_choice=False)
-    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+    version = version_field()
 
     def validate_assignee_id(self, field):
         _in_choices(field, "Choose someone from the list.")

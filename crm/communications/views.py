@@ -19,6 +19,7 @@ from crm.communications.forms import (
 )
 from crm.communications.models import CHANNELS, TICKET_STATUSES
 from crm.communications.services import (
+    TICKETS_PAGE_SIZE,
     InteractionError,
     assignable_staff,
     complete_follow_up,
@@ -447,7 +448,8 @@ def tickets():
     status = request.args.get("status", "")
     status = status if status in TICKET_STATUSES else ""
     return render_template("communications/tickets.html", tickets=list_tickets(status),
-                           status=status, statuses=TICKET_STATUSES, now=utcnow())
+                           status=status, statuses=TICKET_STATUSES, now=utcnow(),
+                           page_size=TICKETS_PAGE_SIZE)
 
 
 def _ticket(ticket_id):

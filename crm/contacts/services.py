@@ -1,6 +1,6 @@
 """Reading contacts: one person with their emails, phones and customers."""
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from crm.contacts.models import Contact, CustomerContact
 from crm.extensions import db

@@ -21,6 +21,12 @@ def normalised(field, normaliser, *args):
         raise ValidationError(str(exc)) from None
 
 
+def version_field():
+    """The version a form was loaded at. Tampered or missing reads as 0: the save is then
+    refused as a conflict."""
+    return HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -43,8 +49,7 @@ class CustomerForm(FlaskForm):
         description="For a location of a restaurant group: the group's number, e.g. CUST-00012.",
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
-    # A tampered or missing version reads as 0: the save is then refused as a conflict.
-    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+    version = version_field()
 
     def validate_parent_number(self, field):
         from crm.customers.services import find_by_number

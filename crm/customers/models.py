@@ -74,6 +74,12 @@ class Customer(db.Model):
         return STATUSES.get(self.status, self.status)
 
     @property
+    def delivery_address(self):
+        """Where deliveries go: the delivery address, else the first address, else None."""
+        return next((a for a in self.addresses if a.kind == "delivery"),
+                    self.addresses[0] if self.addresses else None)
+
+    @property
     def is_archived(self):
         return self.archived_at is not None
 

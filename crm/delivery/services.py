@@ -104,7 +104,7 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
     totals = Counter()
     for plan in sorted(plans, key=lambda p: (p.route.name, p.stop_order or 0, p.customer_id)):
         customer = customers[plan.customer_id]
-        stop = Stop(customer=customer, plan=plan, address=_delivery_address(customer),
+        stop = Stop(customer=customer, plan=plan, address=customer.delivery_address,
                     receiver=_receiver(customer), items=items[plan.customer_id],
                     dislikes=sorted(dislikes[plan.customer_id]))
         by_route[plan.route.name].append(stop)
@@ -112,11 +112,6 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
             totals[(item.product.name, item.size, item.packaging.name)] += item.quantity
     return Sheet(day=day, routes=dict(by_route),
                  totals=[(*key, qty) for key, qty in sorted(totals.items())])
-
-
-def _delivery_address(customer):
-    return next((a for a in customer.addresses if a.kind == "delivery"),
-                customer.addresses[0] if customer.addresses else None)
 
 
 def _receiver(customer):

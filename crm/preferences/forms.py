@@ -2,7 +2,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.customers.forms import choices
+from crm.customers.forms import choices, version_field
 from crm.preferences.models import (
     CHANNELS,
     CONSENT_SOURCES,
@@ -57,7 +56,7 @@ class PlanForm(FlaskForm):
     substitution_policy = SelectField("Substitutions", default="ask",
                                       choices=choices(SUBSTITUTION_POLICIES))
     special_handling = TextAreaField("Special handling", validators=[Optional(), Length(max=1000)])
-    version = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+    version = version_field()
 
     def validate(self, extra_validators=None):
         """Field checks, then the ones across fields (Optional() stops inline validators on an
@@ -102,6 +101,7 @@ class PlanForm(FlaskForm):
             "call_ahead": self.call_ahead.data,
             "substitution_policy": self.substitution_policy.data,
             "special_handling": (self.special_handling.data or "").strip() or None,
+            "delivery_instructions": (self.delivery_instructions.data or "").strip() or None,
         }
 
 

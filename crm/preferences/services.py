@@ -81,11 +81,11 @@ def weekday_label(mask: int) -> str:
 
 
 def save_plan(customer, data: dict, *, expected_version: int | None, actor, source="staff"):
-    """Create or update the delivery plan; ConflictError if someone saved in between.
-
-    Returns the changed field names.
+    """Create or update the delivery plan (and the delivery address's instructions);
+    ConflictError if someone saved in between. Returns the changed field names.
     """
     plan = db.session.get(DeliveryPlan, customer.id)
+    address = customer.delivery_address
     if plan is None:
         plan = DeliveryPlan(customer_id=customer.id)
         db.session.add(plan)
@@ -101,6 +101,14 @@ def save_plan(customer, data: dict, *, expected_version: int | None, actor, sour
             old, new = weekday_label(old or 0), weekday_label(new)
         note_change(customer.id, name, old, new, actor=actor, source=source)
         setattr(plan, name, data[name])
+    instructions = data.get("delivery_instructions")
+    if address is not None and "delivery_instructions" in data \
+            and address.delivery_instructions != instructions:  # kept on the address
+        note_change(customer.id, "delivery instructions", address.delivery_instructions,
+                    instructions, actor=actor, source=source)
+        address.delivery_instructions = instructions
+        record("update", "address", address.id, actor=actor, fields=["delivery_instructions"])
+        changed.append("delivery_instructions")
     try:
         db.session.flush()
     except StaleDataError:

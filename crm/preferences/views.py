@@ -1,4 +1,4 @@
-from flask import abort, render_template, request
+from flask import abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -42,6 +42,14 @@ def _customer(customer_id):
     return customer
 
 
+def _owned(model, ident, customer):
+    """A row of this customer's, or 404 (another customer's id is not found here)."""
+    found = db.session.get(model, ident)
+    if found is None or found.customer_id != customer.id:
+        abort(404)
+    return found
+
+
 def _catalogue():
     products = db.session.scalars(select(Product).order_by(Product.name)).all()
     packaging = db.session.scalars(select(Packaging).order_by(Packaging.name)).all()
@@ -51,7 +59,7 @@ def _catalogue():
 def _forms(customer, prefs, products, packaging, given):
     """Every section's form: the one just posted (with its errors) or a fresh one."""
     active = [p for p in products if p.retired_at is None]
-    plan, address = prefs["plan"], _delivery_address(customer)
+    plan, address = prefs["plan"], customer.delivery_address
     forms = {}
     forms["plan"] = given.get("plan") or PlanForm(formdata=None, obj=plan)
     forms["plan"].route_id.choices = choices({"": "No route", **{str(r.id): r.name for r in routes()}})
@@ -97,10 +105,6 @@ def _contact_forms(customer, given):
                 form.consent_source.data = pref.consent_source or ""
         forms[link.contact_id] = (link.contact, form, saved.get(link.contact_id))
     return forms
-
-
-def _delivery_address(customer):
-    return next((a for a in customer.addresses if a.kind == "delivery"), None)
 
 
 def _render(customer, given=None, status=200, conflict=None, contact_forms=None):
@@ -152,15 +156,6 @@ def plan(customer_id):
         except ConflictError as exc:
             form.version.data = exc.current.version  # saving again is a deliberate overwrite
             return _render(customer, given={"plan": form}, status=409, conflict=exc.current)
-        address = _delivery_address(customer)
-        instructions = (form.delivery_instructions.data or "").strip() or None
-        if address and address.delivery_instructions != instructions:
-            from crm.preferences.services import note_change
-
-            note_change(customer.id, "delivery instructions", address.delivery_instructions,
-                        instructions, actor=current_user)
-            address.delivery_instructions = instructions
-            changed.append("delivery_instructions")
         db.session.commit()
         toast("Delivery plan saved." if changed else "Nothing changed.")
         return _render(_customer(customer_id))
@@ -184,9 +179,7 @@ def add_item(customer_id):
 @requires("preferences.edit")
 def delete_item(customer_id, item_id):
     customer = _customer(customer_id)
-    item = db.session.get(StandingItem, item_id)
-    if item is None or item.customer_id != customer.id:
-        abort(404)
+    item = _owned(StandingItem, item_id, customer)
     remove_standing_item(item, actor=current_user)
     db.session.commit()
     toast("Standing item removed.")
@@ -225,9 +218,7 @@ def add_pause_view(customer_id):
 @requires("preferences.edit")
 def delete_pause(customer_id, pause_id):
     customer = _customer(customer_id)
-    pause = db.session.get(DeliveryPause, pause_id)
-    if pause is None or pause.customer_id != customer.id:
-        abort(404)
+    pause = _owned(DeliveryPause, pause_id, customer)
     remove_pause(pause, actor=current_user)
     db.session.commit()
     toast("Pause removed.")

@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 from crm.audit.models import AuditEvent
 from crm.communications.models import Interaction
 from crm.extensions import db
-from tests.communications.test_timeline import customer_id, entry  # noqa: F401
+from tests.communications.test_timeline import entry
 from tests.conftest import Auth
 
 

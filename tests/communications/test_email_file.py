@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from crm.communications.models import Interaction
 from crm.extensions import db
-from tests.communications.test_timeline import customer_id, interactions  # noqa: F401
+from tests.communications.test_timeline import interactions
 
 
 def eml(sender="Rosa Tester1 <ROSA{n}@Kitchen.example.com>", n=1):

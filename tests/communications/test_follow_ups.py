@@ -7,7 +7,7 @@ from crm.audit.models import AuditEvent
 from crm.common import farm_today
 from crm.communications.models import Interaction
 from crm.extensions import db
-from tests.communications.test_timeline import customer_id, entry, interactions  # noqa: F401
+from tests.communications.test_timeline import entry, interactions
 from tests.conftest import Auth
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from crm.common import utcnow
 from crm.communications.models import Interaction, Ticket
 from crm.extensions import db
-from tests.communications.test_timeline import customer_id, entry  # noqa: F401
+from tests.communications.test_timeline import entry
 from tests.conftest import Auth
 
 

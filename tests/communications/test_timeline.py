@@ -12,12 +12,6 @@ from tests import factories
 from tests.customers.test_list import count_queries
 
 
-@pytest.fixture
-def customer_id(app):
-    with app.app_context():
-        return factories.customer("Little Fern Kitchen").id
-
-
 def contact_of(app, customer_id):
     from crm.customers.models import Customer
 

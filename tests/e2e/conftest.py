@@ -140,3 +140,33 @@ def sign_in(page, email, password=PASSWORD):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/customers/"))
+
+
+# Elements past the right edge (tables scroll inside .table-wrap on purpose).
+OVERFLOW_JS = """() => {
+  const doc = document.documentElement;
+  const wide = [...document.querySelectorAll('body *')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > doc.clientWidth + 1 && !el.closest('.table-wrap');
+  }).slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
+  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};
+}"""
+
+
+class Screenshots:
+    """Full-page screenshots into test-artifacts/screenshots/<width>/, noting sideways overflow."""
+
+    def __init__(self, width_name):
+        self.out = ARTIFACTS / "screenshots" / width_name
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.overflow = []
+
+    def take(self, page, name, full_page=True):
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(self.out / f"{name}.png"), full_page=full_page,
+                        animations="disabled")
+        info = page.evaluate(OVERFLOW_JS)
+        if info["scrollWidth"] > info["clientWidth"] or info["wide"]:
+            self.overflow.append(f"{name}: page {info['scrollWidth']}px in {info['clientWidth']}px; "
+                                 f"past the edge: {', '.join(info['wide']) or '-'}")

@@ -14,8 +14,7 @@ from crm.common import farm_today, utcnow
 from crm.communications.services import log_interaction
 from crm.extensions import db
 from tests import factories
-from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, sign_in
-from tests.e2e.test_screenshots import OVERFLOW_JS
+from tests.e2e.conftest import DESKTOP, PHONE, Screenshots, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -241,17 +240,8 @@ def test_edit_an_entry_in_place_then_delete_it(app, page, make_staff):
 @pytest.mark.parametrize("width_name, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_screenshots_of_communications_pages(app, new_page, make_staff, width_name, viewport):
     """For a person to look at; fails only when a page cannot be driven (see test_screenshots)."""
-    out = ARTIFACTS / "screenshots" / width_name
-    out.mkdir(parents=True, exist_ok=True)
-    overflow = []
-
-    def shot(page, name, full_page=True):
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(out / f"{name}.png"), full_page=full_page, animations="disabled")
-        info = page.evaluate(OVERFLOW_JS)
-        if info["scrollWidth"] > info["clientWidth"] or info["wide"]:
-            overflow.append(f"{name}: page {info['scrollWidth']}px in {info['clientWidth']}px; "
-                            f"past the edge: {', '.join(info['wide']) or '-'}")
+    shots = Screenshots(width_name)
+    shot, overflow, out = shots.take, shots.overflow, shots.out
 
     email, password = make_staff("sales")
     due = yesterday(app)

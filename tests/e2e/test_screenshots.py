@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.e2e.conftest import DESKTOP, PHONE, Screenshots, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,30 +28,10 @@ SEED = [
     ("Bridgeport Noodle Bar", "restaurant", "active"),
 ]
 
-OVERFLOW_JS = """() => {
-  const doc = document.documentElement;
-  const wide = [...document.querySelectorAll('body *')].filter(el => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > doc.clientWidth + 1 && !el.closest('.table-wrap');
-  }).slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-      + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
-  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};
-}"""
-
-
 @pytest.mark.parametrize("width_name, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_screenshots_of_main_pages(app, new_page, make_staff, width_name, viewport):
-    out = ARTIFACTS / "screenshots" / width_name
-    out.mkdir(parents=True, exist_ok=True)
-    overflow = []
-
-    def shot(page, name, full_page=True):
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(out / f"{name}.png"), full_page=full_page, animations="disabled")
-        info = page.evaluate(OVERFLOW_JS)
-        if info["scrollWidth"] > info["clientWidth"] or info["wide"]:
-            overflow.append(f"{name}: page {info['scrollWidth']}px in {info['clientWidth']}px; "
-                            f"past the edge: {', '.join(info['wide']) or '-'}")
+    shots = Screenshots(width_name)
+    shot, overflow, out = shots.take, shots.overflow, shots.out
 
     with app.app_context():
         first = None
