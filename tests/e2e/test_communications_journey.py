@@ -216,7 +216,8 @@ def test_edit_an_entry_in_place_then_delete_it(app, page, make_staff):
     expect(entries).to_have_count(2)
     expect_same_page(page)
 
-    # Delete: confirmed in a dialog, then the item leaves the timeline.
+    # Delete, from the edit form: confirmed in a dialog, then the item leaves the timeline.
+    item.get_by_role("link", name="Edit this call").click()
     dialogs = []
 
     def accept(dialog):
