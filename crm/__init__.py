@@ -179,10 +179,12 @@ def register_errors(app):
 
 
 def register_cli(app):
+    from crm.contacts.cli import contacts_cli
     from crm.demo.cli import demo_cli
     from crm.jobs.cli import worker_command
     from crm.security.cli import crypto_cli
 
+    app.cli.add_command(contacts_cli)
     app.cli.add_command(crypto_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker_command)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.common import UTCDateTime, utcnow
@@ -96,3 +96,72 @@ class CustomerContact(db.Model):
 
     customer = relationship("Customer", back_populates="contact_links")
     contact: Mapped[Contact] = relationship(back_populates="customer_links")
+
+
+# -- duplicates, merges and imports (issue 3) ---------------------------------------------------
+
+RECORD_KINDS = ("customer", "contact")
+
+
+class MergedRecord(db.Model):
+    """A customer or contact merged into another: its old id (and number) leads to the survivor.
+    When a survivor is itself merged later, its redirects are moved on to the new survivor."""
+
+    __tablename__ = "merged_record"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # RECORD_KINDS
+    old_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    survivor_id: Mapped[int] = mapped_column(index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class DuplicatePair(db.Model):
+    """A possible duplicate found by the last duplicate scan: two ids (low < high) of one kind,
+    a score 0-100 and reason codes (never values), e.g. ["same_email", "similar_name"]."""
+
+    __tablename__ = "duplicate_pair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # RECORD_KINDS
+    low_id: Mapped[int]
+    high_id: Mapped[int]
+    score: Mapped[int]
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"), index=True)
+
+    __table_args__ = (
+        db.UniqueConstraint("kind", "low_id", "high_id"),
+        db.Index("ix_duplicate_pair_listing", "kind", "score"),
+    )
+
+
+class DuplicateDismissal(db.Model):
+    """Staff said these two are different: the pair is never suggested again."""
+
+    __tablename__ = "duplicate_dismissal"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    low_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    high_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class ContactImport(db.Model):
+    """An uploaded customers-and-contacts CSV, from preview to report. The file and the report
+    hold personal data, so both are encrypted; the job gets only this row's id."""
+
+    __tablename__ = "contact_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(EncryptedString(255))
+    content: Mapped[str] = mapped_column(EncryptedString())  # the file decoded to text
+    on_duplicate: Mapped[str] = mapped_column(String(10), default="skip")  # create|update|skip
+    skip_invalid: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="previewed")
+    counts: Mapped[dict | None] = mapped_column(JSON)  # rows, created, updated, duplicates, errors
+    report: Mapped[str | None] = mapped_column(EncryptedString())  # CSV: what became of each row
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

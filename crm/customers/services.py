@@ -8,11 +8,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.audit.services import record
 from crm.auth.models import StaffUser
 from crm.common import ConflictError, utcnow
-from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.contacts.normalise import clean_text
+from crm.contacts.services import add_contact
 from crm.customers.models import Address, Customer
 from crm.extensions import db
-from crm.security.blind_index import email_index, phone_index, query_tokens
+from crm.security.blind_index import email_index, query_tokens
 from crm.security.search import index_name, name_match
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
@@ -112,18 +113,7 @@ def create_customer(data: dict, *, contact: dict | None, address: dict | None, a
     record("create", "customer", customer.id, actor=actor,
            fields=[k for k in EDITABLE_FIELDS if data.get(k) is not None])
     if contact:
-        person = Contact(first_name=contact["first_name"], last_name=contact["last_name"])
-        if contact.get("email"):
-            person.emails.append(ContactEmail(
-                email=contact["email"], email_bidx=email_index(contact["email"]), is_primary=True))
-        if contact.get("phone"):
-            person.phones.append(ContactPhone(
-                phone=contact["phone"], phone_bidx=phone_index(contact["phone"]), is_primary=True))
-        db.session.add(person)
-        db.session.add(CustomerContact(customer=customer, contact=person, role="primary"))
-        db.session.flush()
-        record("create", "contact", person.id, actor=actor,
-               fields=[k for k, v in contact.items() if v])
+        add_contact(customer, contact, role="primary", actor=actor)
     if address:
         place = Address(customer=customer, kind="delivery", **address)
         db.session.add(place)

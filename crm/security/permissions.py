@@ -27,6 +27,12 @@ PERMISSIONS = {
     "preferences.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "preferences.edit": {"admin", "manager", "sales"},
     "catalogue.manage": {"admin", "manager"},
+    "contacts.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
+    # the "Possible duplicates" page, dismissing pairs, merging customers and contacts
+    "contacts.merge": {"admin", "manager"},
+    "contacts.import": {"admin", "manager"},
+    # customers and contacts out as CSV: personal data in bulk, so few roles
+    "contacts.export": {"admin", "manager"},
     "delivery.view": {"admin", "manager", "sales", "delivery", "viewer"},
     "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
     "admin.users": {"admin"},

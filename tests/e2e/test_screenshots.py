@@ -73,7 +73,7 @@ def test_screenshots_of_main_pages(app, new_page, make_staff, width_name, viewpo
     page.goto(f"/customers/{first_id}")
     expect(page.get_by_role("heading", level=1, name="Blue Heron Bistro")).to_be_visible()
     shot(page, "07-customer-detail")
-    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("navigation", name="Customer sections").get_by_role("link", name="Contacts").click()
     expect(page.get_by_role("heading", level=2, name="Contacts")).to_be_visible()
     shot(page, "08-customer-detail-contacts")
 

@@ -1,0 +1,1 @@
+"""The "Possible duplicates" page: the scan job, candidate pairs, dismissals."""

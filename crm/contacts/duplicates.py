@@ -1,0 +1,1 @@
+"""Finding possible duplicate contacts and customers across the database."""

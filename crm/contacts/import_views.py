@@ -1,0 +1,1 @@
+"""Pages of the CSV import: upload, preview, run, report."""

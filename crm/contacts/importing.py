@@ -1,0 +1,1 @@
+"""CSV import of customers with their contacts: parse, validate, preview, apply, report."""
