@@ -9,6 +9,7 @@ from crm.audit.services import record
 from crm.auth.models import StaffUser
 from crm.common import ConflictError, utcnow
 from crm.contacts.models import Contact, ContactEmail, CustomerContact
+from crm.contacts.merge import survivor_of
 from crm.contacts.normalise import clean_text
 from crm.contacts.services import add_contact
 from crm.customers.models import Address, Customer
@@ -32,7 +33,12 @@ def find_by_number(number: str) -> Customer | None:
     match = NUMBER_RE.match((number or "").strip())
     if not match:
         return None
-    return db.session.get(Customer, int(match[1]))
+    return db.session.get(Customer, current_id(int(match[1])))
+
+
+def current_id(customer_id: int) -> int:
+    """The id itself, or the customer it was merged into (a merged-away number still works)."""
+    return survivor_of("customer", customer_id) or customer_id
 
 
 def email_in_use(normalised_email: str) -> bool:
@@ -63,7 +69,7 @@ def search_customers(
     if q and searchable(q):
         match = NUMBER_RE.match(q)
         if match:
-            query = query.where(Customer.id == int(match[1]))
+            query = query.where(Customer.id == current_id(int(match[1])))
         elif "@" in q:
             query = query.where(Customer.id.in_(
                 select(CustomerContact.customer_id)

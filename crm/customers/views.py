@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from crm.auth.models import StaffUser
 from crm.common import ConflictError
+from crm.contacts.merge import survivor_of
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
@@ -134,8 +135,16 @@ def new():
 @bp.get("/<int:customer_id>/<any(contacts, credit):tab>")
 @requires("customers.view")
 def detail(customer_id, tab="overview"):
-    """A customer's page; htmx tab clicks get just the tab panel."""
-    customer = _load(customer_id, tab)
+    """A customer's page; htmx tab clicks get just the tab panel. A merged-away customer's
+    page leads to the customer it was merged into."""
+    customer = get_customer(customer_id, overview=tab == "overview",
+                            contacts="details" if tab == "contacts" else None)
+    if customer is None:
+        survivor = survivor_of("customer", customer_id)
+        if survivor is None:
+            abort(404)
+        return redirect(url_for(".detail", customer_id=survivor,
+                                tab=None if tab == "overview" else tab), 301)
     context = dict(customer=customer, tab=tab, tabs=TABS)
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context)
