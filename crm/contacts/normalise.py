@@ -59,3 +59,44 @@ def postal_code(value: str, country: str) -> str:
     if value and pattern and not re.match(pattern[0], value):
         raise ValueError(f"Not a postal code for {country}: {pattern[1]}.")
     return value
+
+
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
+    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
+    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin",
+    "WY": "Wyoming", "PR": "Puerto Rico", "GU": "Guam", "VI": "U.S. Virgin Islands",
+}
+CA_PROVINCES = {
+    "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
+    "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories",
+    "NU": "Nunavut", "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Quebec",
+    "SK": "Saskatchewan", "YT": "Yukon",
+}
+REGIONS = {"US": US_STATES, "CA": CA_PROVINCES}
+
+
+def region(value: str | None, country: str) -> str:
+    """A US state or Canadian province as its two-letter code ("illinois", "Ill." is not
+    guessed: "IL" or "Illinois"); other countries' regions trimmed as typed."""
+    value = clean_text(value)
+    codes = REGIONS.get(country)
+    if not value or codes is None:
+        return value
+    upper = value.upper().replace(".", "")
+    if upper in codes:
+        return upper
+    by_name = {name.upper(): code for code, name in codes.items()}
+    if upper in by_name:
+        return by_name[upper]
+    kind = "state" if country == "US" else "province"
+    raise ValueError(f"Not a {kind} of {country}: use its two-letter code, e.g. "
+                     f"{'IL' if country == 'US' else 'ON'}.")

@@ -1,11 +1,16 @@
 """Contacts: reading one person, adding people to customers, finding people by email or phone."""
-from sqlalchemy import select
+from rapidfuzz import fuzz
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
+from crm.common import ConflictError
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.customers.models import Address
 from crm.extensions import db
-from crm.security.blind_index import email_index, phone_index
+from crm.security.blind_index import email_index, phone_index, words
 
 
 def get_contact(contact_id: int) -> Contact | None:
@@ -52,3 +57,136 @@ def contacts_by_email_or_phone(emails=(), phones=()) -> dict[int, set[str]]:
             ):
                 found.setdefault(contact_id, set()).add(reason)
     return found
+
+
+# -- entry on a customer's page -----------------------------------------------------------------
+
+SIMILAR_NAME = 88  # rapidfuzz token_sort_ratio from which two names count as "similar"
+NEARBY_LIMIT = 2000  # people compared by name at the same postal code or city, newest first
+
+
+def _name_key(first, last) -> str:
+    return " ".join(words(f"{first or ''} {last or ''}"))
+
+
+def possible_duplicates(person: dict, customer) -> list[tuple[Contact, list[str]]]:
+    """People already on record who may be the one being entered: the same email or phone
+    (blind index), or a similar name at this customer or at a customer with the same postal
+    code or city. Best first: [(contact, reasons)]."""
+    found = contacts_by_email_or_phone(
+        [person["email"]] if person.get("email") else [],
+        [person["phone"]] if person.get("phone") else [])
+    reasons = {cid: sorted(r) for cid, r in found.items()}
+    key = _name_key(person.get("first_name"), person.get("last_name"))
+    place = customer.delivery_address
+    where = {contact_id: "at this customer" for contact_id in db.session.scalars(
+        select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer.id))}
+    if place is not None and (place.postal_code or place.city):
+        same_place = (Address.postal_code == place.postal_code if place.postal_code
+                      else Address.city == place.city)
+        for contact_id in db.session.scalars(
+            select(CustomerContact.contact_id).distinct()
+            .join(Address, Address.customer_id == CustomerContact.customer_id)
+            .where(same_place, CustomerContact.customer_id != customer.id)
+            .order_by(CustomerContact.contact_id.desc()).limit(NEARBY_LIMIT)
+        ):
+            where.setdefault(contact_id, "nearby")
+    names = db.session.execute(
+        select(Contact.id, Contact.first_name, Contact.last_name).where(
+            Contact.id.in_(list(where)))).all() if where and key else []
+    for contact_id, first, last in names:
+        if fuzz.token_sort_ratio(key, _name_key(first, last)) >= SIMILAR_NAME:
+            reasons.setdefault(contact_id, []).append(
+                "similar name at this customer" if where[contact_id] == "at this customer"
+                else "similar name, same " + ("postal code" if place.postal_code else "city"))
+    if not reasons:
+        return []
+    contacts = db.session.scalars(
+        select(Contact).where(Contact.id.in_(list(reasons))).options(
+            selectinload(Contact.emails), selectinload(Contact.phones),
+            selectinload(Contact.customer_links).joinedload(CustomerContact.customer))).all()
+    ranked = sorted(contacts, key=lambda c: (-len(reasons[c.id]), c.id))
+    return [(c, reasons[c.id]) for c in ranked[:10]]
+
+
+def link_contact(customer, contact: Contact, role: str, *, actor) -> bool:
+    """Link an existing person to the customer in a role (False if already so linked)."""
+    if db.session.get(CustomerContact, (customer.id, contact.id, role)) is not None:
+        return False
+    db.session.add(CustomerContact(customer_id=customer.id, contact_id=contact.id, role=role))
+    db.session.flush()
+    record("link", "contact", contact.id, actor=actor, fields=["customer_id", "role"])
+    return True
+
+
+def unlink_contact(customer, contact_id: int, *, actor) -> bool:
+    """Take a person off the customer (every role). The person and their history stay."""
+    removed = db.session.execute(delete(CustomerContact).where(
+        CustomerContact.customer_id == customer.id, CustomerContact.contact_id == contact_id))
+    if removed.rowcount:
+        record("unlink", "contact", contact_id, actor=actor, fields=["customer_id"])
+    return bool(removed.rowcount)
+
+
+def emails_taken(emails: list[str], contact_id: int) -> set[str]:
+    """Which of these emails another contact already has."""
+    taken = set()
+    for value in emails:
+        others = contacts_by_email_or_phone([value], [])
+        if set(others) - {contact_id}:
+            taken.add(value)
+    return taken
+
+
+def _sync_channels(rows: list, wanted: list[dict], make, index, attr: str) -> list[str]:
+    """Make a contact's emails (or phones) match `wanted`; which kinds of change happened."""
+    by_key = {getattr(r, f"{attr}_bidx"): r for r in rows}
+    changes, keep = set(), []
+    for item in wanted:
+        key = index(item["value"])
+        row = by_key.pop(key, None)
+        if row is None:
+            row = make(**{attr: item["value"], f"{attr}_bidx": key})
+            rows.append(row)
+            changes.add(attr)
+        for flag in ("opted_out", "invalid", "is_primary"):
+            if getattr(row, flag) != item[flag]:
+                setattr(row, flag, item[flag])
+                changes.add(flag)
+        keep.append(row)
+    for gone in by_key.values():
+        rows.remove(gone)
+        changes.add(attr)
+    return sorted(changes)
+
+
+def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: list[dict],
+                   expected_version: int, actor, customer=None, role: str | None = None):
+    """Save a contact's edit if nobody saved in between (ConflictError otherwise); with
+    `customer` and `role`, their role at that customer too. Returns changed field names."""
+    if contact.version != expected_version:
+        raise ConflictError(contact)
+    changed = [k for k, v in data.items() if getattr(contact, k) != v]
+    for field in changed:
+        setattr(contact, field, data[field])
+    changed += _sync_channels(contact.emails, emails, ContactEmail, email_index, "email")
+    changed += _sync_channels(contact.phones, phones, ContactPhone, phone_index, "phone")
+    if changed:
+        flag_modified(contact, "first_name")  # the version moves on for any change
+    if customer is not None and role:
+        links = [link for link in contact.customer_links if link.customer_id == customer.id]
+        if links and [link.role for link in links] != [role]:
+            for link in links:
+                db.session.delete(link)
+            db.session.flush()
+            db.session.add(CustomerContact(customer_id=customer.id, contact_id=contact.id,
+                                           role=role))
+            changed.append("role")
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(db.session.get(Contact, contact.id)) from None
+    if changed:
+        record("update", "contact", contact.id, actor=actor, fields=sorted(set(changed)))
+    return changed

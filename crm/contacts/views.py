@@ -5,10 +5,24 @@ from crm.common import ConflictError
 from crm.contacts import bp
 from crm.contacts.merge import MergeError, linked_counts, load_pair, survivor_of
 from crm.contacts.merge import merge as merge_records
-from crm.contacts.services import get_contact
-from crm.extensions import db
+from crm.contacts import normalise
+from crm.contacts.forms import AddressForm, ContactForm, PersonForm
+from crm.contacts.models import CONTACT_ROLES, Contact
+from crm.contacts.services import (
+    add_contact,
+    emails_taken,
+    get_contact,
+    link_contact,
+    possible_duplicates,
+    unlink_contact,
+    update_contact,
+)
+from crm.customers.models import Address
+from crm.customers.services import add_address, get_customer, remove_address, update_address
+from crm.customers.tabs import TABS
+from crm.extensions import db, htmx
 from crm.security.permissions import can, requires
-from crm.toasts import redirect_with
+from crm.toasts import redirect_with, toast
 
 
 # The contact book's tools: (label, endpoint, permission, what it is for).
@@ -124,6 +138,205 @@ def merge(kind, a, b):
              for side, r in records.items()}
     return render_template("contacts/merge.html", kind=kind, pair=pair, records=records,
                            rows=rows, choices=choices, moves=moves, errors=errors), status
+
+
+# -- people and addresses on a customer's Contacts tab --------------------------------------
+# Every form posts and gets the whole tab back (422 with errors and what was typed).
+
+PEOPLE = "/customers/<int:customer_id>/contacts"
+
+
+def _customer(customer_id):
+    customer = get_customer(customer_id, overview=True, contacts="details")
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def _tab(customer, status=200, **state):
+    """The Contacts tab (htmx) or the customer page with it, in the given state: forms being
+    filled, a contact or address being edited, possible duplicates to choose from."""
+    state.setdefault("person_form", PersonForm(formdata=None))
+    state.setdefault("address_form", AddressForm(formdata=None))
+    context = dict(customer=customer, tab="contacts", tabs=TABS, **state)
+    if htmx and not htmx.history_restore_request:
+        return render_template("customers/_tab.html", **context), status
+    return render_template("customers/detail.html", **context), status
+
+
+def _done(customer_id, message):
+    db.session.commit()
+    toast(message)
+    return _tab(_customer(customer_id))
+
+
+@bp.get(PEOPLE)
+@requires("customers.view")
+def panel(customer_id):
+    """A customer's Contacts tab: its people and addresses, added and edited in place."""
+    customer = get_customer(customer_id, overview=True, contacts="details")
+    if customer is None:
+        survivor = survivor_of("customer", customer_id)
+        if survivor is None:
+            abort(404)
+        return redirect(url_for("contacts.panel", customer_id=survivor), 301)
+    return _tab(customer)
+
+
+def _editable(customer):
+    if customer.is_archived:
+        abort(409, f"{customer.number} is archived; restore it to change its contacts.")
+
+
+@bp.post(PEOPLE)
+@requires("customers.edit")
+def add_person(customer_id):
+    """Add a person; if they may already be on record, show who first (link or save anyway)."""
+    customer = _customer(customer_id)
+    _editable(customer)
+    form = PersonForm()
+    if not form.validate_on_submit():
+        return _tab(customer, 422, person_form=form)
+    person = form.person_data()
+    if form.save_anyway.data != "1":
+        candidates = possible_duplicates(person, customer)
+        if candidates:
+            form.save_anyway.data = "1"
+            return _tab(customer, 200, person_form=form, candidates=candidates)
+    add_contact(customer, person, role=form.role.data, actor=current_user)
+    return _done(customer.id, f"Added {person['first_name']}.")
+
+
+@bp.post(PEOPLE + "/<int:contact_id>/link")
+@requires("customers.edit")
+def link_person(customer_id, contact_id):
+    """Link a person already on record (chosen among possible duplicates) to this customer."""
+    customer = _customer(customer_id)
+    _editable(customer)
+    contact = db.session.get(Contact, contact_id) or abort(404)
+    role = request.form.get("role", "")
+    if role not in CONTACT_ROLES:
+        abort(400, "Choose a role.")
+    linked = link_contact(customer, contact, role, actor=current_user)
+    return _done(customer.id, f"Linked {contact.full_name}." if linked
+                 else f"{contact.full_name} was already linked in that role.")
+
+
+@bp.post(PEOPLE + "/<int:contact_id>/remove")
+@requires("customers.edit")
+def remove_person(customer_id, contact_id):
+    """Take a person off this customer; they stay on record with their history."""
+    customer = _customer(customer_id)
+    _editable(customer)
+    if not unlink_contact(customer, contact_id, actor=current_user):
+        abort(404)
+    return _done(customer.id, "Removed from this customer. The person stays on record.")
+
+
+def _contact_form(contact, customer, formdata=None):
+    form = ContactForm(formdata=formdata, prefix=f"contact-{contact.id}",
+                       obj=None if formdata else contact)
+    if formdata is None:
+        for rows, items, attr in ((form.emails, contact.emails, "email"),
+                                  (form.phones, contact.phones, "phone")):
+            while len(rows):
+                rows.pop_entry()
+            for item in items:
+                rows.append_entry({"value": getattr(item, attr), "opted_out": item.opted_out,
+                                   "invalid": item.invalid})
+            rows.append_entry()  # room for one more
+        form.primary_email.data = next((str(i) for i, e in enumerate(contact.emails)
+                                        if e.is_primary), "0")
+        form.primary_phone.data = next((str(i) for i, p in enumerate(contact.phones)
+                                        if p.is_primary), "0")
+        form.version.data = contact.version
+        roles = [link.role for link in contact.customer_links
+                 if customer and link.customer_id == customer.id]
+        form.role.data = roles[0] if roles else "ordering"
+    return form
+
+
+@bp.route(PEOPLE + "/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires("customers.edit")
+def edit_person(customer_id, contact_id):
+    """Edit a person in place on the tab: name, role here, notes, emails and phones."""
+    customer = _customer(customer_id)
+    _editable(customer)
+    contact = next((link.contact for link in customer.contact_links
+                    if link.contact_id == contact_id), None) or abort(404)
+    if request.method == "GET":
+        return _tab(customer, editing=contact.id, contact_form=_contact_form(contact, customer))
+    form = _contact_form(contact, customer, request.form)
+    conflict = None
+    if form.validate_on_submit():
+        emails = form.channels(form.emails, form.primary_email)
+        for row in form.emails:
+            if row.value.data in emails_taken([row.value.data] if row.value.data else [],
+                                              contact.id):
+                row.value.errors = [*row.value.errors, "Another person already has this "
+                                    "email: merge the two from Possible duplicates instead."]
+        if not any(row.value.errors for row in form.emails):
+            try:
+                changed = update_contact(
+                    contact, {"first_name": normalise.person_name(form.first_name.data),
+                              "last_name": normalise.person_name(form.last_name.data) or None,
+                              "notes": form.notes.data or None},
+                    emails=emails, phones=form.channels(form.phones, form.primary_phone),
+                    expected_version=form.version.data, actor=current_user,
+                    customer=customer, role=form.role.data)
+            except ConflictError as exc:
+                conflict = exc.current
+                form.version.data = conflict.version  # saving again overwrites on purpose
+            else:
+                return _done(customer.id, "Saved." if changed else "Nothing changed.")
+    return _tab(_customer(customer.id), 409 if conflict else 422, editing=contact.id,
+                contact_form=form, conflict=conflict)
+
+
+@bp.post("/customers/<int:customer_id>/addresses")
+@requires("customers.edit")
+def add_address_view(customer_id):
+    customer = _customer(customer_id)
+    _editable(customer)
+    form = AddressForm()
+    if not form.validate_on_submit():
+        return _tab(customer, 422, address_form=form)
+    add_address(customer, form.address_data(), actor=current_user)
+    return _done(customer.id, "Address added.")
+
+
+def _address(customer, address_id):
+    place = db.session.get(Address, address_id)
+    if place is None or place.customer_id != customer.id:
+        abort(404)
+    return place
+
+
+@bp.route("/customers/<int:customer_id>/addresses/<int:address_id>/edit",
+          methods=["GET", "POST"])
+@requires("customers.edit")
+def edit_address(customer_id, address_id):
+    customer = _customer(customer_id)
+    _editable(customer)
+    place = _address(customer, address_id)
+    if request.method == "GET":
+        return _tab(customer, editing_address=place.id,
+                    edit_address_form=AddressForm(formdata=None, obj=place,
+                                                  prefix=f"address-{place.id}"))
+    form = AddressForm(prefix=f"address-{place.id}")
+    if not form.validate_on_submit():
+        return _tab(customer, 422, editing_address=place.id, edit_address_form=form)
+    changed = update_address(place, form.address_data(), actor=current_user)
+    return _done(customer.id, "Saved." if changed else "Nothing changed.")
+
+
+@bp.post("/customers/<int:customer_id>/addresses/<int:address_id>/remove")
+@requires("customers.edit")
+def remove_address_view(customer_id, address_id):
+    customer = _customer(customer_id)
+    _editable(customer)
+    remove_address(_address(customer, address_id), actor=current_user)
+    return _done(customer.id, "Address removed.")
 
 
 from crm.contacts import duplicate_views, import_views  # noqa: E402,F401  (their routes)

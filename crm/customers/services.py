@@ -161,3 +161,30 @@ def set_archived(customer: Customer, archived: bool, *, actor):
     record("archive" if archived else "restore", "customer", customer.id, actor=actor,
            fields=["archived_at"])
     return True
+
+
+ADDRESS_FIELDS = ("kind", "street", "street2", "city", "region", "postal_code", "country",
+                  "delivery_instructions")
+
+
+def add_address(customer: Customer, data: dict, *, actor) -> Address:
+    """A new address for the customer (caller commits)."""
+    place = Address(customer=customer, **{k: data.get(k) for k in ADDRESS_FIELDS})
+    db.session.add(place)
+    db.session.flush()
+    record("create", "address", place.id, actor=actor, fields=[k for k, v in data.items() if v])
+    return place
+
+
+def update_address(place: Address, data: dict, *, actor) -> list[str]:
+    changed = [k for k in ADDRESS_FIELDS if k in data and getattr(place, k) != data[k]]
+    for field in changed:
+        setattr(place, field, data[field])
+    if changed:
+        record("update", "address", place.id, actor=actor, fields=changed)
+    return changed
+
+
+def remove_address(place: Address, *, actor):
+    record("delete", "address", place.id, actor=actor, fields=[])
+    db.session.delete(place)

@@ -132,7 +132,7 @@ def new():
 
 
 @bp.get("/<int:customer_id>")
-@bp.get("/<int:customer_id>/<any(contacts, credit):tab>")
+@bp.get("/<int:customer_id>/<any(credit):tab>")
 @requires("customers.view")
 def detail(customer_id, tab="overview"):
     """A customer's page; htmx tab clicks get just the tab panel. A merged-away customer's

@@ -58,7 +58,8 @@ def test_each_role_reaches_exactly_its_routes(app, client, auth, role):
             if allowed:
                 assert response.status_code < 500, (role, method, rule.rule)
                 assert response.status_code not in (401, 403), (role, method, rule.rule)
-                if method == "GET" and "customer_id" in rule.rule:
+                # (a second id, e.g. an address of the customer, need not exist: 404 is fine)
+                if method == "GET" and "customer_id" in rule.rule and rule.rule.count("<") == 1:
                     assert response.status_code in (200, 409), (role, rule.rule)
             else:
                 assert response.status_code == 403, (role, method, rule.rule)

@@ -1,0 +1,145 @@
+"""Forms for people and addresses: everything typed is normalised before it is saved."""
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from crm.contacts import normalise
+from crm.contacts.models import CONTACT_ROLES
+from crm.customers.forms import COUNTRIES, choices, normalised, strip, version_field
+from crm.customers.models import ADDRESS_KINDS
+
+
+def _phone(field):
+    normalised(field, normalise.phone, current_app.config["DEFAULT_PHONE_REGION"])
+
+
+class PersonForm(FlaskForm):
+    """A person added to a customer: name, role, one email and one phone."""
+
+    first_name = StringField("First name", filters=[strip],
+                             validators=[DataRequired("Give the person a first name."),
+                                         Length(max=80)])
+    last_name = StringField("Last name", filters=[strip], validators=[Optional(), Length(max=80)])
+    role = SelectField("Role here", choices=choices(CONTACT_ROLES), default="ordering")
+    email = StringField("Email", filters=[strip], validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", filters=[strip], validators=[Optional(), Length(max=30)])
+    save_anyway = HiddenField()  # "1" once staff have seen the possible duplicates
+
+    def validate_email(self, field):
+        normalised(field, normalise.email)
+
+    def validate_phone(self, field):
+        _phone(field)
+
+    def person_data(self) -> dict:
+        return {"first_name": normalise.person_name(self.first_name.data),
+                "last_name": normalise.person_name(self.last_name.data) or None,
+                "email": self.email.data or None, "phone": self.phone.data or None}
+
+
+class ChannelRow(Form):
+    """One email or phone of a contact; clearing the value removes it."""
+
+    value = StringField(filters=[strip], validators=[Optional(), Length(max=254)])
+    opted_out = BooleanField("Opted out")
+    invalid = BooleanField("Invalid")
+
+
+class ContactForm(FlaskForm):
+    """A contact's name, notes, emails and phones (with one primary each), and, when edited
+    from a customer's page, their role there."""
+
+    first_name = StringField("First name", filters=[strip],
+                             validators=[DataRequired("Give the person a first name."),
+                                         Length(max=80)])
+    last_name = StringField("Last name", filters=[strip], validators=[Optional(), Length(max=80)])
+    role = SelectField("Role here", choices=choices(CONTACT_ROLES))
+    notes = TextAreaField("Notes", filters=[strip], validators=[Optional(), Length(max=4000)])
+    emails = FieldList(FormField(ChannelRow), min_entries=1)
+    phones = FieldList(FormField(ChannelRow), min_entries=1)
+    primary_email = RadioField("Primary email", choices=[], validate_choice=False)
+    primary_phone = RadioField("Primary phone", choices=[], validate_choice=False)
+    version = version_field()
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        seen = set()
+        for row in self.emails:
+            if row.value.data:
+                try:
+                    row.value.data = normalise.email(row.value.data)
+                except ValueError as exc:
+                    row.value.errors = [*row.value.errors, str(exc)]
+                    ok = False
+                    continue
+                if row.value.data in seen:
+                    row.value.errors = [*row.value.errors, "This email is already listed."]
+                    ok = False
+                seen.add(row.value.data)
+        seen = set()
+        for row in self.phones:
+            if row.value.data:
+                try:
+                    _phone(row.value)
+                except ValidationError as exc:
+                    row.value.errors = [*row.value.errors, str(exc)]
+                    ok = False
+                    continue
+                if row.value.data in seen:
+                    row.value.errors = [*row.value.errors, "This number is already listed."]
+                    ok = False
+                seen.add(row.value.data)
+        return ok
+
+    def channels(self, rows, primary) -> list[dict]:
+        """The filled rows as dicts {value, opted_out, invalid, is_primary}; the chosen primary
+        (or else the first) is primary."""
+        filled = [(str(i), row) for i, row in enumerate(rows) if row.value.data]
+        chosen = primary.data if primary.data in {i for i, _ in filled} else (
+            filled[0][0] if filled else None)
+        return [{"value": row.value.data, "opted_out": row.opted_out.data,
+                 "invalid": row.invalid.data, "is_primary": i == chosen} for i, row in filled]
+
+
+class AddressForm(FlaskForm):
+    """A billing or delivery address, standardised: state/province codes, postal-code format
+    per country."""
+
+    kind = SelectField("Kind", choices=choices(ADDRESS_KINDS), default="delivery")
+    street = StringField("Street", filters=[strip],
+                         validators=[DataRequired("An address needs a street."), Length(max=200)])
+    street2 = StringField("Apt, suite, unit", filters=[strip],
+                          validators=[Optional(), Length(max=200)])
+    city = StringField("City", filters=[strip],
+                       validators=[DataRequired("An address needs a city."), Length(max=100)])
+    region = StringField("State / province", filters=[strip],
+                         validators=[Optional(), Length(max=50)])
+    postal_code = StringField("ZIP / postal code", filters=[strip],
+                              validators=[Optional(), Length(max=20)])
+    country = SelectField("Country", choices=choices(COUNTRIES), default="US")
+    delivery_instructions = TextAreaField("Delivery instructions", filters=[strip],
+                                          validators=[Optional(), Length(max=1000)])
+
+    def validate_region(self, field):
+        normalised(field, normalise.region, self.country.data)
+
+    def validate_postal_code(self, field):
+        normalised(field, normalise.postal_code, self.country.data)
+
+    def address_data(self) -> dict:
+        return {"kind": self.kind.data, "street": normalise.clean_text(self.street.data),
+                "street2": normalise.clean_text(self.street2.data) or None,
+                "city": normalise.clean_text(self.city.data), "region": self.region.data or None,
+                "postal_code": self.postal_code.data or None, "country": self.country.data,
+                "delivery_instructions": self.delivery_instructions.data or None}
