@@ -44,7 +44,7 @@ class PersonForm(FlaskForm):
 
     def person_data(self) -> dict:
         return {"first_name": normalise.person_name(self.first_name.data),
-                "last_name": normalise.person_name(self.last_name.data) or None,
+                "last_name": normalise.person_name(self.last_name.data, surname=True) or None,
                 "email": self.email.data or None, "phone": self.phone.data or None}
 
 

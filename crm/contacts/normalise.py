@@ -10,12 +10,29 @@ def clean_text(value: str | None) -> str:
     return re.sub(r"\s+", " ", value or "").strip()
 
 
-def person_name(value: str | None) -> str:
-    """Trimmed; all-lower or all-upper input is title-cased ("mARIA" is left as typed)."""
-    value = clean_text(value)
-    if value and (value.islower() or value.isupper()):
-        value = value.title()
-    return value
+PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le",
+             "dos", "das", "ter", "ten", "bin", "al"}
+
+
+def _cased_word(word: str, first: bool) -> str:
+    if not first and word in PARTICLES:
+        return word
+    word = "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+    word = "'".join(part[:1].upper() + part[1:] for part in word.split("'"))  # O'Brien
+    if word.startswith("Mc") and len(word) > 2:
+        word = "Mc" + word[2].upper() + word[3:]
+    return word
+
+
+def person_name(value: str | None, surname: bool = False) -> str:
+    """Trimmed; each all-lower or all-upper word is cased ("JEAN-LUC o'brien" -> "Jean-Luc
+    O'Brien", "maria van der berg" -> "Maria van der Berg", "mcdonald" -> "McDonald").
+    A word in mixed case ("DeShawn", "mARIA") is left as typed. A `surname` may start with a
+    particle ("van der Berg")."""
+    words = clean_text(value).split(" ")
+    return " ".join(_cased_word(w.lower(), i == 0 and not surname)
+                    if w.islower() or w.isupper() else w
+                    for i, w in enumerate(words))
 
 
 def email(value: str) -> str:

@@ -256,6 +256,51 @@ def _contact_form(contact, customer, formdata=None):
     return form
 
 
+def _save_contact(contact, form, customer=None):
+    """Validate and save the contact form: (changed fields or None, conflict or None)."""
+    if not form.validate_on_submit():
+        return None, None
+    for row in form.emails:
+        if row.value.data and emails_taken([row.value.data], contact.id):
+            row.value.errors = [*row.value.errors, "Another person already has this email: "
+                                "merge the two from Possible duplicates instead."]
+    if any(row.value.errors for row in form.emails):
+        return None, None
+    try:
+        changed = update_contact(
+            contact, {"first_name": normalise.person_name(form.first_name.data),
+                      "last_name": normalise.person_name(form.last_name.data, surname=True) or None,
+                      "notes": form.notes.data or None},
+            emails=form.channels(form.emails, form.primary_email),
+            phones=form.channels(form.phones, form.primary_phone),
+            expected_version=form.version.data, actor=current_user,
+            customer=customer, role=form.role.data if customer else None)
+    except ConflictError as exc:
+        form.version.data = exc.current.version  # saving again overwrites on purpose
+        return None, exc.current
+    return changed, None
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires("customers.edit")
+def edit(contact_id):
+    """Edit a person on their own page: name, notes, emails and phones."""
+    contact = get_contact(contact_id) or abort(404)
+    form = _contact_form(contact, None, request.form if request.method == "POST" else None)
+    del form.role  # roles belong to each customer link, edited on that customer's tab
+    conflict = None
+    if request.method == "POST":
+        changed, conflict = _save_contact(contact, form)
+        if changed is not None:
+            db.session.commit()
+            return redirect_with(url_for("contacts.detail", contact_id=contact.id),
+                                 "Saved." if changed else "Nothing changed.")
+    status = 409 if conflict else 422 if form.errors or any(
+        r.value.errors for r in [*form.emails, *form.phones]) else 200
+    return render_template("contacts/edit.html", contact=contact, f=form,
+                           conflict=conflict), status
+
+
 @bp.route(PEOPLE + "/<int:contact_id>/edit", methods=["GET", "POST"])
 @requires("customers.edit")
 def edit_person(customer_id, contact_id):
@@ -267,28 +312,10 @@ def edit_person(customer_id, contact_id):
     if request.method == "GET":
         return _tab(customer, editing=contact.id, contact_form=_contact_form(contact, customer))
     form = _contact_form(contact, customer, request.form)
-    conflict = None
-    if form.validate_on_submit():
-        emails = form.channels(form.emails, form.primary_email)
-        for row in form.emails:
-            if row.value.data in emails_taken([row.value.data] if row.value.data else [],
-                                              contact.id):
-                row.value.errors = [*row.value.errors, "Another person already has this "
-                                    "email: merge the two from Possible duplicates instead."]
-        if not any(row.value.errors for row in form.emails):
-            try:
-                changed = update_contact(
-                    contact, {"first_name": normalise.person_name(form.first_name.data),
-                              "last_name": normalise.person_name(form.last_name.data) or None,
-                              "notes": form.notes.data or None},
-                    emails=emails, phones=form.channels(form.phones, form.primary_phone),
-                    expected_version=form.version.data, actor=current_user,
-                    customer=customer, role=form.role.data)
-            except ConflictError as exc:
-                conflict = exc.current
-                form.version.data = conflict.version  # saving again overwrites on purpose
-            else:
-                return _done(customer.id, "Saved." if changed else "Nothing changed.")
+    changed, conflict = _save_contact(contact, form, customer)
+    if changed is not None:
+        return _done(customer.id, "Saved." if changed else "Nothing changed.")
+    db.session.rollback()
     return _tab(_customer(customer.id), 409 if conflict else 422, editing=contact.id,
                 contact_form=form, conflict=conflict)
 

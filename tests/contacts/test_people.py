@@ -223,3 +223,26 @@ def test_who_may_change_contacts(app, client, auth):
     assert page.status_code == 200 and "Add a person" not in page.text
     assert post(auth, tab, person(), tab).status_code == 403
     assert post(auth, f"{tab}/{rosa_id}/remove", {}, tab).status_code == 403
+
+
+def test_a_person_is_edited_on_their_own_page(app, client, auth):
+    auth.sign_in("manager")
+    _, rosa_id = made(app)
+    page = f"/contacts/{rosa_id}/edit"
+    form = client.get(page).text
+    assert "Role here" not in form  # roles are per customer, on each customer's tab
+    prefix = f"contact-{rosa_id}"
+    data = {name: value for name, value in re.findall(
+        r'<input id="[^"]*" name="([^"]+)" value="([^"]*)" type="(?:email|tel)"', form)}
+    data.update({f"{prefix}-first_name": "ROSA", f"{prefix}-last_name": "van der berg",
+                 f"{prefix}-version": re.search(rf'name="{prefix}-version" type="hidden" '
+                                                r'value="(\d+)"', form).group(1),
+                 f"{prefix}-primary_email": "0", f"{prefix}-primary_phone": "0",
+                 f"{prefix}-phones-1-value": "not a phone"})
+    refused = auth.post(page, data)
+    assert refused.status_code == 422 and 'value="not a phone"' in refused.text
+    data[f"{prefix}-phones-1-value"] = "+44 20 7946 0958"
+    saved = auth.post(page, data)
+    assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/contacts/{rosa_id}")
+    shown = client.get(f"/contacts/{rosa_id}").text
+    assert "Rosa van der Berg" in shown and "+44 20 7946 0958" in shown
