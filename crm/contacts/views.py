@@ -6,6 +6,7 @@ from crm.contacts import bp
 from crm.contacts.merge import MergeError, linked_counts, load_pair, survivor_of
 from crm.contacts.merge import merge as merge_records
 from crm.contacts import normalise
+from crm.contacts.normalise import phone_display
 from crm.contacts.forms import AddressForm, ContactForm, PersonForm
 from crm.contacts.models import CONTACT_ROLES, Contact
 from crm.contacts.services import (
@@ -242,7 +243,10 @@ def _contact_form(contact, customer, formdata=None):
             while len(rows):
                 rows.pop_entry()
             for item in items:
-                rows.append_entry({"value": getattr(item, attr), "opted_out": item.opted_out,
+                value = getattr(item, attr)
+                if attr == "phone":
+                    value = phone_display(value, current_app.config["DEFAULT_PHONE_REGION"])
+                rows.append_entry({"value": value, "opted_out": item.opted_out,
                                    "invalid": item.invalid})
             rows.append_entry()  # room for one more
         form.primary_email.data = next((str(i) for i, e in enumerate(contact.emails)
