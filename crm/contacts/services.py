@@ -69,36 +69,36 @@ def _name_key(first, last) -> str:
     return " ".join(words(f"{first or ''} {last or ''}"))
 
 
-def possible_duplicates(person: dict, customer) -> list[tuple[Contact, list[str]]]:
+def possible_duplicates(person: dict, *, customer_id: int | None = None,
+                        postal_code: str | None = None, city: str | None = None
+                        ) -> list[tuple[Contact, list[str]]]:
     """People already on record who may be the one being entered: the same email or phone
     (blind index), or a similar name at this customer or at a customer with the same postal
-    code or city. Best first: [(contact, reasons)]."""
+    code (else city). Best first: [(contact, reasons)]."""
     found = contacts_by_email_or_phone(
         [person["email"]] if person.get("email") else [],
         [person["phone"]] if person.get("phone") else [])
     reasons = {cid: sorted(r) for cid, r in found.items()}
     key = _name_key(person.get("first_name"), person.get("last_name"))
-    place = customer.delivery_address
-    where = {contact_id: "at this customer" for contact_id in db.session.scalars(
-        select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer.id))}
-    if place is not None and (place.postal_code or place.city):
-        same_place = (Address.postal_code == place.postal_code if place.postal_code
-                      else Address.city == place.city)
+    where = {contact_id: "similar name at this customer" for contact_id in db.session.scalars(
+        select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer_id)
+    )} if customer_id else {}
+    if postal_code or city:
+        same_place = Address.postal_code == postal_code if postal_code else Address.city == city
         for contact_id in db.session.scalars(
             select(CustomerContact.contact_id).distinct()
             .join(Address, Address.customer_id == CustomerContact.customer_id)
-            .where(same_place, CustomerContact.customer_id != customer.id)
+            .where(same_place, CustomerContact.customer_id != customer_id)
             .order_by(CustomerContact.contact_id.desc()).limit(NEARBY_LIMIT)
         ):
-            where.setdefault(contact_id, "nearby")
+            where.setdefault(contact_id, "similar name, same " +
+                             ("postal code" if postal_code else "city"))
     names = db.session.execute(
         select(Contact.id, Contact.first_name, Contact.last_name).where(
             Contact.id.in_(list(where)))).all() if where and key else []
     for contact_id, first, last in names:
         if fuzz.token_sort_ratio(key, _name_key(first, last)) >= SIMILAR_NAME:
-            reasons.setdefault(contact_id, []).append(
-                "similar name at this customer" if where[contact_id] == "at this customer"
-                else "similar name, same " + ("postal code" if place.postal_code else "city"))
+            reasons.setdefault(contact_id, []).append(where[contact_id])
     if not reasons:
         return []
     contacts = db.session.scalars(

@@ -200,7 +200,10 @@ def add_person(customer_id):
         return _tab(customer, 422, person_form=form)
     person = form.person_data()
     if form.save_anyway.data != "1":
-        candidates = possible_duplicates(person, customer)
+        place = customer.delivery_address
+        candidates = possible_duplicates(person, customer_id=customer.id,
+                                         postal_code=place and place.postal_code,
+                                         city=place and place.city)
         if candidates:
             form.save_anyway.data = "1"
             return _tab(customer, 200, person_form=form, candidates=candidates)

@@ -92,12 +92,6 @@ class NewCustomerForm(CustomerForm):
 
     def validate_email(self, field):
         normalised(field, normalise.email)
-        from crm.customers.services import email_in_use
-
-        if email_in_use(field.data):
-            raise ValidationError(
-                "A contact with this email already exists. Find them with the customer search."
-            )
 
     def validate_phone(self, field):
         normalised(field, normalise.phone, current_app.config["DEFAULT_PHONE_REGION"])

@@ -41,12 +41,6 @@ def current_id(customer_id: int) -> int:
     return survivor_of("customer", customer_id) or customer_id
 
 
-def email_in_use(normalised_email: str) -> bool:
-    return db.session.scalar(
-        select(exists().where(ContactEmail.email_bidx == email_index(normalised_email)))
-    )
-
-
 def search_customers(
     q: str = "", kind: str = "", status: str = "", archived: bool = False,
     sort: str = "number", page: int = 1, per_page: int = 50,

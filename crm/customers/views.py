@@ -7,6 +7,8 @@ from sqlalchemy import select
 from crm.auth.models import StaffUser
 from crm.common import ConflictError
 from crm.contacts.merge import survivor_of
+from crm.contacts.models import Contact
+from crm.contacts.services import link_contact, possible_duplicates
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
@@ -122,10 +124,23 @@ def new():
     if request.method == "GET":
         form.owner_id.data = str(current_user.id)
     if form.validate_on_submit():
+        person = form.contact_data()
+        # After the possible duplicates were shown, the button pressed says "new" (a new
+        # person anyway) or the id of the person on record to make the primary contact.
+        choice = request.form.get("contact_choice", "")
+        existing = db.session.get(Contact, int(choice)) if choice.isdigit() else None
+        if person and choice != "new" and existing is None:
+            candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
+                                             city=form.city.data or None)
+            if candidates:
+                return _render_form("customers/new.html", form, customer=None,
+                                    candidates=candidates)
         customer = create_customer(
-            _form_data(form), contact=form.contact_data(), address=form.address_data(),
-            actor=current_user,
+            _form_data(form), contact=None if existing else person,
+            address=form.address_data(), actor=current_user,
         )
+        if existing:
+            link_contact(customer, existing, "primary", actor=current_user)
         db.session.commit()
         return redirect_with(url_for(".detail", customer_id=customer.id), f"Created {customer.number}.")
     return _render_form("customers/new.html", form, customer=None)
@@ -202,10 +217,10 @@ def _conflict(form, current):
     return differences
 
 
-def _render_form(template, form, *, customer, conflict=None, status=None):
+def _render_form(template, form, *, customer, conflict=None, status=None, candidates=None):
     if status is None:
         status = 422 if form.errors else 200
-    context = dict(form=form, customer=customer, conflict=conflict)
+    context = dict(form=form, customer=customer, conflict=conflict, candidates=candidates)
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_form.html", **context), status
     return render_template(template, **context), status

@@ -82,15 +82,30 @@ def test_bad_input_is_explained_keeps_input_and_writes_nothing(app, client, auth
     assert [count(app, m) for m in (Customer, Contact, Address, AuditEvent)] == before
 
 
-def test_duplicate_email_on_create_is_refused(app, client, auth):
+def test_a_known_email_on_create_shows_the_person_on_record_first(app, client, auth):
     auth.sign_in("sales")
     with app.app_context():
         factories.customer("First Farm Friend")
-        existing = db.session.scalar(select(ContactEmail)).email
-    response = auth.post("/customers/new", {**VALID, "email": existing.upper()})
-    assert response.status_code == 422
-    assert "A contact with this email already exists" in response.text
-    assert count(app, Customer) == 1
+        existing = db.session.scalar(select(ContactEmail))
+        email, person_id = existing.email, existing.contact_id
+    response = auth.post("/customers/new", {**VALID, "email": email.upper()})
+    assert response.status_code == 200
+    assert "may already be on record" in response.text and "same email" in response.text
+    assert f'name="contact_choice" value="{person_id}"' in response.text
+    assert count(app, Customer) == 1  # nothing created yet
+    # "Use" the person on record: the new customer gets them as its primary contact.
+    used = auth.post("/customers/new", {**VALID, "email": email, "contact_choice": str(person_id)},
+                     page="/customers/new")
+    assert used.status_code == 303
+    with app.app_context():
+        made = db.session.scalar(select(Customer).order_by(Customer.id.desc()))
+        assert [(link.contact_id, link.role) for link in made.contact_links] == [
+            (person_id, "primary")]
+        assert count(app, Contact) == 1
+    # Or a new person anyway.
+    anyway = auth.post("/customers/new", {**VALID, "email": email, "contact_choice": "new"},
+                       page="/customers/new")
+    assert anyway.status_code == 303 and count(app, Contact) == 2
 
 
 def test_script_tags_in_names_are_shown_as_text(app, client, auth):
