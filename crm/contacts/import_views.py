@@ -1,1 +1,367 @@
-"""Pages of the CSV import: upload, preview, run, report."""
+"""Pages of the CSV import (upload, preview, run, report) and the CSV export.
+
+Routes register on the contacts blueprint (crm/contacts/views.py imports this module).
+"""
+import csv
+import io
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, RadioField
+
+from crm.audit.services import record
+from crm.common import accepts_uploads, farm_zone
+from crm.contacts import bp
+from crm.contacts.importing import (
+    COLUMNS,
+    LABELS,
+    MAX_BYTES,
+    POLICIES,
+    ImportFileError,
+    check,
+    parse,
+    read,
+    safe_cell,
+)
+from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
+from crm.customers.forms import choices
+from crm.customers.models import KINDS, STATUSES, Customer
+from crm.customers.services import SORTS, search_customers
+from crm.extensions import db, htmx
+from crm.jobs.models import JobRun
+from crm.jobs.services import enqueue
+from crm.security.encryption import seal, unseal
+from crm.security.permissions import can, requires
+from crm.toasts import redirect_with
+
+PREVIEW_ROWS = 200  # rows shown in the preview table (errors first)
+EXPORT_BATCH = 500
+
+
+class ImportOptionsForm(FlaskForm):
+    """What to do with rows that match existing records, and with rows that have errors."""
+
+    on_duplicate = RadioField("When a row matches a customer or contact already here",
+                              choices=choices(POLICIES), default="skip")
+    skip_invalid = BooleanField(
+        "Import valid rows only",
+        description="Rows with errors are left out and listed in the report. Without this, "
+                    "nothing is imported while any row has an error.")
+
+
+class ImportUploadForm(ImportOptionsForm):
+    file = FileField(
+        "CSV file", validators=[FileRequired("Choose a CSV file.")],
+        description=f"{MAX_BYTES // 2**20} MB at most. Comma-, semicolon- or tab-separated, "
+                    "UTF-8 or Latin-1; the first line names the columns.")
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+def _recent_imports():
+    query = select(ContactImport).order_by(ContactImport.id.desc()).limit(10)
+    if not can(current_user, "admin.jobs"):
+        query = query.where(ContactImport.uploaded_by_id == current_user.id)
+    return db.session.scalars(query).all()
+
+
+@bp.route("/contacts/import", methods=["GET", "POST"])
+@requires("contacts.import")
+@accepts_uploads(MAX_BYTES + 2**16)  # the file plus the multipart envelope
+def import_upload():
+    """Upload a CSV of customers with their contacts; it is checked before anything is written."""
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            parsed = read(upload.read(MAX_BYTES + 1))
+        except ImportFileError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            imp = ContactImport(filename=(upload.filename or "upload.csv")[:255],
+                                content=parsed.text, on_duplicate=form.on_duplicate.data,
+                                skip_invalid=form.skip_invalid.data, status="previewed",
+                                uploaded_by_id=current_user.id,
+                                counts={"rows": len(parsed.rows), "encoding": parsed.encoding})
+            db.session.add(imp)
+            db.session.commit()
+            url = url_for("contacts.import_preview", import_id=imp.id)
+            if htmx:
+                return "", 204, {"HX-Redirect": url}
+            return redirect(url, 303)
+    status = 422 if request.method == "POST" else 200
+    template = "contacts/_import_form.html" if htmx and request.method == "POST" \
+        else "contacts/import.html"
+    return render_template(template, form=form, recent=_recent_imports(), max_mb=MAX_BYTES // 2**20,
+                           columns=COLUMNS), status
+
+
+# -- preview, options, run -------------------------------------------------------------------
+
+def _owned(import_id) -> ContactImport:
+    """The import, for its uploader or an admin; 404 for anyone else."""
+    imp = db.session.get(ContactImport, import_id)
+    if imp is None or (imp.uploaded_by_id != current_user.id
+                       and not can(current_user, "admin.jobs")):
+        abort(404)
+    return imp
+
+
+def _run_of(imp):
+    return db.session.get(JobRun, imp.run_id) if imp.run_id else None
+
+
+def _preview_context(imp, form=None, notice=None):
+    parsed = parse(imp.content, (imp.counts or {}).get("encoding", "UTF-8"))
+    plan = check(parsed, imp.on_duplicate, imp.skip_invalid)
+    shown = sorted(plan.rows, key=lambda r: (r.valid, r.line))[:PREVIEW_ROWS]
+    if form is None:
+        form = ImportOptionsForm(formdata=None, on_duplicate=imp.on_duplicate,
+                                 skip_invalid=imp.skip_invalid)
+    return dict(imp=imp, plan=plan, stats=plan.stats, parsed=parsed, shown=shown, form=form,
+                labels=LABELS, notice=notice, preview_cap=PREVIEW_ROWS)
+
+
+def _import_page(imp, status=200, **context):
+    run = _run_of(imp)
+    if imp.status == "previewed" or (run is not None and run.status == "failed"
+                                     and imp.status in ("queued", "running")):
+        context = {**_preview_context(imp, **context), "failed_run": run}
+        template = "contacts/_import_preview.html"
+    else:
+        context = dict(imp=imp, run=run)
+        template = "contacts/_import_status.html"
+    if htmx and not htmx.history_restore_request:
+        return render_template(template, **context), status
+    return render_template("contacts/import_preview.html", partial=template, **context), status
+
+
+@bp.get("/contacts/import/<int:import_id>")
+@requires("contacts.import")
+def import_preview(import_id):
+    """An uploaded file checked row by row: summary, errors per column, the choices, Import."""
+    return _import_page(_owned(import_id))
+
+
+@bp.post("/contacts/import/<int:import_id>")
+@requires("contacts.import")
+def import_options(import_id):
+    """Change what happens to matching rows and rows with errors; the preview follows."""
+    imp = _owned(import_id)
+    if imp.status != "previewed":
+        return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
+    form = ImportOptionsForm()
+    if not form.validate_on_submit():
+        return _import_page(imp, status=422, form=form)
+    imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
+    db.session.commit()
+    if not htmx:
+        return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
+    return _import_page(imp)
+
+
+@bp.post("/contacts/import/<int:import_id>/run")
+@requires("contacts.import")
+def import_run(import_id):
+    """Start the import as a background job (inline without Redis); the page shows its progress."""
+    imp = _owned(import_id)
+    page = url_for("contacts.import_preview", import_id=imp.id)
+    run = _run_of(imp)
+    retry = run is not None and run.status == "failed" and imp.status in ("queued", "running")
+    if imp.status != "previewed" and not retry:
+        return redirect(page, 303)
+    form = ImportOptionsForm()
+    if not form.validate_on_submit():
+        return _import_page(imp, status=422, form=form)
+    if (form.on_duplicate.data, form.skip_invalid.data) != (imp.on_duplicate, imp.skip_invalid):
+        imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
+        db.session.commit()
+        return _import_page(imp, status=409, notice="The choices changed since this preview: "
+                                                    "check it again, then import.")
+    context = _preview_context(imp)
+    if context["plan"].refused:
+        return _import_page(imp, status=422, notice="Rows have errors: nothing can be imported "
+                                                    "until they are fixed, unless you choose "
+                                                    "“Import valid rows only”.")
+    # One run per import, even on a double click: only the request that flips the status goes on.
+    claimed = db.session.execute(
+        update(ContactImport).where(ContactImport.id == imp.id,
+                                    ContactImport.status == imp.status)
+        .values(status="queued")
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return redirect(page, 303)
+    run = enqueue("contacts_import", owner=current_user, import_id=imp.id)
+    imp = db.session.get(ContactImport, import_id)
+    imp.run_id = run.id
+    db.session.commit()
+    if htmx:
+        return _import_page(imp)
+    return redirect(page, 303)
+
+
+@bp.get("/contacts/import/<int:import_id>/status")
+@requires("contacts.import")
+def import_status(import_id):
+    """The import's self-polling progress component; stops polling (286) once the run is done."""
+    imp = _owned(import_id)
+    run = _run_of(imp)
+    context = dict(imp=imp, run=run)
+    done = run is None or run.done
+    if htmx and not htmx.history_restore_request:
+        return render_template("contacts/_import_status.html", **context), 286 if done else 200
+    return _import_page(imp)
+
+
+@bp.post("/contacts/import/<int:import_id>/discard")
+@requires("contacts.import")
+def import_discard(import_id):
+    """Throw away an uploaded file that was not imported."""
+    imp = _owned(import_id)
+    if imp.status not in ("previewed", "refused"):
+        abort(409)
+    db.session.delete(imp)
+    db.session.commit()
+    return redirect_with(url_for("contacts.import_upload"), "The uploaded file was discarded.")
+
+
+@bp.get("/contacts/import/<int:import_id>/report.csv")
+@requires("contacts.import")
+def import_report(import_id):
+    """What became of every row of the file, as CSV."""
+    imp = _owned(import_id)
+    if not imp.report:
+        abort(404)
+    return Response("\ufeff" + imp.report, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="import-{imp.id}-report.csv"'})
+
+
+# -- export ----------------------------------------------------------------------------------
+
+def _export_filters(source) -> dict:
+    """The customer list's filters (the same names and values), unknown values dropped."""
+    return {
+        "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
+        "status": source.get("status", "") if source.get("status") in STATUSES else "",
+        "archived": source.get("archived") == "1",
+        "sort": source.get("sort") if source.get("sort") in SORTS else "number",
+    }
+
+
+def _export_url(filters, q):
+    return url_for("contacts.export", s=seal(q) if q else None, kind=filters["kind"] or None,
+                   status=filters["status"] or None,
+                   archived="1" if filters["archived"] else None,
+                   sort=None if filters["sort"] == "number" else filters["sort"])
+
+
+@bp.post("/contacts/export")
+@requires("contacts.export")
+def export_filtered():
+    """The customer list's "Export to CSV" with its current filters: the typed search arrives in
+    the body and goes on sealed, so the download's URL never shows it."""
+    filters = _export_filters(request.form)
+    q = request.form.get("q", "")[:100].strip()
+    url = _export_url(filters, q)
+    if htmx:
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, 303)
+
+
+ROLE_ORDER = {role: n for n, role in enumerate(CONTACT_ROLES)}
+
+
+def _export_rows(customers):
+    """One row per customer and contact (a customer without contacts: one row)."""
+    ids = [c.id for c in customers]
+    notes = {customer_id: text for customer_id, text in db.session.execute(
+        select(Customer.id, Customer.notes).where(Customer.id.in_(ids)))}
+    people: dict[int, dict] = {}
+    for link in db.session.scalars(
+        select(CustomerContact).where(CustomerContact.customer_id.in_(ids))
+        .options(selectinload(CustomerContact.contact).selectinload(Contact.emails),
+                 selectinload(CustomerContact.contact).selectinload(Contact.phones))
+    ):
+        mine = people.setdefault(link.customer_id, {})
+        known = mine.get(link.contact_id)
+        if known is None or ROLE_ORDER.get(link.role, 99) < ROLE_ORDER.get(known.role, 99):
+            mine[link.contact_id] = link  # one row per person: their most important role
+    from crm.customers.models import Address
+
+    addresses = {}
+    for place in db.session.scalars(select(Address).where(Address.customer_id.in_(ids))
+                                    .order_by(Address.id)):
+        current = addresses.get(place.customer_id)
+        if current is None or (place.kind == "delivery" and current.kind != "delivery"):
+            addresses[place.customer_id] = place
+    for customer in customers:
+        place = addresses.get(customer.id)
+        base = [customer.name, customer.kind]
+        where = ([place.street, place.city, place.region, place.postal_code, place.country]
+                 if place else [""] * 5)
+        links = sorted(people.get(customer.id, {}).values(),
+                       key=lambda l: (ROLE_ORDER.get(l.role, 99), l.contact_id))
+        if not links:
+            yield base + [""] * 5 + where + [notes.get(customer.id)]
+        for link in links:
+            contact = link.contact
+            email = contact.primary_email or (contact.emails[0] if contact.emails else None)
+            phone = contact.primary_phone or (contact.phones[0] if contact.phones else None)
+            yield base + [contact.first_name, contact.last_name, email.email if email else "",
+                          phone.phone if phone else "", link.role] + where + [
+                              notes.get(customer.id)]
+
+
+@bp.get("/contacts/export.csv")
+@requires("contacts.export")
+def export():
+    """Customers and their contacts as CSV: the customer list's filters (kind, status, archived,
+    sort, sealed search), every matching customer, streamed; audited; formulas neutralised."""
+    filters = _export_filters(request.args)
+    q = unseal(request.args.get("s", "")) or ""
+    actor = current_user._get_current_object()
+    used = [f"filter:{k}={v}" for k, v in filters.items() if v and k in ("kind", "status")]
+    used += ["filter:archived"] * filters["archived"] + ["filter:search"] * bool(q)
+    used.append(f"sort:{filters['sort']}")
+
+    def generate():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        yield "\ufeff" + out.getvalue()  # a BOM: spreadsheets then read the accents right
+        sent, page = 0, 1
+        try:
+            while True:
+                customers, more = search_customers(q=q, **filters, page=page,
+                                                   per_page=EXPORT_BATCH)
+                out.seek(0)
+                out.truncate()
+                for values in _export_rows(customers):
+                    writer.writerow([safe_cell(v) for v in values])
+                    sent += 1
+                yield out.getvalue()
+                db.session.expunge_all()  # memory stays flat however many customers there are
+                if not more:
+                    break
+                page += 1
+        finally:
+            record("export", "customer", None, actor=actor, fields=used + [f"rows:{sent}"])
+            db.session.commit()
+
+    stamp = datetime.now(farm_zone()).strftime("%Y-%m-%d")
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'})

@@ -936,7 +936,7 @@ def _progress_writer(run):
         last[0] = now
         with db.engine.begin() as connection:
             connection.execute(update(JobRun).where(JobRun.id == run.id).values(
-                progress=30 + 65 * done // total, message=f"Imported {done:,} of {total:,} rows"))
+                progress=30 + 65 * done // total, message="Writing customers and contacts"))
 
     return progress
 
@@ -953,7 +953,8 @@ def import_job(run, report, import_id: int):
     parsed = parse(imp.content, (imp.counts or {}).get("encoding", "UTF-8"))
     report(15, f"Checking {len(parsed.rows):,} rows")
     plan = check(parsed, imp.on_duplicate, imp.skip_invalid)
-    report(30, "Writing" if not plan.refused else "Refused: rows have errors")
+    report(30, "Writing customers and contacts" if not plan.refused
+           else "Refused: rows have errors")
     actor = imp.uploaded_by_id and db.session.get(_staff_model(), imp.uploaded_by_id)
     if plan.refused:
         imp.status = "refused"
