@@ -139,13 +139,14 @@ def _import_page(imp, status=200, **context):
     run = _run_of(imp)
     if imp.status == "previewed" or (run is not None and run.status == "failed"
                                      and imp.status in ("queued", "running")):
+        context.pop("started", None)
         context = {**_preview_context(imp, **context), "failed_run": run}
         template = "contacts/_import_preview.html"
     else:
-        context = dict(imp=imp, run=run)
+        context = dict(imp=imp, run=run, started=context.get("started"))
         template = "contacts/_import_status.html"
     if htmx and not htmx.history_restore_request:
-        return render_template(template, **context), status
+        return render_template(template, oob=True, **context), status
     return render_template("contacts/import_preview.html", partial=template, **context), status
 
 
@@ -210,7 +211,7 @@ def import_run(import_id):
     imp.run_id = run.id
     db.session.commit()
     if htmx:
-        return _import_page(imp)
+        return _import_page(imp, started=True)
     return redirect(page, 303)
 
 
@@ -223,7 +224,8 @@ def import_status(import_id):
     context = dict(imp=imp, run=run)
     done = run is None or run.done
     if htmx and not htmx.history_restore_request:
-        return render_template("contacts/_import_status.html", **context), 286 if done else 200
+        return (render_template("contacts/_import_status.html", oob=True, **context),
+                286 if done else 200)
     return _import_page(imp)
 
 

@@ -78,7 +78,9 @@ def test_upload_shows_a_preview_and_stores_the_file_encrypted(app, client, auth)
     assert "Kind: Not a kind of customer" in page and "Email: Not a valid email address" in page
     assert "<caption>Rows with errors first. All 3 rows.</caption>" in page
     assert "so nothing can be imported" in page
-    assert re.search(r'<button type="submit" class="primary"[^>]*disabled>\s*Import 0 rows', page)
+    assert re.search(r'<button type="submit" class="primary"[^>]*disabled>\s*Import</button>', page)
+    assert '<p id="import-announce" class="visually-hidden" role="status" aria-live="polite">' \
+        in page
     with app.app_context():
         stored = db.session.scalar(select(ContactImport))
         assert stored.status == "previewed" and stored.content.startswith(HEADER)
@@ -186,6 +188,8 @@ def test_changing_the_choice_redraws_the_preview(app, client, auth):
     assert response.status_code == 200 and "<html" not in response.text
     assert 'id="import-preview"' in response.text
     assert re.search(r"Import 2 rows", response.text)
+    assert ('<p id="import-announce" hx-swap-oob="innerHTML">2 to create, 0 to update, '
+            "0 left out as duplicates, 1 left out with errors.</p>") in response.text
     with app.app_context():
         stored = db.session.scalar(select(ContactImport))
         assert (stored.on_duplicate, stored.skip_invalid) == ("update", True)
@@ -309,6 +313,7 @@ def test_the_import_runs_on_a_real_worker_with_progress(app, client, auth):
         response = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url, htmx=True)
         assert response.status_code == 200
         assert "<h2>Importing</h2>" in response.text and "hx-trigger=\"every 1s\"" in response.text
+        assert "hx-swap-oob=\"innerHTML\">Import started.</p>" in response.text
         assert 'aria-live="polite"' in response.text
         polling = client.get(url + "/status", headers={"HX-Request": "true"})
         assert polling.status_code == 200 and "queued" in polling.text
@@ -319,6 +324,8 @@ def test_the_import_runs_on_a_real_worker_with_progress(app, client, auth):
             db.session.remove()
         done = client.get(url + "/status", headers={"HX-Request": "true"})
         assert done.status_code == 286 and "2 created" in done.text
+        assert ('<p id="import-announce" hx-swap-oob="innerHTML">Imported. 2 created, 0 updated,'
+                in done.text)
         assert customers(app) == 1
     finally:
         app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
@@ -346,3 +353,29 @@ def test_people_already_here_are_linked_not_copied_with_update(app, client, auth
         assert db.session.scalar(select(func.count()).select_from(Contact)) == 1
         links = {(l.customer.name, l.role) for l in db.session.get(Contact, contact_id).customer_links}
         assert links == {("Osteria Verde", "primary"), ("New Osteria", "billing")}
+
+
+def test_a_run_that_fails_half_way_writes_nothing_and_can_be_retried(app, client, auth,
+                                                                    monkeypatch):
+    from crm.contacts import importing
+
+    real_apply = importing.apply
+
+    def apply_then_fail(plan, **kwargs):
+        real_apply(plan, **kwargs)  # everything flushed, then the unit of work breaks
+        raise RuntimeError("disk full")
+
+    auth.sign_in("manager")
+    url = uploaded(auth, GOOD)
+    monkeypatch.setattr(importing, "apply", apply_then_fail)
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
+    assert customers(app) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+        assert db.session.scalar(select(JobRun.status)) == "failed"
+    page = client.get(url).text
+    assert "The last run of this import failed and nothing was imported" in page
+    monkeypatch.setattr(importing, "apply", real_apply)
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
+    assert customers(app) == 1
+    assert "<h2>Imported</h2>" in client.get(url).text
