@@ -1,1 +1,121 @@
 """The "Possible duplicates" page: the scan job, candidate pairs, dismissals."""
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm.contacts import bp
+from crm.contacts.duplicates import (
+    AGAINST,
+    MAX_PAIRS,
+    PAGE_SIZE,
+    dismiss,
+    list_pairs,
+    pair_counts,
+    reason_words,
+    scan_state,
+    start_scan,
+)
+from crm.extensions import db, htmx
+from crm.security.permissions import requires
+
+KINDS = {"contact": "People", "customer": "Customers"}
+
+
+def _kind(value) -> str:
+    return value if value in KINDS else "contact"
+
+
+def _page(value) -> int:
+    try:
+        return min(max(int(value), 1), 10_000)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _list_context(kind: str, page: int, focus: str | None = None) -> dict:
+    items, more = list_pairs(kind, page)
+    return {"kind": kind, "kinds": KINDS, "page": page, "more": more, "items": items,
+            "counts": pair_counts(), "page_size": PAGE_SIZE, "max_pairs": MAX_PAIRS,
+            "reason_words": reason_words, "against": AGAINST, "focus": focus}
+
+
+def _scan_context() -> dict:
+    return {"scan": scan_state()}
+
+
+def _partial() -> bool:
+    return bool(htmx) and not htmx.history_restore_request
+
+
+@bp.get("/contacts/duplicates")
+@requires("contacts.merge")
+def duplicates():
+    """Possible duplicates, best first: people or customers, a page at a time."""
+    kind, page = _kind(request.args.get("kind")), _page(request.args.get("page"))
+    if _partial():
+        # Tabs and pages move focus to the list's heading; a reload after a scan does not.
+        return render_template("contacts/_duplicates_list.html", **_list_context(kind, page),
+                               status_update=not request.args.get("reload"))
+    return render_template("contacts/duplicates.html", **_list_context(kind, page),
+                           **_scan_context())
+
+
+def _scan_widget(status=200, finished_now=None):
+    """The scan component; when a scan has just finished, the list reloads and a toast says
+    what it found."""
+    response = render_template("contacts/_duplicates_scan.html", **_scan_context()), status
+    if finished_now is not None:
+        result = finished_now.result or {}
+        message = ("The scan failed; the error has been logged." if finished_now.status == "failed"
+                   else f"Scan finished: {result.get('contacts', 0):,} pairs of people, "
+                        f"{result.get('customers', 0):,} pairs of customers.")
+        level = "error" if finished_now.status == "failed" else "success"
+        trigger = {"toast": {"message": message, "level": level}, "duplicates-scanned": True}
+        return (*response, {"HX-Trigger": json.dumps(trigger)})
+    return response
+
+
+@bp.route("/contacts/duplicates/scan", methods=["GET", "POST"])
+@requires("contacts.merge")
+def duplicates_scan():
+    """The scan component: POST starts a scan (unless one runs); GET is its progress, polled
+    by the component until the scan is done (286 stops the polling)."""
+    if request.method == "POST":
+        run = start_scan(actor=current_user)
+        if not _partial():
+            flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
+            return redirect(url_for("contacts.duplicates"), 303)
+        return _scan_widget(finished_now=run if run.done else None)
+    if not _partial():
+        return redirect(url_for("contacts.duplicates"))
+    polled = request.args.get("run", type=int)
+    state = scan_state()
+    if state["running"] is not None:
+        return _scan_widget()
+    last = state["failed"] or state["finished"]
+    done_now = last if last is not None and polled == last.id else None
+    return _scan_widget(status=286, finished_now=done_now)
+
+
+@bp.post("/contacts/duplicates/<any(contact, customer):kind>/<int:low_id>/<int:high_id>"
+         "/dismiss")
+@requires("contacts.merge")
+def duplicates_dismiss(kind, low_id, high_id):
+    """Not duplicates: the pair goes and is never suggested again (idempotent)."""
+    done = dismiss(kind, low_id, high_id, actor=current_user)
+    if done is None:
+        abort(404)
+    db.session.commit()
+    page = _page(request.form.get("page"))
+    message = ("Noted: not duplicates. They will not be suggested again." if done
+               else "Already marked as not duplicates.")
+    if not _partial():
+        flash(message, "success")
+        return redirect(url_for("contacts.duplicates", kind=kind, page=page), 303)
+    context = _list_context(kind, page, focus=request.form.get("position", type=int))
+    if not context["items"] and page > 1:  # the last pair of the last page went
+        context = _list_context(kind, page - 1, focus=PAGE_SIZE)
+    trigger = {"toast": {"message": message, "level": "success"}}
+    return render_template("contacts/_duplicates_list.html", **context), {
+        "HX-Trigger": json.dumps(trigger)}
