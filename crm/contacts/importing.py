@@ -35,6 +35,7 @@ shows values next to their messages, escaped.
 import codecs
 import csv
 import io
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record
+from crm.auth.models import StaffUser
 from crm.contacts import normalise
 from crm.contacts.cli import contacts_cli
 from crm.contacts.models import (
@@ -138,7 +140,7 @@ def safe_cell(value) -> str:
 
 def unsafe_cell(text: str) -> str:
     """Undo safe_cell() on import, so an export can be read back as it was."""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_START and text[1:2] else text
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_START else text
 
 
 class ImportFileError(ValueError):
@@ -173,7 +175,7 @@ class Row:
 
     @property
     def error_text(self) -> str:
-        return " ".join(f"{LABELS.get(c, 'Row') if c != 'row' else 'Row'}: {m}"
+        return " ".join(f"{LABELS.get(c, 'Row')}: {m}"
                         for c, ms in self.errors.items() for m in ms)
 
 
@@ -955,7 +957,7 @@ def import_job(run, report, import_id: int):
     plan = check(parsed, imp.on_duplicate, imp.skip_invalid)
     report(30, "Writing customers and contacts" if not plan.refused
            else "Refused: rows have errors")
-    actor = imp.uploaded_by_id and db.session.get(_staff_model(), imp.uploaded_by_id)
+    actor = db.session.get(StaffUser, imp.uploaded_by_id) if imp.uploaded_by_id else None
     if plan.refused:
         imp.status = "refused"
     else:
@@ -967,12 +969,6 @@ def import_job(run, report, import_id: int):
     audit_run(plan, actor=actor, import_id=imp.id)
     run.message = summary_line(plan.counts)
     return plan.counts
-
-
-def _staff_model():
-    from crm.auth.models import StaffUser
-
-    return StaffUser
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -993,8 +989,6 @@ def import_command(file, dry_run, on_duplicate, skip_invalid, report_path):
     Exit status: 0 imported (or a clean dry run), 1 rows have errors and nothing was imported,
     2 the file cannot be used (too large, unreadable, missing columns).
     """
-    import os
-
     size = os.path.getsize(file)
     try:
         if size > MAX_BYTES:
