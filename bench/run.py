@@ -46,6 +46,9 @@ SETTLE_S = 1  # unmeasured load before each measured run
 SHEET_DATE = "2026-12-06"
 SHEET_TARGETS_MS = {"sheet_html": 1000, "sheet_pdf": 5000}  # median of single requests
 SMALL_HISTORY = 10  # preference changes of the customer whose query count the long one must match
+# Contacts jobs, run after the load through their CLI commands (the same code as the jobs):
+# the duplicate scan over every contact, then the import of a generated file.
+CONTACT_TARGETS_S = {"duplicate_scan": 60, "import": 20}
 
 
 def main():
@@ -65,6 +68,8 @@ def main():
                         help="preference changes of the customer whose Preferences tab is counted")
     parser.add_argument("--sheet-requests", type=int, default=5,
                         help="timed sequential requests per sheet (after one warm-up per worker)")
+    parser.add_argument("--import-rows", type=int, default=10_000,
+                        help="rows of the generated CSV file timed through the import")
     parser.add_argument("--count-queries", help=argparse.SUPPRESS)  # internal: see query_counts
     args = parser.parse_args()
     if args.count_queries:
@@ -135,6 +140,7 @@ def main():
             busy = cpu_busy()  # other work on the machine skews the figures: note how much
             runs, sheet_times = serve_and_load(env, Path(tmp), pages, args, sheets)
             busy = max(busy, cpu_busy())
+            contact_jobs = time_contact_jobs(env, Path(tmp), args)
         finally:
             if db_name != "sqlite":  # leave the server's database empty, as it was
                 flask(env, "db", "downgrade", "base", check=False)
@@ -153,6 +159,7 @@ def main():
     for name, timed in sheet_times.items():
         timed["target_ms"] = SHEET_TARGETS_MS[name]
         met = met and timed["median_ms"] < timed["target_ms"]
+    met = met and all(job["seconds"] < job["target_s"] for job in contact_jobs.values())
     report = {
         "db": db_name, "customers": seeded + args.customers, "pages": results,
         "date": datetime.date.today().isoformat(), "bulk_seed_s": round(bulk_s, 1),
@@ -163,6 +170,7 @@ def main():
         "sheets": sheet_times,
         "preference_changes": args.history, "history_seed_s": round(history_s, 1),
         "preferences_queries": prefs_queries,
+        "contact_jobs": contact_jobs,
         "connections": args.connections, "gunicorn_workers": args.workers,
         "seconds_per_round": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
         "targets_met": met, "cpu_busy_outside_run": busy,
@@ -171,6 +179,31 @@ def main():
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def time_contact_jobs(env, tmp, args):
+    """Time the duplicate scan over every contact, then the import of a generated file of
+    `--import-rows` rows, 10 % of them duplicates (half of people on record, half repeats
+    within the file), skipping duplicates. Each through its CLI command, one run each:
+    {"duplicate_scan" | "import": {"seconds", "target_s", "output"}}."""
+    timed = {}
+    started = time.monotonic()
+    out = flask(env, "contacts", "scan-duplicates")
+    timed["duplicate_scan"] = {"seconds": round(time.monotonic() - started, 1),
+                               "output": out.strip().splitlines()[-1]}
+    csv_file = tmp / "import.csv"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "import_file.py"), str(csv_file),
+                           "--rows", str(args.import_rows), "--duplicates", "0.1"],
+                          cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    if made.returncode:
+        sys.exit(f"bench/import_file.py failed:\n{made.stdout}{made.stderr}")
+    started = time.monotonic()
+    out = flask(env, "contacts", "import", str(csv_file), "--on-duplicate", "skip")
+    timed["import"] = {"seconds": round(time.monotonic() - started, 1),
+                       "output": out.strip().splitlines()[-1]}
+    for name, job in timed.items():
+        job["target_s"] = CONTACT_TARGETS_S[name]
+    return timed
 
 
 def serve_and_load(env, tmp, pages, args, sheets):
@@ -481,8 +514,12 @@ def print_table(report):
         same = "same" if len(set(counts.values())) == 1 else "DIFFERENT"
         print(f"preferences SQL statements ({name}): " + ", ".join(
             f"{n} with {changes} changes" for changes, n in counts.items()) + f": {same}")
+    print(f"\ncontacts jobs at {report['customers']} customers (one run each, through the CLI):")
+    for name, job in report["contact_jobs"].items():
+        ok = "ok" if job["seconds"] < job["target_s"] else "MISSED"
+        print(f"{name:<16} {job['seconds']:>7.1f} s  < {job['target_s']} s  {ok}   {job['output']}")
     print(f"targets (each page >= {TARGET_RATIO} of healthz req/s, p95 < {TARGET_P95_MS:.0f} ms; "
-          "query counts the same; sheets' medians under their targets): "
+          "query counts the same; sheets' medians and contacts jobs under their targets): "
           + ("met" if report["targets_met"] else "MISSED"))
     if report["cpu_busy_outside_run"] > 0.2:
         print(f"warning: the CPUs were {report['cpu_busy_outside_run']:.0%} busy with other work "
