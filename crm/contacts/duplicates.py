@@ -17,8 +17,9 @@ Blocking (so 100,000 records take seconds, not hours)
     city. Inside a place, identical names are grouped first (the bench data draws names from a
     few hundred, so most "pairs" are clusters of one name), and only distinct names are
     compared, within sub-blocks of names sharing the first three letters of a word (noise words
-    such as "the" and numbers do not block). Similar names that share no word start are
-    missed; blocks of more than MAX_BLOCK distinct names are skipped (logged in the result).
+    such as "the" and numbers do not block). Similar names sharing no word's first three
+    letters are missed; blocks of more than MAX_BLOCK distinct names are skipped (counted in
+    the result).
     A name group or a pair of similar groups yields at most PAIRS_PER_RECORD partners per
     record (neighbours by id), not every pair: a cluster of 30 people called "Alex Kim" at
     one postal code gives ~90 candidate pairs, not 435. An email or phone shared by more than
@@ -27,9 +28,10 @@ Blocking (so 100,000 records take seconds, not hours)
 Scoring (0-100, WEIGHTS): evidence adds up, counter-evidence subtracts, and pairs under
     MIN_SCORE are dropped. Emails that differ (both have some, none shared), phones that
     differ, a name common at that place (COMMON_NAME or more records) and, for email/phone
-    matches, clearly different names count against. So two "Alex Kim"s at one postal code
-    with different emails and phones (different people, as the bench data makes them) are
-    not suggested, while the same name at the same customer still is.
+    matches, clearly different names count against. So five "Alex Kim"s at one postal code,
+    each with their own email and phone (different people, as the bench data makes them),
+    are not suggested; two of them are, at the lowest score; at the same customer, higher.
+    Names whose numbers differ are never similar ("Stall 7", "Stall 9"; "Tester1", "Tester2").
 
 Customers in one group (a parent account and its locations, at any depth): a parent and its
     own location are never a pair; locations of one group are a pair only by the *same*
@@ -118,7 +120,7 @@ AGAINST = {"different_names", "different_emails", "different_phones",
 
 WEIGHTS = {
     "contact": {
-        "same_email": 60, "same_phone": 45, "shared": 0,
+        "same_email": 60, "same_phone": 45,
         "name": {"same": 40, "similar": 30}, "name_alone": {"same": 20, "similar": 15},
         "place": {"customer": 30, "postal_code": 20, "city": 10},
         "different_names": -20, "different_emails": -10, "different_phones": -10,
