@@ -61,10 +61,11 @@ def duplicates():
                            **_scan_context())
 
 
-def _scan_widget(status=200, finished_now=None):
+def _scan_widget(status=200, finished_now=None, focus=False):
     """The scan component; when a scan has just finished, the list reloads and a toast says
-    what it found."""
-    response = render_template("contacts/_duplicates_scan.html", **_scan_context()), status
+    what it found. `focus`: it replaces the button just pressed, so focus moves into it."""
+    response = render_template("contacts/_duplicates_scan.html", **_scan_context(),
+                               focus=focus), status
     if finished_now is not None:
         result = finished_now.result or {}
         message = ("The scan failed; the error has been logged." if finished_now.status == "failed"
@@ -86,7 +87,7 @@ def duplicates_scan():
         if not _partial():
             flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
             return redirect(url_for("contacts.duplicates"), 303)
-        return _scan_widget(finished_now=run if run.done else None)
+        return _scan_widget(finished_now=run if run.done else None, focus=True)
     if not _partial():
         return redirect(url_for("contacts.duplicates"))
     polled = request.args.get("run", type=int)

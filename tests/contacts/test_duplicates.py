@@ -190,7 +190,8 @@ def test_the_page_lists_pairs_side_by_side_with_reasons_and_links(app, client, a
     low, high = ids["people"]
     assert f'href="/merge/contact/{low}/{high}"' in text
     assert f'/contacts/duplicates/contact/{low}/{high}/dismiss' in text
-    assert "Not duplicates<span class=\"visually-hidden\">: Maria Lopez and Maria Lopez" in text
+    assert ('Not duplicates<span class="visually-hidden"> (Maria Lopez and Maria Lopez)</span>'
+            in text)
     assert "No scan has run yet." in text  # scanned by the service here, not as a job
     customers = client.get(PAGE + "?kind=customer")
     low, high = ids["customers"]
@@ -276,6 +277,22 @@ def test_scan_button_runs_the_scan_inline_and_reloads_the_list(app, client, auth
         assert {p.run_id for p in db.session.scalars(select(DuplicatePair))} == {run.id}
     plain = auth.post(PAGE + "/scan", page=PAGE)  # without JavaScript
     assert plain.status_code == 303 and plain.headers["Location"].endswith(PAGE)
+
+
+def test_a_failed_scan_says_so_and_keeps_the_pairs(app, client, auth, monkeypatch):
+    auth.sign_in("manager")
+    ids = two_pairs(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom with Maria Lopez")
+
+    monkeypatch.setattr(duplicates, "scan", broken)
+    response = auth.post(PAGE + "/scan", page=PAGE, htmx=True)
+    assert response.status_code == 200
+    assert "The last scan failed" in response.text and "Maria" not in response.text
+    assert json.loads(response.headers["HX-Trigger"])["toast"]["level"] == "error"
+    with app.app_context():
+        assert set(stored("contact")) == {ids["people"]}  # the previous pairs stay
 
 
 def test_a_running_scan_shows_its_progress_and_no_second_one_starts(app, client, auth):
