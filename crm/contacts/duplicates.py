@@ -201,8 +201,8 @@ class _Candidates:
 def _compare_places(places: dict, keys: dict[int, str], found: _Candidates, stats: dict,
                     tick=None):
     """Candidate pairs by name inside each place: {place: [record ids]} and {id: name key}.
-    Returns {(place, key): how many records of that name are there}."""
-    counts = {}
+    Returns {record id: places where its name is common (COMMON_NAME records or more)}."""
+    common = defaultdict(set)
     for n, (place, ids) in enumerate(places.items()):
         if tick and n % 200 == 0:
             tick(n / max(len(places), 1))
@@ -213,7 +213,9 @@ def _compare_places(places: dict, keys: dict[int, str], found: _Candidates, stat
             if keys.get(rid):
                 by_key[keys[rid]].append(rid)
         for key, members in by_key.items():
-            counts[(place, key)] = len(members)
+            if len(members) >= COMMON_NAME:
+                for rid in members:
+                    common[rid].add(place)
             if len(members) > 1:
                 members.sort()
                 found.window(members)
@@ -240,7 +242,7 @@ def _compare_places(places: dict, keys: dict[int, str], found: _Candidates, stat
                     if compare_names(key, other)[0] == "similar":
                         found.cross(by_key[key], by_key[other])
                 stats["name_comparisons"] = stats.get("name_comparisons", 0) + len(block) - i - 1
-    return counts
+    return common
 
 
 def _tuples(rows) -> dict[int, tuple]:
@@ -394,12 +396,17 @@ def _by_place(places: dict[int, tuple]) -> dict[int, list[int]]:
     return out
 
 
-def _is_common(counts, shared, key_a, key_b) -> bool:
-    return any(counts.get((place, key), 0) >= COMMON_NAME
-               for place in shared for key in (key_a, key_b))
+def _is_common(common, shared, a, b) -> bool:
+    """Whether either name is common at a place the two share."""
+    for mine in (common.get(a), common.get(b)):
+        if mine:
+            for place in shared:
+                if place in mine:
+                    return True
+    return False
 
 
-def _score_contact(a, b, world, places, counts):
+def _score_contact(a, b, world, places, common):
     w = WEIGHTS["contact"]
     emails_a, emails_b = world.emails.get(a, ()), world.emails.get(b, ())
     phones_a, phones_b = world.phones.get(a, ()), world.phones.get(b, ())
@@ -422,7 +429,7 @@ def _score_contact(a, b, world, places, counts):
             points //= 2  # a first name alone says little
         score += points
         reasons.append(f"{level}_name" + (f"_same_{place}" if place else ""))
-        if place and _is_common(counts, shared, key_a, key_b):
+        if place and _is_common(common, shared, a, b):
             score += w["common_name"]
             reasons.append("common_name")
     elif not (same_email or same_phone):
@@ -439,7 +446,7 @@ def _score_contact(a, b, world, places, counts):
     return min(score, 100), reasons
 
 
-def _score_customer(a, b, world, emails, phones, counts):
+def _score_customer(a, b, world, emails, phones, common):
     w = WEIGHTS["customer"]
     in_group = world.root(a) == world.root(b)
     if in_group and (world.is_ancestor(a, b) or world.is_ancestor(b, a)):
@@ -454,7 +461,7 @@ def _score_customer(a, b, world, emails, phones, counts):
                                            world.customer_places.get(b, ()))
         score += (w["name"][level] + w["place"][place]) if place else w["name_alone"][level]
         reasons.append(f"{level}_name" + (f"_same_{place}" if place else ""))
-        if place and _is_common(counts, shared, key_a, key_b):
+        if place and _is_common(common, shared, a, b):
             score += w["common_name"]
             reasons.append("common_name")
     emails_a, emails_b = emails.get(a, ()), emails.get(b, ())
@@ -540,7 +547,7 @@ def scan(report=lambda percent, message=None: None, run_id: int | None = None) -
     report(20, f"Comparing {len(world.contact_keys):,} people")
     places = world.contact_places()
     found = _Candidates()
-    counts = _compare_places(_by_place(places), world.contact_keys, found, stats,
+    common = _compare_places(_by_place(places), world.contact_keys, found, stats,
                              tick(20, 25, "Comparing people"))
     for groups in (world.email_groups, world.phone_groups):
         for ids in groups:
@@ -550,16 +557,16 @@ def scan(report=lambda percent, message=None: None, run_id: int | None = None) -
     scored["contact"] = []
     for low, high in found.pairs:
         if (low, high) not in dismissed["contact"]:
-            result = _score_contact(low, high, world, places, counts)
+            result = _score_contact(low, high, world, places, common)
             if result and result[0] >= MIN_SCORE:
                 scored["contact"].append((low, high, *result))
     stats["candidates"]["contact"] = len(found.pairs)
-    del found, places, counts
+    del found, places, common
 
     # Customers.
     report(55, f"Comparing {len(world.customer_keys):,} customers")
     found = _Candidates()
-    counts = _compare_places(_by_place(world.customer_places), world.customer_keys, found,
+    common = _compare_places(_by_place(world.customer_places), world.customer_keys, found,
                              stats, tick(55, 20, "Comparing customers"))
     for customers in world.customers_of.values():
         if len(customers) > 1 and not found.all_pairs(customers):
@@ -580,11 +587,11 @@ def scan(report=lambda percent, message=None: None, run_id: int | None = None) -
     for low, high in found.pairs:
         if (low, high) not in dismissed["customer"] and low in world.customer_keys \
                 and high in world.customer_keys:
-            result = _score_customer(low, high, world, emails, phones, counts)
+            result = _score_customer(low, high, world, emails, phones, common)
             if result and result[0] >= MIN_SCORE:
                 scored["customer"].append((low, high, *result))
     stats["candidates"]["customer"] = len(found.pairs)
-    del found, counts, emails, phones, world
+    del found, common, emails, phones, world
 
     report(85, "Ranking")
     kept = {}
