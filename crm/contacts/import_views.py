@@ -38,8 +38,8 @@ from crm.contacts.importing import (
 )
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
 from crm.customers.forms import choices
-from crm.customers.models import KINDS, STATUSES, Customer
-from crm.customers.services import SORTS, search_customers
+from crm.customers.models import Customer
+from crm.customers.services import list_filters, search_customers
 from crm.extensions import db, htmx
 from crm.jobs.models import JobRun
 from crm.jobs.services import enqueue
@@ -254,16 +254,6 @@ def import_report(import_id):
 
 # -- export ----------------------------------------------------------------------------------
 
-def _export_filters(source) -> dict:
-    """The customer list's filters (the same names and values), unknown values dropped."""
-    return {
-        "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
-        "status": source.get("status", "") if source.get("status") in STATUSES else "",
-        "archived": source.get("archived") == "1",
-        "sort": source.get("sort") if source.get("sort") in SORTS else "number",
-    }
-
-
 def _export_url(filters, q):
     return url_for("contacts.export", s=seal(q) if q else None, kind=filters["kind"] or None,
                    status=filters["status"] or None,
@@ -276,7 +266,7 @@ def _export_url(filters, q):
 def export_filtered():
     """The customer list's "Export to CSV" with its current filters: the typed search arrives in
     the body and goes on sealed, so the download's URL never shows it."""
-    filters = _export_filters(request.form)
+    filters = list_filters(request.form)
     q = request.form.get("q", "")[:100].strip()
     url = _export_url(filters, q)
     if htmx:
@@ -333,7 +323,7 @@ def _export_rows(customers):
 def export():
     """Customers and their contacts as CSV: the customer list's filters (kind, status, archived,
     sort, sealed search), every matching customer, streamed; audited; formulas neutralised."""
-    filters = _export_filters(request.args)
+    filters = list_filters(request.args)
     q = unseal(request.args.get("s", "")) or ""
     actor = current_user._get_current_object()
     used = [f"filter:{k}={v}" for k, v in filters.items() if v and k in ("kind", "status")]

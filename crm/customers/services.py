@@ -1,7 +1,7 @@
 """Customer records: listing, search, create, update with conflict detection, archive."""
 import re
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -12,7 +12,7 @@ from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.contacts.merge import survivor_of
 from crm.contacts.normalise import clean_text
 from crm.contacts.services import add_contact
-from crm.customers.models import Address, Customer
+from crm.customers.models import KINDS, STATUSES, Address, Customer
 from crm.extensions import db
 from crm.security.blind_index import email_index, query_tokens
 from crm.security.search import index_name, name_match
@@ -79,6 +79,17 @@ def search_customers(
     query = query.offset((page - 1) * per_page).limit(per_page + 1)
     rows = db.session.scalars(query, params).all()
     return rows[:per_page], len(rows) > per_page
+
+
+def list_filters(source) -> dict:
+    """The customer list's filters from a query string or a form, unknown values dropped (the
+    list and its CSV export read the same)."""
+    return {
+        "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
+        "status": source.get("status", "") if source.get("status") in STATUSES else "",
+        "archived": source.get("archived") == "1",
+        "sort": source.get("sort") if source.get("sort") in SORTS else "number",
+    }
 
 
 def searchable(q: str) -> bool:

@@ -13,7 +13,7 @@ from crm.customers import bp
 from crm.customers.forms import CustomerForm, NewCustomerForm, choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
-    SORTS,
+    list_filters,
     create_customer,
     get_customer,
     search_customers,
@@ -61,16 +61,6 @@ def _load(customer_id, tab="overview"):
     return customer
 
 
-def _list_filters(source) -> dict:
-    """Filters from a query string or a form, unknown values dropped."""
-    return {
-        "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
-        "status": source.get("status", "") if source.get("status") in STATUSES else "",
-        "archived": source.get("archived") == "1",
-        "sort": source.get("sort") if source.get("sort") in SORTS else "number",
-    }
-
-
 def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = None) -> str:
     """The list's URL; the search text travels sealed (encrypted), never readable."""
     return url_for(
@@ -100,14 +90,14 @@ def index():
     page = page if page and 0 < page < 100_000 else 1
     q = unseal(request.args.get("s", "")) or ""
     fragment = bool(htmx) and not htmx.history_restore_request
-    return _render_list(_list_filters(request.args), q, page, fragment)
+    return _render_list(list_filters(request.args), q, page, fragment)
 
 
 @bp.post("/search")
 @requires("customers.view")
 def search():
     """Active search: the typed text arrives in the body; the URL pushed carries it sealed."""
-    filters = _list_filters(request.form)
+    filters = list_filters(request.form)
     q = request.form.get("q", "")[:100].strip()
     url = list_url(filters, q)
     if not htmx:

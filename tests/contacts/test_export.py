@@ -62,7 +62,7 @@ def test_the_list_links_the_export_only_for_those_who_may(client, auth):
     assert "Export to CSV" not in client.get("/customers/").text
     client.post("/auth/sign-out", headers={"X-CSRFToken": auth.token()})
     auth.sign_in("manager")
-    page = client.get(f"/customers/?kind=grocer&status=lead&sort=updated").text
+    page = client.get("/customers/?kind=grocer&status=lead&sort=updated").text
     link = re.search(r'<a class="button" href="([^"]+)" hx-post="/contacts/export" '
                      r'hx-include="#customer-filters" hx-swap="none" download>Export to CSV</a>',
                      page)
