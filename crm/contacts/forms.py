@@ -130,6 +130,7 @@ class AddressForm(FlaskForm):
     country = SelectField("Country", choices=choices(COUNTRIES), default="US")
     delivery_instructions = TextAreaField("Delivery instructions", filters=[strip],
                                           validators=[Optional(), Length(max=1000)])
+    version = version_field()
 
     def validate_region(self, field):
         normalised(field, normalise.region, self.country.data)

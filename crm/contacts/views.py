@@ -360,7 +360,13 @@ def edit_address(customer_id, address_id):
     form = AddressForm(prefix=f"address-{place.id}")
     if not form.validate_on_submit():
         return _tab(customer, 422, editing_address=place.id, edit_address_form=form)
-    changed = update_address(place, form.address_data(), actor=current_user)
+    try:
+        changed = update_address(place, form.address_data(),
+                                 expected_version=form.version.data, actor=current_user)
+    except ConflictError as exc:
+        form.version.data = exc.current.version  # saving again overwrites on purpose
+        return _tab(_customer(customer.id), 409, editing_address=place.id,
+                    edit_address_form=form, address_conflict=True)
     return _done(customer.id, "Saved." if changed else "Nothing changed.")
 
 

@@ -102,8 +102,11 @@ class Address(db.Model):
     postal_code: Mapped[str | None] = mapped_column(String(20), index=True)
     country: Mapped[str] = mapped_column(String(2), default="US")
     delivery_instructions: Mapped[str | None] = mapped_column(EncryptedString(1000))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def one_line(self):

@@ -181,10 +181,18 @@ def add_address(customer: Customer, data: dict, *, actor) -> Address:
     return place
 
 
-def update_address(place: Address, data: dict, *, actor) -> list[str]:
+def update_address(place: Address, data: dict, *, expected_version: int, actor) -> list[str]:
+    """Save an address edit if nobody saved in between (ConflictError otherwise)."""
+    if place.version != expected_version:
+        raise ConflictError(place)
     changed = [k for k in ADDRESS_FIELDS if k in data and getattr(place, k) != data[k]]
     for field in changed:
         setattr(place, field, data[field])
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(db.session.get(Address, place.id)) from None
     if changed:
         record("update", "address", place.id, actor=actor, fields=changed)
     return changed

@@ -203,8 +203,12 @@ def test_addresses_are_standardised(app, client, auth):
             ("12 Elm St", "IL", "60614"), ("1 King St W", "ON", "M5H 1A1")]
         first = places[0].id
     edit = f"/customers/{customer_id}/addresses/{first}/edit"
-    assert 'value="12 Elm St"' in client.get(edit, headers=HTMX).text
-    changed = post(auth, edit, {f"address-{first}-kind": "billing",
+    form = client.get(edit, headers=HTMX).text
+    assert 'value="12 Elm St"' in form
+    version = re.search(rf'name="address-{first}-version" type="hidden" value="(\d+)"',
+                        form).group(1)
+    changed = post(auth, edit, {f"address-{first}-version": version,
+                                f"address-{first}-kind": "billing",
                                 f"address-{first}-street": "14 Elm St",
                                 f"address-{first}-city": "Chicago",
                                 f"address-{first}-region": "IL",
@@ -246,3 +250,31 @@ def test_a_person_is_edited_on_their_own_page(app, client, auth):
     assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/contacts/{rosa_id}")
     shown = client.get(f"/contacts/{rosa_id}").text
     assert "Rosa van der Berg" in shown and "+44 20 7946 0958" in shown
+
+
+def test_an_address_edit_over_someone_elses_change_is_refused(app, client, auth):
+    auth.sign_in("sales")
+    customer_id, _ = made(app)
+    with app.app_context():
+        place_id = db.session.scalar(select(Address.id).where(Address.customer_id == customer_id))
+    edit = f"/customers/{customer_id}/addresses/{place_id}/edit"
+    form = client.get(edit, headers=HTMX).text
+    version = re.search(rf'name="address-{place_id}-version" type="hidden" value="(\d+)"',
+                        form).group(1)
+    with app.app_context():
+        db.session.get(Address, place_id).street = "9 Changed Meanwhile St"
+        db.session.commit()
+    data = {f"address-{place_id}-{k}": v for k, v in {
+        "kind": "delivery", "street": "14 Mine St", "city": "Chicago", "region": "IL",
+        "postal_code": "60614", "country": "US", "version": version}.items()}
+    refused = post(auth, edit, data, f"/customers/{customer_id}/contacts")
+    assert refused.status_code == 409 and "Someone else saved this address" in refused.text
+    assert 'value="14 Mine St"' in refused.text
+    with app.app_context():
+        assert db.session.get(Address, place_id).street == "9 Changed Meanwhile St"
+    again = post(auth, edit, {**data, f"address-{place_id}-version": re.search(
+        rf'name="address-{place_id}-version" type="hidden" value="(\d+)"', refused.text).group(1)},
+        f"/customers/{customer_id}/contacts")
+    assert again.status_code == 200  # saving again on purpose replaces theirs
+    with app.app_context():
+        assert db.session.get(Address, place_id).street == "14 Mine St"
