@@ -3,12 +3,11 @@ reasons, dismissals, roles, the progress component, query counts and the command
 import json
 import os
 import re
-from contextlib import contextmanager
 
 import pytest
 from redis import Redis
 from rq import SimpleWorker
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
 from crm.common import utcnow
@@ -21,6 +20,7 @@ from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import queue
 from tests import factories
+from tests.customers.test_list import count_queries
 
 HTMX = {"HX-Request": "true"}
 PAGE = "/contacts/duplicates"
@@ -357,22 +357,6 @@ def test_scan_runs_on_a_real_redis_worker(app, client, auth):
             queue(connection).empty()
         app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
         connection.close()
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def queries(app, client, url, headers=None):
