@@ -17,6 +17,20 @@ class ConflictError(Exception):
         self.current = current
 
 
+def save_versioned(load_current):
+    """Flush; a race lost here (another save moved the version column on) becomes a
+    ConflictError holding the record as now saved (`load_current()`)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm.extensions import db
+
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(load_current()) from None
+
+
 def accepts_uploads(max_bytes: int):
     """Let one view take request bodies up to max_bytes (MAX_CONTENT_LENGTH elsewhere)."""
     def decorate(view):

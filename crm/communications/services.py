@@ -7,11 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, utcnow
+from crm.common import ConflictError, save_versioned, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
@@ -194,15 +193,6 @@ def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None
     return entry
 
 
-def _save_versioned(load_current):
-    """Flush; a race lost here (the version column moved on) becomes a ConflictError."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(load_current())
-
-
 def update_interaction(entry: Interaction, data: dict, *, expected_version: int, actor):
     """Apply changes unless someone saved in between; returns the changed field names."""
     if entry.version != expected_version:
@@ -220,7 +210,7 @@ def update_interaction(entry: Interaction, data: dict, *, expected_version: int,
         changed.append("follow_up_assignee_id")
     if "follow_up_due" in changed:
         entry.follow_up_done_at = None  # a new due date is a new follow-up
-    _save_versioned(lambda: get_entry(entry.id))
+    save_versioned(lambda: get_entry(entry.id))
     record("update", "interaction", entry.id, actor=actor, fields=changed)
     return changed
 
@@ -315,7 +305,7 @@ def update_ticket(ticket: Ticket, data: dict, *, expected_version: int, actor):
         setattr(ticket, name, data.get(name))
     if "status" in changed:
         ticket.resolved_at = utcnow() if ticket.status == "resolved" else None
-    _save_versioned(lambda: get_ticket(ticket.id))
+    save_versioned(lambda: get_ticket(ticket.id))
     record("update", "ticket", ticket.id, actor=actor, fields=changed)
     return changed
 

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from crm.contacts import normalise
 from crm.contacts.models import CONTACT_ROLES
@@ -20,8 +20,6 @@ from crm.customers.forms import COUNTRIES, choices, normalised, strip, version_f
 from crm.customers.models import ADDRESS_KINDS
 
 
-def _phone(field):
-    normalised(field, normalise.phone, current_app.config["DEFAULT_PHONE_REGION"])
 
 
 class PersonForm(FlaskForm):
@@ -40,12 +38,35 @@ class PersonForm(FlaskForm):
         normalised(field, normalise.email)
 
     def validate_phone(self, field):
-        _phone(field)
+        normalised(field, _phone_number)
 
     def person_data(self) -> dict:
         return {"first_name": normalise.person_name(self.first_name.data),
                 "last_name": normalise.person_name(self.last_name.data, surname=True) or None,
                 "email": self.email.data or None, "phone": self.phone.data or None}
+
+
+def _phone_number(value):
+    return normalise.phone(value, current_app.config["DEFAULT_PHONE_REGION"])
+
+
+def _normalised_rows(rows, normaliser, repeated: str) -> bool:
+    """Put each filled row's value in its normal form; False if any is invalid or repeated."""
+    ok, seen = True, set()
+    for row in rows:
+        if not row.value.data:
+            continue
+        try:
+            row.value.data = normaliser(row.value.data)
+        except ValueError as exc:
+            row.value.errors = [*row.value.errors, str(exc)]
+            ok = False
+            continue
+        if row.value.data in seen:
+            row.value.errors = [*row.value.errors, repeated]
+            ok = False
+        seen.add(row.value.data)
+    return ok
 
 
 class ChannelRow(Form):
@@ -74,32 +95,8 @@ class ContactForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        seen = set()
-        for row in self.emails:
-            if row.value.data:
-                try:
-                    row.value.data = normalise.email(row.value.data)
-                except ValueError as exc:
-                    row.value.errors = [*row.value.errors, str(exc)]
-                    ok = False
-                    continue
-                if row.value.data in seen:
-                    row.value.errors = [*row.value.errors, "This email is already listed."]
-                    ok = False
-                seen.add(row.value.data)
-        seen = set()
-        for row in self.phones:
-            if row.value.data:
-                try:
-                    _phone(row.value)
-                except ValidationError as exc:
-                    row.value.errors = [*row.value.errors, str(exc)]
-                    ok = False
-                    continue
-                if row.value.data in seen:
-                    row.value.errors = [*row.value.errors, "This number is already listed."]
-                    ok = False
-                seen.add(row.value.data)
+        ok = _normalised_rows(self.emails, normalise.email, "This email is already listed.") and ok
+        ok = _normalised_rows(self.phones, _phone_number, "This number is already listed.") and ok
         return ok
 
     def channels(self, rows, primary) -> list[dict]:

@@ -38,7 +38,7 @@ from crm.contacts.importing import (
 )
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
 from crm.customers.forms import choices
-from crm.customers.models import Customer
+from crm.customers.models import Address, Customer
 from crm.customers.services import list_filters, search_customers
 from crm.extensions import db, htmx
 from crm.jobs.models import JobRun
@@ -292,9 +292,7 @@ def _export_rows(customers):
         known = mine.get(link.contact_id)
         if known is None or ROLE_ORDER.get(link.role, 99) < ROLE_ORDER.get(known.role, 99):
             mine[link.contact_id] = link  # one row per person: their most important role
-    from crm.customers.models import Address
-
-    addresses = {}
+    addresses = {}  # as Customer.delivery_address: the delivery address, else the first
     for place in db.session.scalars(select(Address).where(Address.customer_id.in_(ids))
                                     .order_by(Address.id)):
         current = addresses.get(place.customer_id)

@@ -3,10 +3,9 @@ from rapidfuzz import fuzz
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
-from crm.common import ConflictError
+from crm.common import ConflictError, save_versioned
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address
 from crm.extensions import db
@@ -182,11 +181,7 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
             db.session.add(CustomerContact(customer_id=customer.id, contact_id=contact.id,
                                            role=role))
             changed.append("role")
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(db.session.get(Contact, contact.id)) from None
+    save_versioned(lambda: db.session.get(Contact, contact.id))
     if changed:
         record("update", "contact", contact.id, actor=actor, fields=sorted(set(changed)))
     return changed

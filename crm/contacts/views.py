@@ -184,17 +184,19 @@ def panel(customer_id):
     return _tab(customer)
 
 
-def _editable(customer):
+def _editable(customer_id):
+    """The customer whose contacts are changed; 409 when it is archived."""
+    customer = _customer(customer_id)
     if customer.is_archived:
         abort(409, f"{customer.number} is archived; restore it to change its contacts.")
+    return customer
 
 
 @bp.post(PEOPLE)
 @requires("customers.edit")
 def add_person(customer_id):
     """Add a person; if they may already be on record, show who first (link or save anyway)."""
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     form = PersonForm()
     if not form.validate_on_submit():
         return _tab(customer, 422, person_form=form)
@@ -215,8 +217,7 @@ def add_person(customer_id):
 @requires("customers.edit")
 def link_person(customer_id, contact_id):
     """Link a person already on record (chosen among possible duplicates) to this customer."""
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     contact = db.session.get(Contact, contact_id) or abort(404)
     role = request.form.get("role", "")
     if role not in CONTACT_ROLES:
@@ -230,8 +231,7 @@ def link_person(customer_id, contact_id):
 @requires("customers.edit")
 def remove_person(customer_id, contact_id):
     """Take a person off this customer; they stay on record with their history."""
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     if not unlink_contact(customer, contact_id, actor=current_user):
         abort(404)
     return _done(customer.id, "Removed from this customer. The person stays on record.")
@@ -312,8 +312,7 @@ def edit(contact_id):
 @requires("customers.edit")
 def edit_person(customer_id, contact_id):
     """Edit a person in place on the tab: name, role here, notes, emails and phones."""
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     contact = next((link.contact for link in customer.contact_links
                     if link.contact_id == contact_id), None) or abort(404)
     if request.method == "GET":
@@ -330,8 +329,7 @@ def edit_person(customer_id, contact_id):
 @bp.post("/customers/<int:customer_id>/addresses")
 @requires("customers.edit")
 def add_address_view(customer_id):
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     form = AddressForm()
     if not form.validate_on_submit():
         return _tab(customer, 422, address_form=form)
@@ -350,8 +348,7 @@ def _address(customer, address_id):
           methods=["GET", "POST"])
 @requires("customers.edit")
 def edit_address(customer_id, address_id):
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     place = _address(customer, address_id)
     if request.method == "GET":
         return _tab(customer, editing_address=place.id,
@@ -373,8 +370,7 @@ def edit_address(customer_id, address_id):
 @bp.post("/customers/<int:customer_id>/addresses/<int:address_id>/remove")
 @requires("customers.edit")
 def remove_address_view(customer_id, address_id):
-    customer = _customer(customer_id)
-    _editable(customer)
+    customer = _editable(customer_id)
     remove_address(_address(customer, address_id), actor=current_user)
     return _done(customer.id, "Address removed.")
 

@@ -3,11 +3,10 @@ import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, utcnow
+from crm.common import ConflictError, save_versioned, utcnow
 from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.contacts.merge import survivor_of
 from crm.contacts.normalise import clean_text
@@ -147,11 +146,7 @@ def update_customer(customer: Customer, data: dict, *, expected_version: int, ac
         return []
     for field in changed:
         setattr(customer, field, data[field])
-    try:
-        db.session.flush()  # the version column turns a race lost here into StaleDataError
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(db.session.get(Customer, customer.id))
+    save_versioned(lambda: db.session.get(Customer, customer.id))
     if "name" in changed:
         index_name("customer", customer.id, data["name"])
     record("update", "customer", customer.id, actor=actor, fields=changed)
@@ -188,11 +183,7 @@ def update_address(place: Address, data: dict, *, expected_version: int, actor) 
     changed = [k for k in ADDRESS_FIELDS if k in data and getattr(place, k) != data[k]]
     for field in changed:
         setattr(place, field, data[field])
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(db.session.get(Address, place.id)) from None
+    save_versioned(lambda: db.session.get(Address, place.id))
     if changed:
         record("update", "address", place.id, actor=actor, fields=changed)
     return changed

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.audit.services import record
 from crm.catalogue.models import Packaging, Product
-from crm.common import ConflictError, utcnow
+from crm.common import ConflictError, save_versioned, utcnow
 from crm.extensions import db
 from crm.preferences.models import (
     WEEKDAYS,
@@ -109,11 +108,7 @@ def save_plan(customer, data: dict, *, expected_version: int | None, actor, sour
         address.delivery_instructions = instructions
         record("update", "address", address.id, actor=actor, fields=["delivery_instructions"])
         changed.append("delivery_instructions")
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(db.session.get(DeliveryPlan, customer.id)) from None
+    save_versioned(lambda: db.session.get(DeliveryPlan, customer.id))
     if changed:
         record("update", "delivery_plan", customer.id, actor=actor, fields=changed)
     return changed
