@@ -97,7 +97,19 @@ class ContactForm(FlaskForm):
         ok = super().validate(extra_validators)
         ok = _normalised_rows(self.emails, normalise.email, "This email is already listed.") and ok
         ok = _normalised_rows(self.phones, _phone_number, "This number is already listed.") and ok
+        if not self.row_errors_noted():
+            ok = False
         return ok
+
+    def row_errors_noted(self) -> bool:
+        """Errors on email/phone rows are not in the form's errors (a FieldList collects its
+        entries' errors only while validating): name them in the error summary. False if any."""
+        if any(row.value.errors for row in [*self.emails, *self.phones]):
+            message = "Check the emails and phones marked below."
+            if message not in self.form_errors:
+                self.form_errors.append(message)
+            return False
+        return True
 
     def channels(self, rows, primary) -> list[dict]:
         """The filled rows as dicts {value, opted_out, invalid, is_primary}; the chosen primary

@@ -271,7 +271,7 @@ def _save_contact(contact, form, customer=None):
         if row.value.data and emails_taken([row.value.data], contact.id):
             row.value.errors = [*row.value.errors, "Another person already has this email: "
                                 "merge the two from Possible duplicates instead."]
-    if any(row.value.errors for row in form.emails):
+    if not form.row_errors_noted():
         return None, None
     try:
         changed = update_contact(
@@ -302,8 +302,7 @@ def edit(contact_id):
             db.session.commit()
             return redirect_with(url_for("contacts.detail", contact_id=contact.id),
                                  "Saved." if changed else "Nothing changed.")
-    status = 409 if conflict else 422 if form.errors or any(
-        r.value.errors for r in [*form.emails, *form.phones]) else 200
+    status = 409 if conflict else 422 if form.errors else 200
     return render_template("contacts/edit.html", contact=contact, f=form,
                            conflict=conflict), status
 
