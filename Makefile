@@ -15,14 +15,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed pdf-libs
 
-## Pango and a font for WeasyPrint (the delivery sheets' PDF), and poppler-utils, whose
+## Pango, HarfBuzz's subsetter and a font for WeasyPrint (the delivery sheets' PDF), and poppler-utils, whose
 ## pdfinfo/pdftotext/pdftoppm the tests use to read the PDFs back; from Debian when missing.
 pdf-libs:
-	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi dejavu \
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset \
+		&& fc-list 2>/dev/null | grep -qi dejavu \
 		&& command -v pdftotext >/dev/null; } || { \
 		echo "Installing Pango, DejaVu fonts and poppler-utils for PDF output"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig poppler-utils >/dev/null; }
+			libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fontconfig poppler-utils >/dev/null; }
 
 migrate: install
 	$(BIN)/flask db upgrade
@@ -44,6 +45,10 @@ browser:
 ## The whole suite. TEST_DATABASE_URL / TEST_REDIS_URL pick PostgreSQL / another Redis.
 test: install browser
 	$(BIN)/python -m pytest
+
+## Everything but the Playwright journeys: the inner loop.
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e"
 
 ## Load benchmark at 100,000 customers (wrk from Debian as the load generator); writes
 ## bench/results.json. See BENCHMARKS.md.

@@ -170,3 +170,11 @@ class Screenshots:
         if info["scrollWidth"] > info["clientWidth"] or info["wide"]:
             self.overflow.append(f"{name}: page {info['scrollWidth']}px in {info['clientWidth']}px; "
                                  f"past the edge: {', '.join(info['wide']) or '-'}")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/e2e is a browser journey (`make test-fast` leaves them out)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
