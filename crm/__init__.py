@@ -1,7 +1,7 @@
 """Microgreens CRM: the application factory."""
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_login import current_user
 
 from config import INSTANCE_DIR, config_from_env
@@ -10,7 +10,7 @@ from crm.extensions import csrf, db, htmx, limiter, login, migrate
 log = logging.getLogger(__name__)
 
 
-def create_app(config_class=None):
+def create_app(config_class=None, features=None):
     config_class = config_class or config_from_env()
     config_class.check()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -29,9 +29,8 @@ def create_app(config_class=None):
     register_url_converters(app)
     register_security(app)  # first, so the guard runs before any other before_request hook
     register_extensions(app)
-    register_blueprints(app)
+    register_features(app, features or FEATURES)
     register_errors(app)
-    register_cli(app)
     from crm.navigation import register_template_helpers
 
     register_template_helpers(app)
@@ -88,30 +87,24 @@ def register_extensions(app):
                 cursor.close()
 
 
-FEATURES = ("main", "auth", "customers", "contacts", "communications", "preferences",
-            "catalogue", "delivery", "jobs", "admin")
+# The features, in the order their navigation, tabs and demo steps come unless they say
+# otherwise. Adding a feature is adding its package here.
+FEATURES = ("crm.main", "crm.auth", "crm.customers", "crm.contacts", "crm.communications",
+            "crm.preferences", "crm.catalogue", "crm.delivery", "crm.jobs", "crm.admin",
+            "crm.demo")
 
 
-def register_blueprints(app):
-    """Each feature's blueprint with its views (imported here, not by the feature's package,
-    so features can use each other's models and services without import cycles)."""
+def register_features(app, features):
+    """Each feature's declaration (crm.features): blueprints, permissions, navigation, tabs,
+    jobs, CLI commands, demo steps and merge rules."""
     from importlib import import_module
 
-    for name in FEATURES:
-        import_module(f"crm.{name}.views")
-        app.register_blueprint(import_module(f"crm.{name}").bp)
-    if app.config.get("REDIS_URL"):
-        import rq_dashboard
-        from rq_dashboard.web import setup_rq_connection
+    from crm.features import register_feature
+    from crm.security.permissions import check_views
 
-        from crm.security.permissions import blueprint_permission
-
-        app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
-        app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 2500)
-        app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
-        setup_rq_connection(app)
-        csrf.exempt(rq_dashboard.blueprint)  # its own JS posts without our token; admin-only
-        blueprint_permission(rq_dashboard.blueprint, "admin.jobs")
+    for name in features:
+        register_feature(app, import_module(name).feature)
+    check_views(app)
 
 
 CSP = (
@@ -161,7 +154,6 @@ def register_errors(app):
     from flask_wtf.csrf import CSRFError
 
     def render_error(status, title, message):
-        g.error_page = True  # no database work in the page around it (the nav's counts)
         if status == 500:
             db.session.rollback()
         if status == 413:
@@ -176,15 +168,3 @@ def register_errors(app):
     app.register_error_handler(CSRFError, lambda error: render_error(
         400, "Form expired", "This form expired or was tampered with. Reload the page and try again."
     ))
-
-
-def register_cli(app):
-    from crm.contacts.cli import contacts_cli
-    from crm.demo.cli import demo_cli
-    from crm.jobs.cli import worker_command
-    from crm.security.cli import crypto_cli
-
-    app.cli.add_command(contacts_cli)
-    app.cli.add_command(crypto_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(worker_command)

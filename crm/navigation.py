@@ -1,48 +1,53 @@
 """Template helpers: the navigation, permission checks and display filters."""
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from crm.common import farm_today
+from crm.extensions import htmx
 from crm.contacts.normalise import phone_display
-from crm.security.permissions import PERMISSIONS, can
-
-
-def overdue_follow_ups():
-    """The number on the "Follow-ups" item: the signed-in person's overdue follow-ups."""
-    from crm.communications.services import overdue_count
-
-    return overdue_count(current_user.id, farm_today())
-
-
-# (label, endpoint, permission, badge count or None). Items appear once their feature
-# registers the endpoint.
-NAV = [
-    ("Customers", "customers.index", "customers.view", None),
-    ("Contacts", "contacts.index", "contacts.view", None),
-    ("Follow-ups", "communications.my_follow_ups", "communications.log", overdue_follow_ups),
-    ("Tickets", "communications.tickets", "communications.view", None),
-    ("Activity", "communications.activity", "communications.manage", None),
-    ("Delivery sheets", "delivery.sheets", "delivery.view", None),
-    ("Catalogue", "catalogue.index", "catalogue.manage", None),
-    ("Credit", "credit.index", "credit.view", None),
-    ("Reports", "reports.index", "reports.view", None),
-    ("Admin", "admin.index", "admin.users", None),
-]
+from crm.features import load, registry
+from crm.security.permissions import can
 
 
 def nav_items():
+    """The navigation items the signed-in user may open (declared by the features)."""
     items = []
-    for label, endpoint, permission, badge in NAV:
-        if endpoint in current_app.view_functions and permission in PERMISSIONS and can(
-            current_user, permission
-        ):
-            url = url_for(endpoint)
-            items.append({"label": label, "url": url, "id": endpoint.split(".")[-1],
+    for item in registry().nav:
+        if item.endpoint in current_app.view_functions and can(current_user, item.permission):
+            url = url_for(item.endpoint)
+            items.append({"label": item.label, "url": url, "id": item.id,
                           "current": request.path == url or request.path.startswith(url + "/"),
-                          "badge": badge() if badge and not g.get("error_page") else None})
+                          "has_badge": item.badge is not None})
     return items
+
+
+def badges(user) -> list[dict]:
+    """Every badge the user's navigation shows, with its number (None = nothing to show)."""
+    return [{"id": item.id, "badge": load(item.badge)(user), "label": item.badge_label}
+            for item in registry().nav
+            if item.badge and item.endpoint in current_app.view_functions
+            and can(user, item.permission)]
+
+
+def with_badges(response):
+    """Add the out-of-band refresh of the navigation's badges to an htmx answer (after an
+    action that may change their numbers)."""
+    html, status = response if isinstance(response, tuple) else (response, 200)
+    if not htmx:
+        return html, status
+    return html + render_badges(current_user), status
+
+
+def render_badges(user) -> str:
+    return "".join(render_template("layouts/_nav_badge.html", item=item, oob=True)
+                   for item in badges(user))
+
+
+def customer_tabs() -> dict:
+    """The customer page's tabs, {key: Tab}, in their declared order."""
+    return registry().tabs
 
 
 def register_template_helpers(app):
@@ -50,8 +55,8 @@ def register_template_helpers(app):
 
     @app.context_processor
     def helpers():
-        return {"nav_items": nav_items, "can": lambda p: can(current_user, p),
-                "farm_today": farm_today}
+        return {"nav_items": nav_items, "customer_tabs": customer_tabs,
+                "can": lambda p: can(current_user, p), "farm_today": farm_today}
 
     @app.template_filter("localdate")
     def localdate(value):

@@ -62,8 +62,8 @@ def make_app():
     """create_app() for tests that need another configuration; engines closed afterwards."""
     made = []
 
-    def make(config_class):
-        made.append(create_app(config_class))
+    def make(config_class, **kwargs):
+        made.append(create_app(config_class, **kwargs))
         return made[-1]
 
     yield make

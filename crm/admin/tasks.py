@@ -1,8 +1,6 @@
-from crm.jobs.services import job
 from crm.security.rotation import reindex
 
 
-@job("security.reindex")
 def reindex_job(run, report):
     """Rebuild blind indexes and name-search tokens."""
     return reindex(report=report)

@@ -1,5 +1,13 @@
+"""Staff users: sign-in with lockout, sessions, `flask users`."""
 from flask import Blueprint
+
+from crm.features import Feature
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", cli_group="users")
 
-from crm.auth import cli, views  # noqa: E402,F401
+feature = Feature(
+    name="auth",
+    blueprints=(bp,),
+    views=("crm.auth.views", "crm.auth.cli"),
+    models=("crm.auth.models",),
+)

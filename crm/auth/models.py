@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.common import UTCDateTime, utcnow
 from crm.extensions import db
+from crm.security.blind_index import blind_indexed
 from crm.security.encryption import EncryptedString
 
 
@@ -20,7 +21,8 @@ class StaffUser(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(EncryptedString(254))
-    email_bidx: Mapped[str] = mapped_column(String(32), unique=True)
+    email_bidx: Mapped[str] = mapped_column(String(32), unique=True,
+                                            info=blind_indexed("email", "email"))
     name: Mapped[str] = mapped_column(EncryptedString(120))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))

@@ -1,3 +1,15 @@
+"""Products with sizes, packaging options and routes (managers)."""
 from flask import Blueprint
 
+from crm.features import Feature, NavItem
+
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+
+feature = Feature(
+    name="catalogue",
+    blueprints=(bp,),
+    views=("crm.catalogue.views",),
+    models=("crm.catalogue.models",),
+    permissions={"catalogue.manage": {"admin", "manager"}},
+    nav=(NavItem("Catalogue", "catalogue.index", "catalogue.manage", order=70),),
+)

@@ -1,3 +1,28 @@
+"""Interactions, follow-ups, tickets and .eml import; timelines and Activity."""
 from flask import Blueprint
 
+from crm.features import Feature, NavItem, Tab
+
 bp = Blueprint("communications", __name__)
+
+feature = Feature(
+    name="communications",
+    blueprints=(bp,),
+    views=("crm.communications.views",),
+    models=("crm.communications.models",),
+    permissions={
+        "communications.view": {"admin", "manager", "sales", "finance", "viewer"},
+        "communications.log": {"admin", "manager", "sales", "finance"},
+        # change anyone's entries, and the Activity view across all customers
+        "communications.manage": {"admin", "manager"},
+        "communications.restore": {"admin"},
+    },
+    nav=(
+        NavItem("Follow-ups", "communications.my_follow_ups", "communications.log", order=30,
+                badge="crm.communications.services:overdue_badge", badge_label="overdue"),
+        NavItem("Tickets", "communications.tickets", "communications.view", order=40),
+        NavItem("Activity", "communications.activity", "communications.manage", order=50),
+    ),
+    tabs=(Tab("communications", "Communications", "communications.panel",
+              "communications.view", "communications/_panel.html", order=40),),
+)

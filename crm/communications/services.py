@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, save_versioned, utcnow
+from crm.common import ConflictError, farm_today, save_versioned, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
@@ -250,6 +250,11 @@ def overdue_count(assignee_id: int, today: date) -> int:
         select(func.count()).select_from(Interaction)
         .where(_open_follow_ups(assignee_id), Interaction.follow_up_due < today)
     )
+
+
+def overdue_badge(user) -> int:
+    """The number on the "Follow-ups" navigation item: the user's overdue follow-ups."""
+    return overdue_count(user.id, farm_today())
 
 
 def complete_follow_up(entry: Interaction, *, actor):

@@ -41,9 +41,8 @@ from crm.communications.services import tickets as list_tickets
 from crm.contacts.services import get_contact
 from crm.customers.forms import choices
 from crm.customers.services import get_customer
-from crm.customers.tabs import TABS
 from crm.extensions import db, htmx
-from crm.navigation import overdue_follow_ups
+from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
 
@@ -76,15 +75,6 @@ def _people(customer):
 
 def _primary(customer):
     return next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
-
-
-def with_nav_badge(response):
-    """Add the out-of-band refresh of the overdue follow-ups count to an htmx answer."""
-    html, status = response if isinstance(response, tuple) else (response, 200)
-    if not htmx or not can(current_user, "communications.log"):
-        return html, status
-    badge = {"id": "my_follow_ups", "badge": overdue_follow_ups()}
-    return html + render_template("layouts/_nav_badge.html", item=badge, oob=True), status
 
 
 # -- timelines -------------------------------------------------------------------------------
@@ -171,7 +161,7 @@ def activity():
 
 def _render_panel(customer, form, status=200, upload=None):
     filters = {**_filters(request.args), "customer": customer.id, "contact": None}
-    context = dict(customer=customer, tab="communications", tabs=TABS, form=form,
+    context = dict(customer=customer, tab="communications", form=form,
                    upload=upload or EmailFileForm(formdata=None),
                    log_action=url_for("communications.log", customer_id=customer.id),
                    can_log=can(current_user, "communications.log"),
@@ -217,7 +207,7 @@ def log(customer_id):
         else:
             db.session.commit()
             toast("Logged.")
-            return with_nav_badge(_render_panel(customer,
+            return with_badges(_render_panel(customer,
                                                 _fresh_quick_log(customer, form.channel.data)))
     return _render_panel(customer, form, status=422)
 
@@ -288,7 +278,7 @@ def log_for_contact(contact_id):
             contact = _contact(contact_id)
     context = dict(contact=contact, **contact_panel(contact, form))
     template = "communications/_contact_panel.html" if htmx else "contacts/detail.html"
-    return with_nav_badge((render_template(template, **context), status))
+    return with_badges((render_template(template, **context), status))
 
 
 # -- one entry: show, edit, delete, restore --------------------------------------------------
@@ -366,7 +356,7 @@ def edit(entry_id):
             toast("Saved." if changed else "Nothing changed.")
             if not htmx:
                 return _back_to_timeline(found)
-            return with_nav_badge(_render_entry(get_entry(entry_id)))
+            return with_badges(_render_entry(get_entry(entry_id)))
     status = 409 if conflict is not None else (422 if form.errors else 200)
     template = "communications/_entry_form.html" if htmx else "communications/edit_page.html"
     return render_template(template, e=found, form=form, conflict=conflict), status
@@ -381,7 +371,7 @@ def delete(entry_id):
     db.session.commit()
     toast("Deleted. An admin can restore it.")
     if htmx:
-        return with_nav_badge("")
+        return with_badges("")
     return redirect(url_for("communications.panel", customer_id=found.customer_id), 303)
 
 
@@ -435,7 +425,7 @@ def follow_up_done(entry_id):
     db.session.commit()
     toast("Follow-up done.")
     if htmx:
-        return with_nav_badge(render_template("communications/_follow_up.html", e=found))
+        return with_badges(render_template("communications/_follow_up.html", e=found))
     return redirect(url_for("communications.my_follow_ups"), 303)
 
 

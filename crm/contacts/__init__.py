@@ -1,3 +1,29 @@
+"""Contacts (people) and addresses, possible duplicates, merging, CSV import and export."""
 from flask import Blueprint
 
+from crm.features import KEEP_SURVIVOR, Feature, NavItem, Tab
+from crm.security.permissions import ROLES
+
 bp = Blueprint("contacts", __name__)
+
+feature = Feature(
+    name="contacts",
+    blueprints=(bp,),
+    views=("crm.contacts.views", "crm.contacts.import_views", "crm.contacts.duplicate_views"),
+    models=("crm.contacts.models",),
+    permissions={
+        "contacts.view": set(ROLES),
+        # the "Possible duplicates" page, dismissing pairs, merging customers and contacts
+        "contacts.merge": {"admin", "manager"},
+        "contacts.import": {"admin", "manager"},
+        # customers and contacts out as CSV: personal data in bulk, so few roles
+        "contacts.export": {"admin", "manager"},
+    },
+    nav=(NavItem("Contacts", "contacts.index", "contacts.view", order=20),),
+    tabs=(Tab("contacts", "Contacts", "contacts.panel", "customers.view",
+              "contacts/_people.html", order=20),),
+    jobs={"contacts_import": "crm.contacts.importing:import_job",
+          "duplicate_scan": "crm.contacts.duplicates:scan_job"},
+    cli=("crm.contacts.cli:contacts_cli",),
+    merge={"customer_contact": KEEP_SURVIVOR},
+)

@@ -1,7 +1,9 @@
 """`flask contacts ...`: the CSV import and the duplicate scan from the command line."""
 from flask.cli import AppGroup
 
-contacts_cli = AppGroup("contacts", help="Customers and contacts: import, duplicates.")
+from crm.contacts.duplicates import scan_command
+from crm.contacts.importing import import_command
 
-# Commands register themselves on the group when their modules are imported.
-from crm.contacts import importing, duplicates  # noqa: E402,F401
+contacts_cli = AppGroup("contacts", help="Customers and contacts: import, duplicates.")
+contacts_cli.add_command(import_command)
+contacts_cli.add_command(scan_command)

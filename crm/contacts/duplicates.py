@@ -56,6 +56,7 @@ from datetime import timedelta
 from itertools import combinations
 
 import click
+from flask.cli import with_appcontext
 from flask import current_app
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, insert, select
@@ -63,7 +64,6 @@ from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record
 from crm.common import utcnow
-from crm.contacts.cli import contacts_cli
 from crm.contacts.models import (
     Contact,
     ContactEmail,
@@ -75,7 +75,7 @@ from crm.contacts.models import (
 from crm.customers.models import Address, Customer
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import enqueue, job
+from crm.jobs.services import enqueue
 from crm.security.blind_index import words
 
 log = logging.getLogger(__name__)
@@ -625,7 +625,6 @@ def summary(result: dict) -> str:
             f"customers: {result.get('customers', 0)} pairs")
 
 
-@job(JOB_NAME)
 def scan_job(run, report):
     """Scan the whole database for possible duplicates; the pairs found replace the old ones."""
     result = scan(report, run_id=run.id)
@@ -736,7 +735,8 @@ def start_scan(*, actor) -> JobRun:
 
 # -- the command line ----------------------------------------------------------------------------
 
-@contacts_cli.command("scan-duplicates")
+@click.command("scan-duplicates")
+@with_appcontext
 def scan_command():
     """Scan for possible duplicate contacts and customers now (inline), replacing the pairs
     the "Possible duplicates" page lists."""

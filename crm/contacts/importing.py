@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass, field
 
 import click
+from flask.cli import with_appcontext
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
@@ -47,7 +48,6 @@ from sqlalchemy.orm import selectinload
 from crm.audit.services import record
 from crm.auth.models import StaffUser
 from crm.contacts import normalise
-from crm.contacts.cli import contacts_cli
 from crm.contacts.models import (
     CONTACT_ROLES,
     Contact,
@@ -59,7 +59,6 @@ from crm.contacts.models import (
 from crm.customers.forms import COUNTRIES
 from crm.customers.models import KINDS, Address, Customer, format_number
 from crm.extensions import db
-from crm.jobs.services import job
 from crm.security.blind_index import email_index, name_tokens, phone_index, words
 from crm.security.models import SearchToken
 
@@ -943,7 +942,6 @@ def _progress_writer(run):
     return progress
 
 
-@job("contacts_import")
 def import_job(run, report, import_id: int):
     """Run a previewed import: check again (the database may have moved on), write everything in
     one transaction, keep the report, drop the file's content."""
@@ -973,7 +971,8 @@ def import_job(run, report, import_id: int):
 
 # -- the command line ----------------------------------------------------------------------------
 
-@contacts_cli.command("import")
+@click.command("import")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--dry-run", is_flag=True, help="Check every row and print the summary; write nothing.")
 @click.option("--on-duplicate", type=click.Choice(list(POLICIES)), default="skip",

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.common import UTCDateTime, utcnow
 from crm.extensions import db
+from crm.security.blind_index import blind_indexed
 from crm.security.encryption import EncryptedString
 
 CONTACT_ROLES = {
@@ -67,7 +68,8 @@ class ContactEmail(ChannelFlags, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     email: Mapped[str] = mapped_column(EncryptedString(254))
-    email_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    email_bidx: Mapped[str] = mapped_column(String(32), index=True,
+                                            info=blind_indexed("email", "email"))
 
     contact: Mapped[Contact] = relationship(back_populates="emails")
 
@@ -78,7 +80,8 @@ class ContactPhone(ChannelFlags, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     phone: Mapped[str] = mapped_column(EncryptedString(20))  # E.164
-    phone_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    phone_bidx: Mapped[str] = mapped_column(String(32), index=True,
+                                            info=blind_indexed("phone", "phone"))
 
     contact: Mapped[Contact] = relationship(back_populates="phones")
 

@@ -20,7 +20,6 @@ from crm.contacts.services import (
 )
 from crm.customers.models import Address
 from crm.customers.services import add_address, get_customer, remove_address, update_address
-from crm.customers.tabs import TABS
 from crm.extensions import db, htmx
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
@@ -159,7 +158,7 @@ def _tab(customer, status=200, **state):
     filled, a contact or address being edited, possible duplicates to choose from."""
     state.setdefault("person_form", PersonForm(formdata=None))
     state.setdefault("address_form", AddressForm(formdata=None))
-    context = dict(customer=customer, tab="contacts", tabs=TABS, **state)
+    context = dict(customer=customer, tab="contacts", **state)
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context), status
     return render_template("customers/detail.html", **context), status

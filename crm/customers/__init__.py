@@ -1,3 +1,22 @@
+"""Customers (the accounts): list and search, create, edit, archive, the customer page."""
 from flask import Blueprint
 
+from crm.features import Feature, NavItem, Tab
+from crm.security.permissions import ROLES
+
 bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+feature = Feature(
+    name="customers",
+    blueprints=(bp,),
+    views=("crm.customers.views",),
+    models=("crm.customers.models",),
+    permissions={
+        "customers.view": set(ROLES),
+        "customers.edit": {"admin", "manager", "sales"},
+        "customers.archive": {"admin", "manager"},
+    },
+    nav=(NavItem("Customers", "customers.index", "customers.view", order=10),),
+    tabs=(Tab("overview", "Overview", "customers.detail", "customers.view",
+              "customers/_overview.html", order=10),),
+)

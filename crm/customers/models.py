@@ -29,6 +29,7 @@ class Customer(db.Model):
     """An account that buys from the farm."""
 
     __tablename__ = "customer"
+    __search_index__ = "name"  # word-prefix tokens of the name (crm.security.search)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Encrypted: CSA members, market regulars and individuals are named after people.

@@ -21,7 +21,6 @@ from crm.customers.services import (
     set_archived,
     update_customer,
 )
-from crm.customers.tabs import TABS
 from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
@@ -137,20 +136,17 @@ def new():
 
 
 @bp.get("/<int:customer_id>")
-@bp.get("/<int:customer_id>/<any(credit):tab>")
 @requires("customers.view")
-def detail(customer_id, tab="overview"):
-    """A customer's page; htmx tab clicks get just the tab panel. A merged-away customer's
-    page leads to the customer it was merged into."""
-    customer = get_customer(customer_id, overview=tab == "overview",
-                            contacts="details" if tab == "contacts" else None)
+def detail(customer_id):
+    """A customer's page (its Overview tab); htmx tab clicks get just the tab panel. A
+    merged-away customer's page leads to the customer it was merged into."""
+    customer = get_customer(customer_id)
     if customer is None:
         survivor = survivor_of("customer", customer_id)
         if survivor is None:
             abort(404)
-        return redirect(url_for(".detail", customer_id=survivor,
-                                tab=None if tab == "overview" else tab), 301)
-    context = dict(customer=customer, tab=tab, tabs=TABS)
+        return redirect(url_for(".detail", customer_id=survivor), 301)
+    context = dict(customer=customer, tab="overview")
     if htmx and not htmx.history_restore_request:
         return render_template("customers/_tab.html", **context)
     return render_template("customers/detail.html", **context)

@@ -1,3 +1,15 @@
+"""Which customers get a delivery on a date; sheets as HTML and PDF."""
 from flask import Blueprint
 
+from crm.features import Feature, NavItem
+
 bp = Blueprint("delivery", __name__, url_prefix="/delivery")
+
+feature = Feature(
+    name="delivery",
+    blueprints=(bp,),
+    views=("crm.delivery.views",),
+    models=("crm.delivery.models",),
+    permissions={"delivery.view": {"admin", "manager", "sales", "delivery", "viewer"}},
+    nav=(NavItem("Delivery sheets", "delivery.sheets", "delivery.view", order=60),),
+)

@@ -16,17 +16,24 @@ from crm.jobs.models import JobRun
 
 log = logging.getLogger(__name__)
 
-REGISTRY: dict[str, callable] = {}
+# job name -> "module:function" (or the function), filled by the features' declarations
+REGISTRY: dict[str, object] = {}
 
 
-def job(name: str):
-    """Register a function as a job. It is called as fn(run, report, **params)."""
+def register_job(name: str, target):
+    """Make a job known by name. It is called as fn(run, report, **params)."""
+    if REGISTRY.get(name, target) != target:
+        raise ValueError(f"job {name!r} is registered twice")
+    REGISTRY[name] = target
 
-    def decorate(fn):
-        REGISTRY[name] = fn
-        return fn
 
-    return decorate
+def job_function(name: str):
+    target = REGISTRY[name]
+    if isinstance(target, str):
+        from crm.features import load
+
+        target = load(target)
+    return target
 
 
 def redis_connection(url: str | None = None) -> Redis | None:
@@ -86,7 +93,7 @@ def execute(run_id: int):
         db.session.commit()
 
     try:
-        result = REGISTRY[run.name](run, report, **run.params)
+        result = job_function(run.name)(run, report, **run.params)
     except Exception as exc:
         db.session.rollback()
         # The exception's message may quote data; log where it failed, not what it said.

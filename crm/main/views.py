@@ -1,7 +1,9 @@
 from flask import redirect, url_for
+from flask_login import current_user
 
 from crm.main import bp
-from crm.security.permissions import public
+from crm.navigation import render_badges
+from crm.security.permissions import public, requires
 
 
 @bp.get("/")
@@ -16,3 +18,10 @@ def home():
 def healthz():
     """Liveness check; also the trivial endpoint `make bench` compares pages against."""
     return "ok", 200, {"Content-Type": "text/plain"}
+
+
+@bp.get("/nav/badges")
+@requires("main.navigation")
+def badges():
+    """The navigation's numbers, out of band, in one request after the page has loaded."""
+    return render_badges(current_user)

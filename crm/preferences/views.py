@@ -6,7 +6,6 @@ from crm.catalogue.models import Packaging, Product
 from crm.common import ConflictError
 from crm.customers.forms import choices
 from crm.customers.services import get_customer
-from crm.customers.tabs import TABS
 from crm.delivery.services import routes
 from crm.extensions import db, htmx
 from crm.preferences import bp
@@ -110,7 +109,7 @@ def _contact_forms(customer, given):
 def _render(customer, given=None, status=200, conflict=None, contact_forms=None):
     prefs = preferences(customer.id)
     products, packaging = _catalogue()
-    context = dict(customer=customer, tab="preferences", tabs=TABS, prefs=prefs,
+    context = dict(customer=customer, tab="preferences", prefs=prefs,
                    forms=_forms(customer, prefs, products, packaging, given or {}),
                    contact_forms=_contact_forms(customer, contact_forms or {}),
                    conflict=conflict, can_edit=can(current_user, "preferences.edit"))

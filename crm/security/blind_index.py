@@ -34,6 +34,17 @@ def phone_index(e164: str) -> str:
     return _mac("phone", e164.strip())
 
 
+INDEXERS = {"email": email_index, "phone": phone_index}
+
+
+def blind_indexed(source: str, kind: str) -> dict:
+    """`info` for a column holding the blind index of attribute `source` ("email" or "phone"
+    normalisation): reindexing finds it there (crm.security.rotation.reindex)."""
+    if kind not in INDEXERS:
+        raise ValueError(f"no blind index of kind {kind!r}")
+    return {"blind_index": (source, kind)}
+
+
 def words(text: str) -> list[str]:
     """Lower-case, accent-free words of a name ("Café Ñandú" -> ["cafe", "nandu"])."""
     folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()

@@ -14,30 +14,31 @@ from crm.extensions import htmx
 ROLES = ("admin", "manager", "sales", "finance", "delivery", "viewer")
 PUBLIC = "public"
 
-# permission -> roles holding it
-PERMISSIONS = {
-    "customers.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
-    "customers.edit": {"admin", "manager", "sales"},
-    "customers.archive": {"admin", "manager"},
-    "communications.view": {"admin", "manager", "sales", "finance", "viewer"},
-    "communications.log": {"admin", "manager", "sales", "finance"},
-    # change anyone's entries, and the Activity view across all customers
-    "communications.manage": {"admin", "manager"},
-    "communications.restore": {"admin"},
-    "preferences.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
-    "preferences.edit": {"admin", "manager", "sales"},
-    "catalogue.manage": {"admin", "manager"},
-    "contacts.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
-    # the "Possible duplicates" page, dismissing pairs, merging customers and contacts
-    "contacts.merge": {"admin", "manager"},
-    "contacts.import": {"admin", "manager"},
-    # customers and contacts out as CSV: personal data in bulk, so few roles
-    "contacts.export": {"admin", "manager"},
-    "delivery.view": {"admin", "manager", "sales", "delivery", "viewer"},
-    "jobs.view": {"admin", "manager", "sales", "finance", "delivery", "viewer"},
-    "admin.users": {"admin"},
-    "admin.jobs": {"admin"},
-}
+# permission -> roles holding it; each feature declares its own (crm.features)
+PERMISSIONS: dict[str, frozenset[str]] = {}
+
+
+def declare_permissions(permissions: dict[str, set[str]]):
+    """Add a feature's permissions. Declaring one again with other roles is a mistake."""
+    for name, roles in permissions.items():
+        roles = frozenset(roles)
+        unknown = roles - set(ROLES)
+        if unknown:
+            raise ValueError(f"permission {name!r} names unknown roles {sorted(unknown)}")
+        if PERMISSIONS.get(name, roles) != roles:
+            raise ValueError(f"permission {name!r} is declared twice with different roles")
+        PERMISSIONS[name] = roles
+
+
+def check_views(app):
+    """At start-up: every view declares a permission that some feature declared."""
+    unknown = sorted(
+        f"{endpoint} needs {view.permission!r}"
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "permission", PUBLIC) not in (PUBLIC, *PERMISSIONS)
+    )
+    if unknown:
+        raise RuntimeError("views need undeclared permissions: " + "; ".join(unknown))
 
 
 def can(user, permission: str) -> bool:
@@ -49,9 +50,8 @@ def can(user, permission: str) -> bool:
 
 
 def requires(permission: str):
-    """Declare the permission a view needs (checked by guard())."""
-    if permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
+    """Declare the permission a view needs (checked by guard(); check_views() refuses to
+    start with a permission no feature declared)."""
 
     def decorate(view):
         view.permission = permission

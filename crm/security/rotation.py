@@ -63,20 +63,32 @@ def rotate_keys(batch_size: int = 500, report=None) -> dict:
     return totals
 
 
-def reindex(batch_size: int = 500, report=None) -> dict:
-    """Recompute blind indexes and name tokens under the current blind-index key."""
-    from crm.auth.models import StaffUser
-    from crm.contacts.models import ContactEmail, ContactPhone
-    from crm.customers.models import Customer
-    from crm.security.blind_index import email_index, phone_index
+def _reindex_steps():
+    """(model, apply) for every model with blind-indexed columns or a name-search index, as
+    the models declare them (crm.security.blind_index.blind_indexed, `__search_index__`)."""
+    from crm.security.blind_index import INDEXERS
     from crm.security.search import index_name
 
-    steps = [
-        (StaffUser, lambda u: setattr(u, "email_bidx", email_index(u.email))),
-        (ContactEmail, lambda e: setattr(e, "email_bidx", email_index(e.email))),
-        (ContactPhone, lambda p: setattr(p, "phone_bidx", phone_index(p.phone))),
-        (Customer, lambda c: index_name("customer", c.id, c.name)),
-    ]
+    steps = []
+    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__tablename__):
+        model = mapper.class_
+        indexed = [(c.key, *c.info["blind_index"]) for c in mapper.columns
+                   if "blind_index" in c.info]
+        if indexed:
+            def apply(item, indexed=indexed):
+                for column, source, kind in indexed:
+                    setattr(item, column, INDEXERS[kind](getattr(item, source)))
+            steps.append((model, apply))
+        if getattr(model, "__search_index__", None):
+            def tokens(item, model=model):
+                index_name(model.__tablename__, item.id, getattr(item, model.__search_index__))
+            steps.append((model, tokens))
+    return steps
+
+
+def reindex(batch_size: int = 500, report=None) -> dict:
+    """Recompute blind indexes and name tokens under the current blind-index key."""
+    steps = _reindex_steps()
     counts = {}
     for position, (model, apply) in enumerate(steps):
         last, count = 0, 0

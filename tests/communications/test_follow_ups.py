@@ -32,8 +32,11 @@ def test_a_follow_up_defaults_to_the_logger_and_counts_as_overdue_in_the_nav(
     with app.app_context():
         stored = db.session.scalar(select(Interaction))
         assert stored.follow_up_assignee_id == me and stored.follow_up_due == yesterday
-    page = client.get("/customers/")
-    assert '<span class="count">1</span><span class="visually-hidden"> overdue</span>' in page.text
+    page = client.get("/customers/")  # the count arrives in one request after the page
+    assert 'id="nav-badge-my_follow_ups" class="nav-badge"></span>' in page.text
+    assert 'hx-get="/nav/badges" hx-trigger="load"' in page.text
+    badges = client.get("/nav/badges", headers={"HX-Request": "true"})
+    assert '<span class="count">1</span><span class="visually-hidden"> overdue</span>' in badges.text
 
 
 def test_my_follow_ups_groups_by_due_date_and_shows_only_mine(app, client, auth, customer_id):

@@ -8,23 +8,30 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import enqueue, job, queue
+from crm.jobs.services import REGISTRY, enqueue, queue, register_job
 from crm.security.models import SearchToken
 from tests import factories
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-@job("test.count_to")
 def count_to(run, report, n):
     for i in range(n):
         report(100 * (i + 1) // n, f"counted {i + 1}")
     return {"counted": n}
 
 
-@job("test.explode")
 def explode(run, report):
     raise ValueError("boom with customer Maria Lopez")  # messages never reach the UI
+
+
+@pytest.fixture(autouse=True)
+def test_jobs():
+    """Jobs that exist only for these tests, known only while they run."""
+    register_job("test.count_to", count_to)
+    register_job("test.explode", explode)
+    yield
+    del REGISTRY["test.count_to"], REGISTRY["test.explode"]
 
 
 @pytest.fixture
