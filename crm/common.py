@@ -1,12 +1,67 @@
-"""Small shared pieces: UTC and farm time, a timezone-aware DateTime type, edit conflicts."""
+"""Small shared pieces: actors, UTC and farm time, a timezone-aware DateTime type, edit
+conflicts."""
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
+
+ACTOR_KINDS = ("staff", "portal", "system")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, a portal user, or the system (jobs, command-line
+    imports, nightly work). Every service that writes takes one; rows store its kind and id
+    side by side (no foreign key), so a portal user is never mistaken for the staff user with
+    the same id."""
+
+    kind: str
+    id: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in ACTOR_KINDS:
+            raise ValueError(f"unknown actor kind {self.kind!r}")
+        if (self.kind == "system") != (self.id is None):
+            raise ValueError("the system actor has no id; staff and portal actors have one")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def staff_id(self) -> int | None:
+        """The staff user's id, or None for portal users and the system."""
+        return self.id if self.kind == "staff" else None
+
+    @classmethod
+    def staff(cls, user_id: int) -> "Actor":
+        return cls("staff", user_id)
+
+    @classmethod
+    def portal(cls, user_id: int) -> "Actor":
+        return cls("portal", user_id)
+
+    @classmethod
+    def stored(cls, kind: str | None, id: int | None) -> "Actor":
+        """The actor a row recorded in its `<prefix>_kind` / `<prefix>_id` columns."""
+        return cls(kind or "system", id)
+
+
+SYSTEM = Actor("system")
+
+
+def actor_check(prefix: str) -> CheckConstraint:
+    """The constraint on a row's actor columns: a kind, and an id unless it is the system."""
+    return CheckConstraint(
+        f"({prefix}_kind = 'system' AND {prefix}_id IS NULL) OR "
+        f"({prefix}_kind IN ('staff', 'portal') AND {prefix}_id IS NOT NULL)",
+        name=f"{prefix}_actor",
+    )
 
 
 class ConflictError(Exception):

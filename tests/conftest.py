@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from config import TestingConfig
 from crm import create_app
+from crm.common import SYSTEM
 from crm.extensions import db, limiter
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -103,7 +104,7 @@ class Auth:
 
         email = email or f"{role}@farm.test"
         with self.app.app_context():
-            user = create_user(email, f"{role.title()} Person", role, self.password)
+            user = create_user(email, f"{role.title()} Person", role, self.password, actor=SYSTEM)
             db.session.commit()
             return user.id
 

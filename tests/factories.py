@@ -2,6 +2,7 @@
 from itertools import count
 
 from crm.customers.services import create_customer
+from crm.common import SYSTEM
 from crm.extensions import db
 
 _seq = count(1)
@@ -20,7 +21,7 @@ def customer(name=None, kind="restaurant", status="active", contact=True, addres
         address={"street": f"{100 + n} W Armitage Ave", "street2": None, "city": "Chicago",
                  "region": "IL", "postal_code": "60614", "country": "US",
                  "delivery_instructions": "Back door, ring twice"} if address else None,
-        actor=None,
+        actor=SYSTEM,
     )
     if commit:
         db.session.commit()

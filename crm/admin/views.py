@@ -29,7 +29,7 @@ def index():
 @requires("admin.jobs")
 def reindex():
     """Start rebuilding the blind indexes; answers with the self-polling progress component."""
-    run = enqueue("security.reindex", owner=current_user)
+    run = enqueue("security.reindex", actor=current_user.actor)
     toast("Rebuilding the search indexes.")
     if htmx:
         return render_template("jobs/_progress.html", run=run), 286 if run.done else 200
@@ -45,6 +45,6 @@ def disable(user_id):
         abort(404)
     if user.id == current_user.id:
         return redirect_with(url_for("admin.index"), "You cannot disable yourself.", "error")
-    disable_user(user, actor=current_user)
+    disable_user(user, actor=current_user.actor)
     db.session.commit()
     return redirect_with(url_for("admin.index"), "User disabled; their sessions have ended.")

@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.common import UTCDateTime, utcnow
+from crm.common import Actor, UTCDateTime, actor_check, utcnow
 from crm.extensions import db
 
 
@@ -14,13 +14,19 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    actor_kind: Mapped[str] = mapped_column(String(10))  # crm.common.ACTOR_KINDS
+    actor_id: Mapped[int | None]
     action: Mapped[str] = mapped_column(String(40))
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int | None]
     fields: Mapped[list] = mapped_column(JSON, default=list)
 
-    __table_args__ = (db.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    __table_args__ = (db.Index("ix_audit_event_entity", "entity_type", "entity_id"),
+                      actor_check("actor"))
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.stored(self.actor_kind, self.actor_id)
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -4,6 +4,7 @@ import click
 
 from crm.auth import bp
 from crm.auth.services import create_user, disable_user, find_by_email
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.permissions import ROLES
 
@@ -18,7 +19,7 @@ def create(email, role, name):
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
-        user = create_user(email, name, role, password)
+        user = create_user(email, name, role, password, actor=SYSTEM)
     except ValueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc))
@@ -33,6 +34,6 @@ def disable(email):
     user = find_by_email(email)
     if user is None:
         raise click.ClickException("no staff user with that email")
-    disable_user(user)
+    disable_user(user, actor=SYSTEM)
     db.session.commit()
     click.echo(f"Disabled staff user {user.id}; their sessions have ended.")

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.common import UTCDateTime, utcnow
+from crm.common import Actor, UTCDateTime, utcnow
 from crm.extensions import db
 from crm.security.blind_index import blind_indexed
 from crm.security.encryption import EncryptedString
@@ -45,6 +45,11 @@ class StaffUser(db.Model):
 
     def get_id(self):
         return f"staff:{self.id}:{self.session_token}"
+
+    @property
+    def actor(self) -> Actor:
+        """This user as the actor of what they do (crm.common.Actor)."""
+        return Actor.staff(self.id)
 
     def end_sessions(self):
         self.session_token = new_session_token()

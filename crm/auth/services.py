@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from crm.audit.services import record
 from crm.auth.models import SignInThrottle, StaffUser
-from crm.common import utcnow
+from crm.common import SYSTEM, utcnow
 from crm.extensions import db
 from crm.security.blind_index import email_index, normalise_email
 from crm.security.permissions import ROLES
@@ -52,21 +52,21 @@ def authenticate(email: str, password: str) -> StaffUser:
     throttle = db.session.get(SignInThrottle, bidx)
     user_id = user.id if user else None
     if throttle and throttle.locked_until and throttle.locked_until > now:
-        record("sign_in_locked", "staff_user", user_id, actor=None)
+        record("sign_in_locked", "staff_user", user_id, actor=SYSTEM)
         minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
         raise SignInError(
             f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
         )
     if not (correct and user.active):
         _count_failure(bidx, now, cfg)
-        record("sign_in_failed", "staff_user", user_id, actor=None)
+        record("sign_in_failed", "staff_user", user_id, actor=SYSTEM)
         raise SignInError("Email or password is not right.")
     if throttle:
         db.session.delete(throttle)
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_sign_in_at = now
-    record("sign_in", "staff_user", user.id, actor=user)
+    record("sign_in", "staff_user", user.id, actor=user.actor)
     return user
 
 
@@ -93,7 +93,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_user(email: str, name: str, role: str, password: str, actor=None) -> StaffUser:
+def create_user(email: str, name: str, role: str, password: str, *, actor) -> StaffUser:
     """A new staff user (caller commits). ValueError on a bad role, email or password."""
     email = normalise_email(email)
     if role not in ROLES:
@@ -117,7 +117,7 @@ def create_user(email: str, name: str, role: str, password: str, actor=None) -> 
     return user
 
 
-def disable_user(user: StaffUser, actor=None):
+def disable_user(user: StaffUser, *, actor):
     """Disable an account and end all its sessions (caller commits)."""
     user.active = False
     user.end_sessions()

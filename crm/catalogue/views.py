@@ -58,14 +58,14 @@ def _add(key, form, action, message):
 def new_product():
     form = ProductForm()
     return _add("product", form, lambda f: add_product(f.name.data, f.sizes.data,
-                                                      actor=current_user), "Product added.")
+                                                      actor=current_user.actor), "Product added.")
 
 
 @bp.post("/packaging")
 @requires("catalogue.manage")
 def new_packaging():
     form = NameForm(prefix="packaging")
-    return _add("packaging", form, lambda f: add_packaging(f.name.data, actor=current_user),
+    return _add("packaging", form, lambda f: add_packaging(f.name.data, actor=current_user.actor),
                 "Packaging option added.")
 
 
@@ -73,7 +73,7 @@ def new_packaging():
 @requires("catalogue.manage")
 def new_route():
     form = NameForm(prefix="route")
-    return _add("route", form, lambda f: add_route(f.name.data, actor=current_user),
+    return _add("route", form, lambda f: add_route(f.name.data, actor=current_user.actor),
                 "Route added.")
 
 
@@ -82,7 +82,7 @@ def new_route():
 def sizes(product_id):
     product = db.session.get(Product, product_id) or abort(404)
     try:
-        update_sizes(product, request.form.get("sizes", ""), actor=current_user)
+        update_sizes(product, request.form.get("sizes", ""), actor=current_user.actor)
     except CatalogueError as exc:
         db.session.rollback()
         return redirect_with(url_for(".index"), f"{product.name}: {exc}", "error")
@@ -94,6 +94,6 @@ def sizes(product_id):
 @requires("catalogue.manage")
 def retire(kind, item_id, action):
     item = db.session.get(KINDS[kind], item_id) or abort(404)
-    set_retired(item, action == "retire", actor=current_user)
+    set_retired(item, action == "retire", actor=current_user.actor)
     db.session.commit()
     return redirect_with(url_for(".index"), f"{item.name} {'retired' if action == 'retire' else 'is back'}.")

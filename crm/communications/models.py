@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.common import UTCDateTime, utcnow
+from crm.common import UTCDateTime, actor_check, utcnow
 from crm.extensions import db
 from crm.security.encryption import EncryptedString
 
@@ -31,7 +31,8 @@ class Ticket(db.Model):
     subject: Mapped[str] = mapped_column(EncryptedString(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    opened_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    opened_by_id: Mapped[int | None]
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
@@ -41,7 +42,8 @@ class Ticket(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     # The open-tickets list reads by status, oldest first.
-    __table_args__ = (db.Index("ix_ticket_status_opened", "status", "opened_at", "id"),)
+    __table_args__ = (db.Index("ix_ticket_status_opened", "status", "opened_at", "id"),
+                      actor_check("opened_by"))
 
     @property
     def number(self) -> str:
@@ -68,7 +70,9 @@ class Interaction(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_minutes: Mapped[int | None]
     visibility: Mapped[str] = mapped_column(String(20), default="internal")
-    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # who logged it (crm.common.Actor): staff, a portal user, or the system (an import)
+    logged_by_kind: Mapped[str] = mapped_column(String(10))
+    logged_by_id: Mapped[int | None]
     follow_up_due: Mapped[date | None]
     follow_up_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     follow_up_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -82,7 +86,10 @@ class Interaction(db.Model):
 
     contact = relationship("Contact")
     customer = relationship("Customer")
-    logged_by = relationship("StaffUser", foreign_keys=[logged_by_id])
+    logged_by = relationship(  # the staff user who logged it, if it was one
+        "StaffUser", viewonly=True,
+        primaryjoin="and_(foreign(Interaction.logged_by_id) == StaffUser.id, "
+                    "Interaction.logged_by_kind == 'staff')")
     follow_up_assignee = relationship("StaffUser", foreign_keys=[follow_up_assignee_id])
     ticket = relationship("Ticket")
 
@@ -98,6 +105,7 @@ class Interaction(db.Model):
                  postgresql_where=db.text("follow_up_done_at IS NULL AND deleted_at IS NULL")),
         # The quick log's default channel: what this person logged last.
         db.Index("ix_interaction_logged_by", "logged_by_id", "created_at", "id"),
+        actor_check("logged_by"),
     )
 
     @property

@@ -75,7 +75,8 @@ def timeline(*, customer_id: int | None = None, contact_id: int | None = None,
     if channel:
         query = query.where(Interaction.channel == channel)
     if staff_id:
-        query = query.where(Interaction.logged_by_id == staff_id)
+        query = query.where(Interaction.logged_by_kind == "staff",
+                            Interaction.logged_by_id == staff_id)
     if since:
         query = query.where(Interaction.occurred_at >= since)
     if until:
@@ -119,7 +120,7 @@ def last_channel(staff_id: int) -> str | None:
     """The channel this staff member logged most recently (the quick log's default)."""
     return db.session.scalar(
         select(Interaction.channel)
-        .where(Interaction.logged_by_id == staff_id)
+        .where(Interaction.logged_by_kind == "staff", Interaction.logged_by_id == staff_id)
         .order_by(Interaction.created_at.desc(), Interaction.id.desc())
         .limit(1)
     )
@@ -137,7 +138,8 @@ def assignable_staff():
 def may_change(user, entry: Interaction) -> bool:
     """Managers change any entry; others only what they logged themselves."""
     return can(user, "communications.manage") or (
-        can(user, "communications.log") and entry.logged_by_id == getattr(user, "id", None)
+        can(user, "communications.log") and entry.logged_by_kind == "staff"
+        and entry.logged_by_id == getattr(user, "id", None)
     )
 
 
@@ -163,6 +165,14 @@ def _check(customer, data: dict, kept: Interaction | None = None):
         raise InteractionError("Follow-ups can only be assigned to active staff who log calls.")
 
 
+def _default_assignee(actor) -> int:
+    """A follow-up without an assignee goes to the staff member logging it; nobody else (a
+    portal user, the system) can be given one."""
+    if not actor.is_staff:
+        raise InteractionError("Choose who should follow up.")
+    return actor.id
+
+
 def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None) -> Interaction:
     """Record an interaction with a customer. InteractionError on bad input.
 
@@ -171,9 +181,9 @@ def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None
     """
     _check(customer, data)
     if data.get("follow_up_due") and not data.get("follow_up_assignee_id"):
-        data = {**data, "follow_up_assignee_id": actor.id if actor else None}
-    entry = Interaction(customer_id=customer.id, logged_by_id=actor.id if actor else None,
-                        **{k: data.get(k) for k in LOGGED_FIELDS})
+        data = {**data, "follow_up_assignee_id": _default_assignee(actor)}
+    entry = Interaction(customer_id=customer.id, logged_by_kind=actor.kind,
+                        logged_by_id=actor.id, **{k: data.get(k) for k in LOGGED_FIELDS})
     if ticket is not None:
         entry.ticket = ticket
         if ticket.status == "resolved":  # a new message reopens it
@@ -182,7 +192,8 @@ def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None
     elif entry.channel == "ticket":
         entry.ticket = Ticket(customer_id=customer.id, subject=entry.subject or "Support request",
                               assignee_id=data.get("follow_up_assignee_id"),
-                              opened_by_id=entry.logged_by_id, opened_at=entry.occurred_at)
+                              opened_by_kind=actor.kind, opened_by_id=actor.id,
+                              opened_at=entry.occurred_at)
     db.session.add(entry)
     db.session.flush()
     if entry.ticket is not None and ticket is None:
@@ -206,7 +217,7 @@ def update_interaction(entry: Interaction, data: dict, *, expected_version: int,
     for name in changed:
         setattr(entry, name, data[name])
     if entry.follow_up_due and not entry.follow_up_assignee_id:
-        entry.follow_up_assignee_id = actor.id
+        entry.follow_up_assignee_id = _default_assignee(actor)
         changed.append("follow_up_assignee_id")
     if "follow_up_due" in changed:
         entry.follow_up_done_at = None  # a new due date is a new follow-up

@@ -200,7 +200,7 @@ def log(customer_id):
     form = _quick_log_form(customer, formdata=request.form)
     if form.validate_on_submit():
         try:
-            log_interaction(customer, form.data_for_service(), actor=current_user)
+            log_interaction(customer, form.data_for_service(), actor=current_user.actor)
         except InteractionError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -222,7 +222,7 @@ def log_email_file(customer_id):
     if upload.validate_on_submit():
         try:
             parsed = parse_eml(upload.file.data.read())
-            entry = log_email(customer, parsed, actor=current_user)
+            entry = log_email(customer, parsed, actor=current_user.actor)
         except (EmlError, InteractionError) as exc:
             db.session.rollback()
             upload.file.errors.append(str(exc))
@@ -267,7 +267,7 @@ def log_for_contact(contact_id):
     if form.validate_on_submit():
         data = {**form.data_for_service(), "contact_id": contact.id}
         try:
-            log_interaction(_customer(int(form.customer_id.data)), data, actor=current_user)
+            log_interaction(_customer(int(form.customer_id.data)), data, actor=current_user.actor)
         except InteractionError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
@@ -344,7 +344,7 @@ def edit(entry_id):
     if form.validate_on_submit():
         try:
             changed = update_interaction(found, form.data_for_service(), expected_version=form.version.data,
-                                         actor=current_user)
+                                         actor=current_user.actor)
         except ConflictError as exc:
             conflict = exc.current
             form.version.data = conflict.version  # saving again is a deliberate overwrite
@@ -367,7 +367,7 @@ def edit(entry_id):
 def delete(entry_id):
     """Delete an entry (an admin can restore it); the item leaves the timeline."""
     found = _changeable(entry_id)
-    set_deleted(found, True, actor=current_user)
+    set_deleted(found, True, actor=current_user.actor)
     db.session.commit()
     toast("Deleted. An admin can restore it.")
     if htmx:
@@ -381,7 +381,7 @@ def restore(entry_id):
     found = get_entry(entry_id, deleted=True)
     if found is None:
         abort(404)
-    set_deleted(found, False, actor=current_user)
+    set_deleted(found, False, actor=current_user.actor)
     db.session.commit()
     toast("Restored to the timeline.")
     if htmx:
@@ -421,7 +421,7 @@ def follow_up_done(entry_id):
         abort(404)
     if found.follow_up_assignee_id != current_user.id and not may_change(current_user, found):
         abort(403)
-    complete_follow_up(found, actor=current_user)
+    complete_follow_up(found, actor=current_user.actor)
     db.session.commit()
     toast("Follow-up done.")
     if htmx:
@@ -489,7 +489,7 @@ def update_ticket_status(ticket_id):
         return _render_ticket(found, form=form, status=422)
     try:
         changed = update_ticket(found, form.data_for_service(),
-                                expected_version=form.version.data, actor=current_user)
+                                expected_version=form.version.data, actor=current_user.actor)
     except ConflictError as exc:
         form.version.data = exc.current.version
         return _render_ticket(exc.current, form=form, status=409, conflict=exc.current)
@@ -515,7 +515,7 @@ def reply(ticket_id):
             "body": reply_form.body.data.strip(), "occurred_at": utcnow().replace(microsecond=0),
             "visibility": "internal"}
     try:
-        log_interaction(_customer(found.customer_id), data, actor=current_user, ticket=found)
+        log_interaction(_customer(found.customer_id), data, actor=current_user.actor, ticket=found)
     except InteractionError as exc:
         db.session.rollback()
         reply_form.body.errors.append(str(exc))

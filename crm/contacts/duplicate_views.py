@@ -83,7 +83,7 @@ def duplicates_scan():
     """The scan component: POST starts a scan (unless one runs); GET is its progress, polled
     by the component until the scan is done (286 stops the polling)."""
     if request.method == "POST":
-        run = start_scan(actor=current_user)
+        run = start_scan(actor=current_user.actor)
         if not _partial():
             flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
             return redirect(url_for("contacts.duplicates"), 303)
@@ -104,7 +104,7 @@ def duplicates_scan():
 @requires("contacts.merge")
 def duplicates_dismiss(kind, low_id, high_id):
     """Not duplicates: the pair goes and is never suggested again (idempotent)."""
-    done = dismiss(kind, low_id, high_id, actor=current_user)
+    done = dismiss(kind, low_id, high_id, actor=current_user.actor)
     if done is None:
         abort(404)
     db.session.commit()

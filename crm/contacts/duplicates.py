@@ -63,7 +63,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record
-from crm.common import utcnow
+from crm.common import SYSTEM, utcnow
 from crm.contacts.models import (
     Contact,
     ContactEmail,
@@ -701,7 +701,8 @@ def dismiss(kind: str, a: int, b: int, *, actor) -> bool | None:
     if not removed.rowcount:
         return None
     db.session.add(DuplicateDismissal(kind=kind, low_id=low, high_id=high,
-                                      dismissed_by_id=getattr(actor, "id", None)))
+                                      dismissed_by_kind=actor.kind,
+                                      dismissed_by_id=actor.id))
     db.session.flush()
     for record_id in (low, high):  # the dismissal row says which two, who and when
         record("not_duplicate", kind, record_id, actor=actor, fields=[])
@@ -730,7 +731,7 @@ def scan_state() -> dict:
 def start_scan(*, actor) -> JobRun:
     """Start a scan unless one is running (then that one). Inline without Redis."""
     running = scan_state()["running"]
-    return running if running is not None else enqueue(JOB_NAME, owner=actor)
+    return running if running is not None else enqueue(JOB_NAME, actor=actor)
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -742,7 +743,7 @@ def scan_command():
     the "Possible duplicates" page lists."""
     from crm.jobs.services import execute
 
-    run = JobRun(name=JOB_NAME, params={}, owner_id=None)
+    run = JobRun(name=JOB_NAME, params={}, owner_kind=SYSTEM.kind, owner_id=None)
     db.session.add(run)
     db.session.commit()
     execute(run.id)  # inline whatever REDIS_URL says: a JobRun, so the page shows this scan

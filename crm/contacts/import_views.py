@@ -74,7 +74,8 @@ class ImportUploadForm(ImportOptionsForm):
 def _recent_imports():
     query = select(ContactImport).order_by(ContactImport.id.desc()).limit(10)
     if not can(current_user, "admin.jobs"):
-        query = query.where(ContactImport.uploaded_by_id == current_user.id)
+        query = query.where(ContactImport.uploaded_by_kind == "staff",
+                            ContactImport.uploaded_by_id == current_user.id)
     return db.session.scalars(query).all()
 
 
@@ -94,7 +95,7 @@ def import_upload():
             imp = ContactImport(filename=(upload.filename or "upload.csv")[:255],
                                 content=parsed.text, on_duplicate=form.on_duplicate.data,
                                 skip_invalid=form.skip_invalid.data, status="previewed",
-                                uploaded_by_id=current_user.id,
+                                uploaded_by_kind="staff", uploaded_by_id=current_user.id,
                                 counts={"rows": len(parsed.rows), "encoding": parsed.encoding})
             db.session.add(imp)
             db.session.commit()
@@ -114,7 +115,7 @@ def import_upload():
 def _owned(import_id) -> ContactImport:
     """The import, for its uploader or an admin; 404 for anyone else."""
     imp = db.session.get(ContactImport, import_id)
-    if imp is None or (imp.uploaded_by_id != current_user.id
+    if imp is None or (imp.uploaded_by != current_user.actor
                        and not can(current_user, "admin.jobs")):
         abort(404)
     return imp
@@ -206,7 +207,7 @@ def import_run(import_id):
     if not claimed:
         db.session.rollback()
         return redirect(page, 303)
-    run = enqueue("contacts_import", owner=current_user, import_id=imp.id)
+    run = enqueue("contacts_import", actor=current_user.actor, import_id=imp.id)
     imp = db.session.get(ContactImport, import_id)
     imp.run_id = run.id
     db.session.commit()
@@ -323,7 +324,7 @@ def export():
     sort, sealed search), every matching customer, streamed; audited; formulas neutralised."""
     filters = list_filters(request.args)
     q = unseal(request.args.get("s", "")) or ""
-    actor = current_user._get_current_object()
+    actor = current_user.actor
     used = [f"filter:{k}={v}" for k, v in filters.items() if v and k in ("kind", "status")]
     used += ["filter:archived"] * filters["archived"] + ["filter:search"] * bool(q)
     used.append(f"sort:{filters['sort']}")

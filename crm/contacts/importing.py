@@ -46,7 +46,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record
-from crm.auth.models import StaffUser
 from crm.contacts import normalise
 from crm.contacts.models import (
     CONTACT_ROLES,
@@ -58,6 +57,7 @@ from crm.contacts.models import (
 )
 from crm.customers.forms import COUNTRIES
 from crm.customers.models import KINDS, Address, Customer, format_number
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.blind_index import email_index, name_tokens, phone_index, words
 from crm.security.models import SearchToken
@@ -955,7 +955,7 @@ def import_job(run, report, import_id: int):
     plan = check(parsed, imp.on_duplicate, imp.skip_invalid)
     report(30, "Writing customers and contacts" if not plan.refused
            else "Refused: rows have errors")
-    actor = db.session.get(StaffUser, imp.uploaded_by_id) if imp.uploaded_by_id else None
+    actor = imp.uploaded_by
     if plan.refused:
         imp.status = "refused"
     else:
@@ -1020,8 +1020,8 @@ def import_command(file, dry_run, on_duplicate, skip_invalid, report_path):
     elif dry_run:
         pass
     else:
-        apply(plan, actor=None)
-        audit_run(plan, actor=None, source="cli")
+        apply(plan, actor=SYSTEM)
+        audit_run(plan, actor=SYSTEM, source="cli")
         db.session.commit()
         click.echo(f"Imported in {time.monotonic() - started:.1f} s.")
     if report_path:

@@ -3,8 +3,9 @@
 Staff pick the surviving record and, field by field, the surviving values. Everything that
 points at the other record moves to the survivor in the same transaction: every foreign key to
 the customer (or contact) table is found from the schema, so what later features attach moves
-too. Where a table allows one row per record (a delivery plan, a contact's channel
-preferences, a product like, a role link), the survivor's row is kept and the other dropped.
+too. Each feature's declaration says what happens to its own rows (crm.features): where a
+table allows one row per record (a delivery plan, a contact's channel preferences, a product
+like, a role link) the feature says KEEP_SURVIVOR, and a feature may veto a merge.
 The merged-away id is deleted and remembered in MergedRecord, so its pages and number lead to
 the survivor.
 """
@@ -25,6 +26,7 @@ from crm.contacts.models import (
 )
 from crm.customers.models import Customer
 from crm.extensions import db
+from crm.features import KEEP_SURVIVOR, registry
 from crm.security.models import SearchToken
 from crm.security.search import index_name
 
@@ -97,20 +99,40 @@ def linked_counts(kind: str, record_id: int) -> dict[str, int]:
     return counts
 
 
+def _one_per_record(table, column):
+    """The unique keys (and primary key) of the table that include the column."""
+    for constraint in table.constraints:
+        columns = list(getattr(constraint, "columns", ()))
+        if constraint.__class__.__name__ in ("UniqueConstraint", "PrimaryKeyConstraint") \
+                and column in columns:
+            yield columns
+
+
+def _clashes(table, column, columns, loser_id, survivor_id):
+    """The loser's rows that a unique key would not allow next to the survivor's."""
+    other = table.alias()
+    same = [other.c[column.name] == survivor_id] + [
+        other.c[c.name] == c for c in columns if c is not column]
+    return (column == loser_id) & exists(select(1).select_from(other).where(*same))
+
+
 def _move_references(kind: str, loser_id: int, survivor_id: int):
-    """Point everything at the survivor; rows a unique key allows once per record keep the
-    survivor's (the loser's duplicate is dropped first)."""
+    """Point everything at the survivor. Each feature's merge rules say what happens to its
+    rows: a function of its own, or KEEP_SURVIVOR where a unique key allows one row per record
+    (the loser's duplicate is dropped). A clash no rule covers refuses the merge."""
+    rules = registry().merge_rules
     for table, column in _references(kind):
-        for constraint in table.constraints:
-            columns = list(getattr(constraint, "columns", ()))
-            if constraint.__class__.__name__ not in ("UniqueConstraint", "PrimaryKeyConstraint") \
-                    or column not in columns:
-                continue
-            other = table.alias()
-            same = [other.c[column.name] == survivor_id] + [
-                other.c[c.name] == c for c in columns if c is not column]
-            db.session.execute(delete(table).where(
-                column == loser_id, exists(select(1).select_from(other).where(*same))))
+        rule = rules.get(table.name)
+        if callable(rule):
+            rule(kind, survivor_id, loser_id)
+            continue
+        for columns in _one_per_record(table, column):
+            clash = _clashes(table, column, columns, loser_id, survivor_id)
+            if rule == KEEP_SURVIVOR:
+                db.session.execute(delete(table).where(clash))
+            elif db.session.scalar(select(exists().where(clash))):
+                raise MergeError(f"Both records have a {table.name} row and nothing says "
+                                 "which to keep.")
         db.session.execute(update(table).where(column == loser_id).values({column.name: survivor_id}))
 
 
@@ -143,6 +165,10 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
     survivor, loser = pair.a, pair.b
     if any(r.version != versions.get(r.id) for r in (survivor, loser)):
         raise ConflictError(pair)
+    for veto in registry().merge_vetoes:  # a feature may refuse (e.g. open invoices on both)
+        reason = veto(kind, survivor, loser)
+        if reason:
+            raise MergeError(reason)
     unknown = set(values) - set(FIELDS[kind])
     if unknown:
         raise MergeError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -166,7 +192,8 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
         MergedRecord.kind == kind, MergedRecord.survivor_id == loser_id
     ).values(survivor_id=survivor_id))
     db.session.add(MergedRecord(kind=kind, old_id=loser_id, survivor_id=survivor_id,
-                                merged_at=utcnow(), merged_by_id=getattr(actor, "id", None)))
+                                merged_at=utcnow(), merged_by_kind=actor.kind,
+                                merged_by_id=actor.id))
     for pairs in (DuplicatePair, DuplicateDismissal):
         db.session.execute(delete(pairs).where(
             pairs.kind == kind, (pairs.low_id == loser_id) | (pairs.high_id == loser_id)))

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.common import UTCDateTime, utcnow
+from crm.common import Actor, UTCDateTime, actor_check, utcnow
 from crm.extensions import db
 from crm.security.blind_index import blind_indexed
 from crm.security.encryption import EncryptedString
@@ -116,7 +116,10 @@ class MergedRecord(db.Model):
     old_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     survivor_id: Mapped[int] = mapped_column(index=True)
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    merged_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    merged_by_id: Mapped[int | None]
+
+    __table_args__ = (actor_check("merged_by"),)
 
 
 class DuplicatePair(db.Model):
@@ -148,7 +151,10 @@ class DuplicateDismissal(db.Model):
     low_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     high_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    dismissed_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    dismissed_by_id: Mapped[int | None]
+
+    __table_args__ = (actor_check("dismissed_by"),)
 
 
 class ContactImport(db.Model):
@@ -166,5 +172,12 @@ class ContactImport(db.Model):
     counts: Mapped[dict | None] = mapped_column(JSON)  # rows, created, updated, duplicates, errors
     report: Mapped[str | None] = mapped_column(EncryptedString())  # CSV: what became of each row
     run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    uploaded_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    uploaded_by_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (actor_check("uploaded_by"),)
+
+    @property
+    def uploaded_by(self) -> Actor:
+        return Actor.stored(self.uploaded_by_kind, self.uploaded_by_id)

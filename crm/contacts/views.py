@@ -113,7 +113,7 @@ def merge(kind, a, b):
             values = {f: getattr(records[choices[f]], f) for f in pair.fields}
             try:
                 merged = merge_records(kind, survivor.id, loser.id, values, versions=versions,
-                                       actor=current_user)
+                                       actor=current_user.actor)
             except ConflictError:
                 db.session.rollback()
                 errors.append("One of the two was changed by someone else since you opened "
@@ -208,7 +208,7 @@ def add_person(customer_id):
         if candidates:
             form.save_anyway.data = "1"
             return _tab(customer, 200, person_form=form, candidates=candidates)
-    add_contact(customer, person, role=form.role.data, actor=current_user)
+    add_contact(customer, person, role=form.role.data, actor=current_user.actor)
     return _done(customer.id, f"Added {person['first_name']}.")
 
 
@@ -221,7 +221,7 @@ def link_person(customer_id, contact_id):
     role = request.form.get("role", "")
     if role not in CONTACT_ROLES:
         abort(400, "Choose a role.")
-    linked = link_contact(customer, contact, role, actor=current_user)
+    linked = link_contact(customer, contact, role, actor=current_user.actor)
     return _done(customer.id, f"Linked {contact.full_name}." if linked
                  else f"{contact.full_name} was already linked in that role.")
 
@@ -231,7 +231,7 @@ def link_person(customer_id, contact_id):
 def remove_person(customer_id, contact_id):
     """Take a person off this customer; they stay on record with their history."""
     customer = _editable(customer_id)
-    if not unlink_contact(customer, contact_id, actor=current_user):
+    if not unlink_contact(customer, contact_id, actor=current_user.actor):
         abort(404)
     return _done(customer.id, "Removed from this customer. The person stays on record.")
 
@@ -279,7 +279,7 @@ def _save_contact(contact, form, customer=None):
                       "notes": form.notes.data or None},
             emails=form.channels(form.emails, form.primary_email),
             phones=form.channels(form.phones, form.primary_phone),
-            expected_version=form.version.data, actor=current_user,
+            expected_version=form.version.data, actor=current_user.actor,
             customer=customer, role=form.role.data if customer else None)
     except ConflictError as exc:
         form.version.data = exc.current.version  # saving again overwrites on purpose
@@ -331,7 +331,7 @@ def add_address_view(customer_id):
     form = AddressForm()
     if not form.validate_on_submit():
         return _tab(customer, 422, address_form=form)
-    add_address(customer, form.address_data(), actor=current_user)
+    add_address(customer, form.address_data(), actor=current_user.actor)
     return _done(customer.id, "Address added.")
 
 
@@ -357,7 +357,7 @@ def edit_address(customer_id, address_id):
         return _tab(customer, 422, editing_address=place.id, edit_address_form=form)
     try:
         changed = update_address(place, form.address_data(),
-                                 expected_version=form.version.data, actor=current_user)
+                                 expected_version=form.version.data, actor=current_user.actor)
     except ConflictError as exc:
         form.version.data = exc.current.version  # saving again overwrites on purpose
         return _tab(_customer(customer.id), 409, editing_address=place.id,
@@ -369,7 +369,7 @@ def edit_address(customer_id, address_id):
 @requires("customers.edit")
 def remove_address_view(customer_id, address_id):
     customer = _editable(customer_id)
-    remove_address(_address(customer, address_id), actor=current_user)
+    remove_address(_address(customer, address_id), actor=current_user.actor)
     return _done(customer.id, "Address removed.")
 
 

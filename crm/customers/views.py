@@ -126,10 +126,10 @@ def new():
                                     candidates=candidates)
         customer = create_customer(
             _form_data(form), contact=None if existing else person,
-            address=form.address_data(), actor=current_user,
+            address=form.address_data(), actor=current_user.actor,
         )
         if existing:
-            link_contact(customer, existing, "primary", actor=current_user)
+            link_contact(customer, existing, "primary", actor=current_user.actor)
         db.session.commit()
         return redirect_with(url_for(".detail", customer_id=customer.id), f"Created {customer.number}.")
     return _render_form("customers/new.html", form, customer=None)
@@ -174,7 +174,7 @@ def edit(customer_id):
         try:
             changed = update_customer(
                 customer, _form_data(form), expected_version=form.version.data,
-                actor=current_user,
+                actor=current_user.actor,
             )
         except ConflictError as exc:
             conflict = _conflict(form, exc.current)
@@ -228,7 +228,7 @@ def restore(customer_id):
 
 def _set_archived(customer_id, archived):
     customer = _load(customer_id)  # CSRFProtect has checked the token already
-    changed = set_archived(customer, archived, actor=current_user)
+    changed = set_archived(customer, archived, actor=current_user.actor)
     db.session.commit()
     word = "archived" if archived else "restored"
     message = f"{customer.number} {word}." if changed else f"{customer.number} was already {word}."

@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 
 from crm.auth.models import StaffUser
 from crm.auth.services import create_user, find_by_email
-from crm.common import farm_today, farm_zone, utcnow
+from crm.common import SYSTEM, farm_today, farm_zone, utcnow
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address, Customer
 from crm.customers.services import create_customer
@@ -40,7 +40,7 @@ def seed() -> int | None:
     if find_by_email(data.STAFF[0][0]):
         return None
     rng = random.Random(2026)
-    staff = [create_user(email, name, role, data.DEMO_PASSWORD) for email, name, role in data.STAFF]
+    staff = [create_user(email, name, role, data.DEMO_PASSWORD, actor=SYSTEM) for email, name, role in data.STAFF]
     owners = [u for u in staff if u.role in ("manager", "sales")]
     statuses = ["active"] * 6 + ["lead", "paused", "churned"]
     tiers = {"restaurant": "restaurant", "caterer": "restaurant", "wholesale": "wholesale",
@@ -59,7 +59,7 @@ def seed() -> int | None:
                      "email": f"{first.lower()}.{slug}{made}@example.com".replace("'", ""),
                      "phone": _phone(rng)},
             address=_address(rng),
-            actor=None,
+            actor=SYSTEM,
         )
         made += 1
         return customer
@@ -74,7 +74,7 @@ def seed() -> int | None:
         add(name, kind, contact_name=(first, last))
     db.session.flush()
     _seed_interactions(rng, owners)
-    _seed_preferences(rng, staff[0])
+    _seed_preferences(rng, staff[0].actor)
     db.session.commit()
     return made
 
@@ -100,10 +100,10 @@ def _seed_interactions(rng, owners):
                 "follow_up_due": (when.astimezone(farm_zone()).date()
                                   + timedelta(days=rng.randint(1, 14)))
                 if follow_up else None,
-            }, actor=rng.choice(owners))
+            }, actor=rng.choice(owners).actor)
     for customer, (subject, first, status, replies) in zip(customers[1::7], data.TICKETS):
         contact = customer.contact_links[0].contact_id if customer.contact_links else None
-        actor = rng.choice(owners)
+        actor = rng.choice(owners).actor
         when = now - timedelta(days=rng.randint(2, 6))
         opened = log_interaction(customer, {
             "channel": "ticket", "direction": "inbound", "contact_id": contact,
@@ -289,7 +289,7 @@ def bulk_interactions(customer_id: int, count: int, rng: random.Random, echo=pri
                 "direction": direction, "subject": subject, "body": body, "outcome": outcome,
                 "occurred_at": when, "created_at": when, "visibility": "internal",
                 "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
-                "logged_by_id": rng.choice(staff_ids), "version": 1,
+                **_logged_by(rng.choice(staff_ids)), "version": 1,
             })
         db.session.execute(insert(Interaction), rows)
         db.session.commit()
@@ -297,6 +297,10 @@ def bulk_interactions(customer_id: int, count: int, rng: random.Random, echo=pri
         echo(f"{done}/{count} interactions ({time.monotonic() - started:.0f} s)")
     _analyze("interaction")
     return done
+
+
+def _logged_by(staff_id):
+    return {"logged_by_kind": "staff" if staff_id else "system", "logged_by_id": staff_id}
 
 
 def _analyze(table: str = ""):
@@ -454,8 +458,9 @@ def bulk_preference_history(customer_id: int, count: int, rng: random.Random, ec
             portal = rng.random() < 0.1
             rows.append({
                 "customer_id": customer_id, "changed_at": when, "field": field, "old": old,
-                "new": new, "source": "portal" if portal else "staff",
-                "actor_id": None if portal else rng.choice(staff_ids),
+                "new": new,  # portal users come with the portal: synthetic ids until then
+                **({"actor_kind": "portal", "actor_id": rng.randint(1, 1000)} if portal
+                   else {"actor_kind": "staff", "actor_id": rng.choice(staff_ids)}),
             })
         db.session.execute(insert(PreferenceChange), rows)
         db.session.commit()

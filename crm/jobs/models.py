@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.common import UTCDateTime, utcnow
+from crm.common import Actor, UTCDateTime, actor_check, utcnow
 from crm.extensions import db
 
 JOB_STATUSES = ("queued", "running", "finished", "failed")
@@ -18,7 +18,9 @@ class JobRun(db.Model):
     name: Mapped[str] = mapped_column(String(60))
     params: Mapped[dict] = mapped_column(JSON, default=dict)  # ids and flags only, never PII
     rq_job_id: Mapped[str | None] = mapped_column(String(64))
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # who started it (crm.common.Actor): a staff user, a portal user or the system
+    owner_kind: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     progress: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(String(200))
@@ -27,7 +29,15 @@ class JobRun(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    owner = relationship("StaffUser")
+    started_by = relationship(  # the staff user who started it, if it was one
+        "StaffUser", viewonly=True,
+        primaryjoin="and_(foreign(JobRun.owner_id) == StaffUser.id, JobRun.owner_kind == 'staff')")
+
+    __table_args__ = (actor_check("owner"),)
+
+    @property
+    def owner(self) -> Actor:
+        return Actor.stored(self.owner_kind, self.owner_id)
 
     @property
     def done(self):

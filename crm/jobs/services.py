@@ -46,14 +46,14 @@ def queue(connection=None) -> Queue:
     return Queue(current_app.config["JOB_QUEUE"], connection=connection)
 
 
-def enqueue(name: str, *, owner, **params) -> JobRun:
+def enqueue(name: str, *, actor, **params) -> JobRun:
     """Start a job. Commits the JobRun first so a worker in another process can see it."""
     if name not in REGISTRY:
         raise KeyError(f"no job named {name!r}")
     for key, value in params.items():
         if not isinstance(value, (int, bool)) and value is not None:
             raise TypeError(f"job parameter {key!r} must be an id or a flag")
-    run = JobRun(name=name, params=params, owner_id=owner.id if owner else None)
+    run = JobRun(name=name, params=params, owner_kind=actor.kind, owner_id=actor.id)
     db.session.add(run)
     db.session.commit()
     connection = redis_connection()

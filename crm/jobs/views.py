@@ -12,7 +12,7 @@ from crm.security.permissions import can, requires
 def progress(run_id):
     """A job run's progress; the htmx component polls itself and stops (286) once done."""
     run = db.session.get(JobRun, run_id)
-    if run is None or (run.owner_id != current_user.id and not can(current_user, "admin.jobs")):
+    if run is None or (run.owner != current_user.actor and not can(current_user, "admin.jobs")):
         abort(404)
     if htmx and not htmx.history_restore_request:
         return render_template("jobs/_progress.html", run=run), 286 if run.done else 200

@@ -7,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.catalogue.models import Product  # noqa: F401 (relationships below name it)
-from crm.common import UTCDateTime, utcnow
+from crm.common import UTCDateTime, actor_check, utcnow
 from crm.delivery.models import Route  # noqa: F401
 from crm.extensions import db
 from crm.security.encryption import EncryptedString
@@ -128,12 +128,16 @@ class PreferenceChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    source: Mapped[str] = mapped_column(String(10), default="staff")  # staff | portal
+    actor_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    actor_id: Mapped[int | None]
     field: Mapped[str] = mapped_column(String(80))
     old: Mapped[str | None] = mapped_column(EncryptedString(2000))
     new: Mapped[str | None] = mapped_column(EncryptedString(2000))
 
-    actor = relationship("StaffUser")
+    staff = relationship(  # the staff user who made it, if it was one
+        "StaffUser", viewonly=True,
+        primaryjoin="and_(foreign(PreferenceChange.actor_id) == StaffUser.id, "
+                    "PreferenceChange.actor_kind == 'staff')")
 
-    __table_args__ = (db.Index("ix_preference_change_customer", "customer_id", "changed_at", "id"),)
+    __table_args__ = (db.Index("ix_preference_change_customer", "customer_id", "changed_at", "id"),
+                      actor_check("actor"))

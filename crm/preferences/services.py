@@ -1,7 +1,7 @@
 """Reading and changing a customer's preferences; every change is kept in PreferenceChange.
 
-Callers commit. Each function takes the actor (a staff user, or None) and the source ("staff" or
-"portal"), so the portal can use the same functions later.
+Callers commit. Each function takes the actor (crm.common.Actor: staff, portal or system), so
+the portal, jobs and imports use the same functions as the staff pages.
 """
 from datetime import datetime
 
@@ -43,11 +43,11 @@ def _shown(value) -> str | None:
     return str(value)
 
 
-def note_change(customer_id, field, old, new, *, actor, source="staff"):
-    """Keep one change in the preference history (values encrypted)."""
+def note_change(customer_id, field, old, new, *, actor):
+    """Keep one change in the preference history (values encrypted): who (the actor, whose
+    kind also says where it came from: staff, portal or system), when, old → new."""
     db.session.add(PreferenceChange(customer_id=customer_id, field=field, old=_shown(old),
-                                    new=_shown(new), actor_id=actor.id if actor else None,
-                                    source=source))
+                                    new=_shown(new), actor_kind=actor.kind, actor_id=actor.id))
 
 
 def preferences(customer_id: int) -> dict:
@@ -69,7 +69,7 @@ def preferences(customer_id: int) -> dict:
             .order_by(DeliveryPause.starts_on)).all(),
         "history": db.session.scalars(
             select(PreferenceChange).where(PreferenceChange.customer_id == customer_id)
-            .options(joinedload(PreferenceChange.actor))
+            .options(joinedload(PreferenceChange.staff))
             .order_by(PreferenceChange.changed_at.desc(), PreferenceChange.id.desc())
             .limit(HISTORY_SHOWN)).all(),
     }
@@ -79,7 +79,7 @@ def weekday_label(mask: int) -> str:
     return ", ".join(name for i, name in enumerate(WEEKDAYS) if mask & (1 << i)) or "none"
 
 
-def save_plan(customer, data: dict, *, expected_version: int | None, actor, source="staff"):
+def save_plan(customer, data: dict, *, expected_version: int | None, actor):
     """Create or update the delivery plan (and the delivery address's instructions);
     ConflictError if someone saved in between. Returns the changed field names.
     """
@@ -98,13 +98,13 @@ def save_plan(customer, data: dict, *, expected_version: int | None, actor, sour
         old, new = current.get(name), data[name]
         if name == "weekdays":
             old, new = weekday_label(old or 0), weekday_label(new)
-        note_change(customer.id, name, old, new, actor=actor, source=source)
+        note_change(customer.id, name, old, new, actor=actor)
         setattr(plan, name, data[name])
     instructions = data.get("delivery_instructions")
     if address is not None and "delivery_instructions" in data \
             and address.delivery_instructions != instructions:  # kept on the address
         note_change(customer.id, "delivery instructions", address.delivery_instructions,
-                    instructions, actor=actor, source=source)
+                    instructions, actor=actor)
         address.delivery_instructions = instructions
         record("update", "address", address.id, actor=actor, fields=["delivery_instructions"])
         changed.append("delivery_instructions")
@@ -123,7 +123,7 @@ def _active(model, ident, what):
     return found
 
 
-def add_standing_item(customer, data: dict, *, actor, source="staff") -> StandingItem:
+def add_standing_item(customer, data: dict, *, actor) -> StandingItem:
     product = _active(Product, data["product_id"], "product")
     packaging = _active(Packaging, data["packaging_id"], "packaging")
     if data["size"] not in product.size_list:
@@ -136,8 +136,7 @@ def add_standing_item(customer, data: dict, *, actor, source="staff") -> Standin
                         substitutes=substitutes)
     db.session.add(item)
     db.session.flush()
-    note_change(customer.id, "standing item", None, describe_item(item), actor=actor,
-                source=source)
+    note_change(customer.id, "standing item", None, describe_item(item), actor=actor)
     record("create", "standing_item", item.id, actor=actor,
            fields=["product_id", "size", "quantity", "packaging_id", "substitutions_allowed"])
     return item
@@ -151,15 +150,13 @@ def describe_item(item: StandingItem) -> str:
     return text
 
 
-def remove_standing_item(item: StandingItem, *, actor, source="staff"):
-    note_change(item.customer_id, "standing item", describe_item(item), None, actor=actor,
-                source=source)
+def remove_standing_item(item: StandingItem, *, actor):
+    note_change(item.customer_id, "standing item", describe_item(item), None, actor=actor)
     record("delete", "standing_item", item.id, actor=actor, fields=["id"])
     db.session.delete(item)
 
 
-def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor,
-                            source="staff"):
+def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor):
     """Replace the likes and dislikes; a product cannot be both."""
     if likes & dislikes:
         raise PreferenceError("A product cannot be both liked and disliked.")
@@ -179,7 +176,7 @@ def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, ac
     for kind in ("like", "dislike"):
         if listed(existing, kind) != listed(wanted, kind):
             note_change(customer.id, f"{kind}s", listed(existing, kind), listed(wanted, kind),
-                        actor=actor, source=source)
+                        actor=actor)
     db.session.execute(delete(ProductPreference).where(
         ProductPreference.customer_id == customer.id))
     db.session.add_all(ProductPreference(customer_id=customer.id, product_id=pid, kind=kind)
@@ -188,14 +185,14 @@ def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, ac
     return True
 
 
-def add_pause(customer, data: dict, *, actor, source="staff") -> DeliveryPause:
+def add_pause(customer, data: dict, *, actor) -> DeliveryPause:
     if data["ends_on"] < data["starts_on"]:
         raise PreferenceError("The pause ends before it starts.")
     pause = DeliveryPause(customer_id=customer.id, starts_on=data["starts_on"],
                           ends_on=data["ends_on"], reason=data.get("reason"))
     db.session.add(pause)
     db.session.flush()
-    note_change(customer.id, "pause", None, describe_pause(pause), actor=actor, source=source)
+    note_change(customer.id, "pause", None, describe_pause(pause), actor=actor)
     record("create", "delivery_pause", pause.id, actor=actor, fields=["starts_on", "ends_on"])
     return pause
 
@@ -204,14 +201,13 @@ def describe_pause(pause: DeliveryPause) -> str:
     return f"{pause.starts_on:%b %-d, %Y} – {pause.ends_on:%b %-d, %Y}"
 
 
-def remove_pause(pause: DeliveryPause, *, actor, source="staff"):
-    note_change(pause.customer_id, "pause", describe_pause(pause), None, actor=actor,
-                source=source)
+def remove_pause(pause: DeliveryPause, *, actor):
+    note_change(pause.customer_id, "pause", describe_pause(pause), None, actor=actor)
     record("delete", "delivery_pause", pause.id, actor=actor, fields=["id"])
     db.session.delete(pause)
 
 
-def save_contact_preference(customer, contact_id: int, data: dict, *, actor, source="staff"):
+def save_contact_preference(customer, contact_id: int, data: dict, *, actor):
     """Channels, preferred channel and marketing consent of one of the customer's contacts.
 
     Consent is a record: granting stamps when and how; withdrawing stamps when, and keeps both.
@@ -228,20 +224,20 @@ def save_contact_preference(customer, contact_id: int, data: dict, *, actor, sou
     before = (pref.channels or "", pref.preferred, bool(pref.marketing_consent))
     if before[0] != channels:
         note_change(customer.id, f"contact {contact_id} channels", before[0] or None,
-                    channels or None, actor=actor, source=source)
+                    channels or None, actor=actor)
     if before[1] != data["preferred"]:
         note_change(customer.id, f"contact {contact_id} preferred channel", before[1],
-                    data["preferred"], actor=actor, source=source)
+                    data["preferred"], actor=actor)
     pref.channels, pref.preferred = channels, data["preferred"]
     if data["marketing_consent"] and not before[2]:
         pref.marketing_consent, pref.consent_at = True, utcnow()
         pref.consent_source, pref.consent_withdrawn_at = data["consent_source"], None
         note_change(customer.id, f"contact {contact_id} marketing consent", "no",
-                    f"yes ({data['consent_source']})", actor=actor, source=source)
+                    f"yes ({data['consent_source']})", actor=actor)
     elif not data["marketing_consent"] and before[2]:
         pref.marketing_consent, pref.consent_withdrawn_at = False, utcnow()
         note_change(customer.id, f"contact {contact_id} marketing consent", "yes",
-                    "withdrawn", actor=actor, source=source)
+                    "withdrawn", actor=actor)
     record("update", "contact_preference", contact_id, actor=actor,
            fields=["channels", "preferred", "marketing_consent"])
     return pref

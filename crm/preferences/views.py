@@ -151,7 +151,7 @@ def plan(customer_id):
     if form.validate_on_submit():
         try:
             changed = save_plan(customer, form.data_for_service(),
-                                expected_version=form.version.data, actor=current_user)
+                                expected_version=form.version.data, actor=current_user.actor)
         except ConflictError as exc:
             form.version.data = exc.current.version  # saving again is a deliberate overwrite
             return _render(customer, given={"plan": form}, status=409, conflict=exc.current)
@@ -168,7 +168,7 @@ def add_item(customer_id):
     form = StandingItemForm()
 
     def add(form):
-        add_standing_item(customer, form.data_for_service(), actor=current_user)
+        add_standing_item(customer, form.data_for_service(), actor=current_user.actor)
         return "Standing item added."
 
     return _save(customer, "item", form, add)
@@ -179,7 +179,7 @@ def add_item(customer_id):
 def delete_item(customer_id, item_id):
     customer = _customer(customer_id)
     item = _owned(StandingItem, item_id, customer)
-    remove_standing_item(item, actor=current_user)
+    remove_standing_item(item, actor=current_user.actor)
     db.session.commit()
     toast("Standing item removed.")
     return _render(customer)
@@ -192,7 +192,7 @@ def likes(customer_id):
     form = LikesForm()
 
     def save(form):
-        changed = set_product_preferences(customer, *form.data_for_service(), actor=current_user)
+        changed = set_product_preferences(customer, *form.data_for_service(), actor=current_user.actor)
         return "Likes and dislikes saved." if changed else "Nothing changed."
 
     return _save(customer, "likes", form, save)
@@ -207,7 +207,7 @@ def add_pause_view(customer_id):
     def add(form):
         add_pause(customer, {"starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
                              "reason": (form.reason.data or "").strip() or None},
-                  actor=current_user)
+                  actor=current_user.actor)
         return "Pause added."
 
     return _save(customer, "pause", form, add)
@@ -218,7 +218,7 @@ def add_pause_view(customer_id):
 def delete_pause(customer_id, pause_id):
     customer = _customer(customer_id)
     pause = _owned(DeliveryPause, pause_id, customer)
-    remove_pause(pause, actor=current_user)
+    remove_pause(pause, actor=current_user.actor)
     db.session.commit()
     toast("Pause removed.")
     return _render(customer)
@@ -233,7 +233,7 @@ def contact(customer_id, contact_id):
     form = ContactPreferenceForm(prefix=f"c{contact_id}")
 
     def save(form):
-        save_contact_preference(customer, contact_id, form.data_for_service(), actor=current_user)
+        save_contact_preference(customer, contact_id, form.data_for_service(), actor=current_user.actor)
         return "Channels saved."
 
     return _save(customer, contact_id, form, save)

@@ -66,7 +66,8 @@ def test_contact_timeline_pages_and_filters(app, client, auth):
         for i in range(25):
             db.session.add(Interaction(
                 customer_id=north, contact_id=contact_id, channel="call", direction="outbound",
-                body=f"Contact call {i}", occurred_at=utcnow() - timedelta(minutes=i)))
+                body=f"Contact call {i}", occurred_at=utcnow() - timedelta(minutes=i),
+                logged_by_kind="system"))
         db.session.commit()
     page = client.get(f"/contacts/{contact_id}")
     assert page.text.count('class="entry ') == 20
@@ -119,10 +120,11 @@ def test_query_counts_do_not_grow_with_the_data(app, client, auth):
 
             for i in range(n):
                 ticket = Ticket(customer_id=north, subject=f"T{i}", assignee_id=me,
-                                opened_by_id=me)
+                                opened_by_kind="staff", opened_by_id=me)
                 db.session.add(Interaction(
                     customer_id=north, contact_id=contact_id, channel="ticket",
-                    direction="inbound", body=f"E{i}", occurred_at=utcnow(), logged_by_id=me,
+                    direction="inbound", body=f"E{i}", occurred_at=utcnow(), logged_by_kind="staff",
+                    logged_by_id=me,
                     follow_up_due=utcnow().date(), follow_up_assignee_id=me, ticket=ticket))
             db.session.commit()
 

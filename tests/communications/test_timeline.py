@@ -38,7 +38,7 @@ def add_entries(app, customer_id, n, channel="call", staff_id=None):
             db.session.add(Interaction(
                 customer_id=customer_id, channel=channel, direction="outbound",
                 body=f"Entry {i}", occurred_at=now - timedelta(hours=i + 1),
-                logged_by_id=staff_id))
+                logged_by_kind="staff" if staff_id else "system", logged_by_id=staff_id))
         db.session.commit()
 
 

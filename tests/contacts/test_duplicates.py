@@ -16,6 +16,7 @@ from crm.contacts.duplicates import REASONS, scan
 from crm.contacts.models import Contact, DuplicateDismissal, DuplicatePair
 from crm.contacts.services import add_contact, link_contact
 from crm.customers.models import Address
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import queue
@@ -39,7 +40,7 @@ def shop(name, *people, postal="60614", city="Chicago", archived=False, **fields
         db.session.add(Address(customer=customer, kind="delivery", street="1 W Main St",
                                city=city or "", region="IL", postal_code=postal, country="US"))
     for each in people:
-        add_contact(customer, each, role="ordering", actor=None)
+        add_contact(customer, each, role="ordering", actor=SYSTEM)
     db.session.commit()
     return customer
 
@@ -121,7 +122,7 @@ def test_different_people_and_accounts_of_one_group_are_not_paired(app_ctx):
     buyer = db.session.get(Contact, contact_of(group))
     for where in ("Logan Square", "Andersonville"):
         location = shop(f"Blue Heron Bistro — {where}", parent_id=group.id)
-        link_contact(location, buyer, "ordering", actor=None)
+        link_contact(location, buyer, "ordering", actor=SYSTEM)
     shop("Blue Heron Bistro", parent_id=group.id)  # the parent's name is similar too
     # Two people sharing the kitchen phone are two people.
     shop("Marrow Supper Club", person("Alex", "Kim", "alex@marrow.example", "+13125550188"),
@@ -298,7 +299,7 @@ def test_a_failed_scan_says_so_and_keeps_the_pairs(app, client, auth, monkeypatc
 def test_a_running_scan_shows_its_progress_and_no_second_one_starts(app, client, auth):
     user_id = auth.sign_in("manager")
     with app.app_context():
-        run = JobRun(name="duplicate_scan", params={}, owner_id=None, status="running",
+        run = JobRun(name="duplicate_scan", params={}, owner_kind="system", status="running",
                      progress=40, message="Comparing people", started_at=utcnow())
         db.session.add(run)
         db.session.commit()

@@ -12,6 +12,7 @@ from crm.contacts.importing import COLUMNS
 from crm.contacts.models import Contact
 from crm.customers.models import Customer
 from crm.customers.services import set_archived
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.encryption import seal
 from tests import factories
@@ -39,11 +40,11 @@ def farm(app):
         from crm.contacts.services import add_contact
 
         add_contact(fern, {"first_name": "Ben", "last_name": "Okafor",
-                           "email": "ben@fern.example.com"}, role="kitchen", actor=None)
+                           "email": "ben@fern.example.com"}, role="kitchen", actor=SYSTEM)
         grocer = factories.customer(name="Green Grocer Collective", kind="grocer", status="lead",
                                     contact=False)
         gone = factories.customer(name="Closed Cafe")
-        set_archived(gone, True, actor=None)
+        set_archived(gone, True, actor=SYSTEM)
         db.session.commit()
         return {"fern": fern.id, "grocer": grocer.id, "gone": gone.id}
 

@@ -29,7 +29,8 @@ def two_customers(app):
             contact_id = customer.contact_links[0].contact_id
             db.session.add(Interaction(customer_id=customer.id, contact_id=contact_id,
                                        channel="call", direction="outbound",
-                                       body=f"Call with {customer.name}", occurred_at=utcnow()))
+                                       body=f"Call with {customer.name}", occurred_at=utcnow(),
+                                       logged_by_kind="system"))
         db.session.commit()
         return {"a": a.id, "b": b.id}
 
@@ -94,7 +95,8 @@ def test_merging_two_contacts_keeps_every_email_phone_and_customer_once(app, cli
         ana2.emails.append(ContactEmail(email=ana.primary_email.email, opted_out=True,
                                         email_bidx=email_index(ana.primary_email.email)))
         db.session.add(Interaction(customer_id=south.id, contact_id=ana2.id, channel="email",
-                                   direction="inbound", body="Order", occurred_at=utcnow()))
+                                   direction="inbound", body="Order", occurred_at=utcnow(),
+                                   logged_by_kind="system"))
         db.session.commit()
         a, b, customers = ana.id, ana2.id, {north.id, south.id}
         phones = {ana.primary_phone.phone, ana2.primary_phone.phone}

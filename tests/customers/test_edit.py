@@ -2,6 +2,7 @@ from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
 from crm.customers.models import Customer
+from crm.common import SYSTEM
 from crm.extensions import db
 from tests import factories
 
@@ -116,7 +117,7 @@ def test_race_lost_at_save_time_is_a_conflict_even_when_renaming(app):
                           .values(status="paused", version=Customer.version + 1))
         with pytest.raises(ConflictError):
             update_customer(mine, {"name": "Renamed Diner"}, expected_version=mine.version,
-                            actor=None)
+                            actor=SYSTEM)
         db.session.rollback()
         assert db.session.get(Customer, cid).name == "Race Track Diner"
 
@@ -141,7 +142,7 @@ def test_edit_keeps_a_disabled_owner(app, client, auth):
     owner = auth.make_user("sales", "leaver@farm.test")
     cid = make(app, owner_id=owner)
     with app.app_context():
-        disable_user(db.session.get(StaffUser, owner))
+        disable_user(db.session.get(StaffUser, owner), actor=SYSTEM)
         db.session.commit()
     form = client.get(f"/customers/{cid}/edit").text
     assert "(disabled)" in form

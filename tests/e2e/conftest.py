@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from crm.common import SYSTEM
 from crm.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -125,7 +126,7 @@ def make_staff(app):
 
         email = email or f"{role}@farm.test"
         with app.app_context():
-            create_user(email, name or f"{role.title()} Person", role, PASSWORD)
+            create_user(email, name or f"{role.title()} Person", role, PASSWORD, actor=SYSTEM)
             db.session.commit()
             db.session.remove()
         return email, PASSWORD

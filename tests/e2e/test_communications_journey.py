@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.auth.services import find_by_email
-from crm.common import farm_today, utcnow
+from crm.common import SYSTEM, farm_today, utcnow
 from crm.communications.services import log_interaction
 from crm.extensions import db
 from tests import factories
@@ -25,7 +25,7 @@ def seed_customer(app, name, entries=(), staff_email=None):
     """A customer (primary contact "Rosa ...") with earlier entries; returns (id, Rosa's name)."""
     with app.app_context():
         customer = factories.customer(name)
-        actor = find_by_email(staff_email) if staff_email else None
+        actor = find_by_email(staff_email).actor if staff_email else SYSTEM
         for hours_ago, data in entries:
             log_interaction(customer, {"occurred_at": utcnow() - timedelta(hours=hours_ago),
                                        "direction": "outbound", "visibility": "internal",

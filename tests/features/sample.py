@@ -29,6 +29,12 @@ def count_badge(user):
     return 7
 
 
+def refuse_held_accounts(kind, survivor, loser):
+    if kind == "customer" and "Held" in loser.name:
+        return "The sample feature holds this account; it cannot be merged away."
+    return None
+
+
 feature = Feature(
     name="sample",
     blueprints=(bp,),
@@ -38,4 +44,5 @@ feature = Feature(
     tabs=(Tab("sample", "Samples", "sample.panel", "sample.view", "customers/_overview.html",
               order=25),),
     jobs={"sample.job": "tests.features.sample:sample_job"},
+    merge_veto="tests.features.sample:refuse_held_accounts",
 )

@@ -4,6 +4,7 @@ import pytest
 
 from config import TestingConfig
 from crm import FEATURES
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.jobs.services import REGISTRY, enqueue
 from crm.security.permissions import PERMISSIONS
@@ -37,7 +38,7 @@ def test_a_declared_feature_gets_its_nav_item_badge_tab_permission_and_job(sampl
     assert detail.index(">Contacts<") < detail.index(">Samples<") < detail.index(">Preferences<")
     assert client.get("/sample/").text == "Sample page"
     with sample_app.app_context():
-        assert enqueue("sample.job", owner=None, n=3).result == {"n": 3}
+        assert enqueue("sample.job", actor=SYSTEM, n=3).result == {"n": 3}
         db.session.commit()
 
 
@@ -70,3 +71,14 @@ def test_a_view_needing_an_undeclared_permission_stops_the_app(make_app, databas
             make_app(Config, features=(*FEATURES, "tests.features.broken"))
     finally:
         del sys.modules["tests.features.broken"]
+
+
+def test_a_feature_can_veto_a_merge(sample_app):
+    from crm.common import SYSTEM
+    from crm.contacts.merge import MergeError, merge
+
+    with sample_app.app_context():
+        kept, held = factories.customer("Kept Greens"), factories.customer("Held Greens")
+        with pytest.raises(MergeError, match="cannot be merged away"):
+            merge("customer", kept.id, held.id, {}, versions={kept.id: 1, held.id: 1},
+                  actor=SYSTEM)

@@ -6,6 +6,7 @@ from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from crm.common import SYSTEM
 from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import REGISTRY, enqueue, queue, register_job
@@ -51,21 +52,21 @@ def redis_app(app):
 
 
 def test_inline_run_without_redis_finishes_before_returning(app_ctx):
-    run = enqueue("test.count_to", owner=None, n=4)
+    run = enqueue("test.count_to", actor=SYSTEM, n=4)
     assert (run.status, run.progress, run.result) == ("finished", 100, {"counted": 4})
     assert run.started_at and run.finished_at
 
 
 def test_job_arguments_must_be_ids_or_flags(app_ctx):
     with pytest.raises(TypeError):
-        enqueue("test.count_to", owner=None, n="maria@example.com")
+        enqueue("test.count_to", actor=SYSTEM, n="maria@example.com")
     with pytest.raises(KeyError):
-        enqueue("no.such.job", owner=None)
+        enqueue("no.such.job", actor=SYSTEM)
     assert db.session.scalars(select(JobRun)).all() == []
 
 
 def test_failed_job_is_marked_failed_without_its_message(app_ctx, caplog):
-    run = enqueue("test.explode", owner=None)
+    run = enqueue("test.explode", actor=SYSTEM)
     assert run.status == "failed"
     assert "Maria" not in run.message
     assert f"job run {run.id} (test.explode) failed: ValueError" in caplog.text
@@ -75,7 +76,7 @@ def test_failed_job_is_marked_failed_without_its_message(app_ctx, caplog):
 def test_job_runs_on_a_real_redis_worker(redis_app):
     app, connection = redis_app
     with app.app_context():
-        run = enqueue("test.count_to", owner=None, n=3)
+        run = enqueue("test.count_to", actor=SYSTEM, n=3)
         run_id = run.id
         assert run.status == "queued" and run.rq_job_id
         rq_job = queue(connection).fetch_job(run.rq_job_id)
@@ -116,7 +117,7 @@ def test_other_users_cannot_see_a_run(app, client, auth):
     with app.app_context():
         from crm.auth.models import StaffUser
 
-        run_id = enqueue("test.count_to", owner=db.session.get(StaffUser, owner), n=1).id
+        run_id = enqueue("test.count_to", actor=db.session.get(StaffUser, owner).actor, n=1).id
     auth.sign_in("viewer")
     assert client.get(f"/jobs/{run_id}").status_code == 404
 
