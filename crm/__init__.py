@@ -158,13 +158,19 @@ def register_errors(app):
             db.session.rollback()
         if status == 413:
             message = message.format(limit=f"{request.max_content_length // 2**20} MB at most")
-        template = "errors/_error.html" if htmx else "errors/error.html"
+        from crm.web import wants_fragment
+
+        template = "errors/_error.html" if wants_fragment() else "errors/error.html"
         return render_template(template, status=status, title=title, message=message), status
 
     for status, (title, message) in ERRORS.items():
         app.register_error_handler(
             status, lambda error, s=status, t=title, m=message: render_error(s, t, m)
         )
+    from crm.audit.services import RecordMoved
+    from crm.web import moved_response
+
+    app.register_error_handler(RecordMoved, moved_response)
     app.register_error_handler(CSRFError, lambda error: render_error(
         400, "Form expired", "This form expired or was tampered with. Reload the page and try again."
     ))

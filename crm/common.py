@@ -95,6 +95,14 @@ def accepts_uploads(max_bytes: int):
     return decorate
 
 
+def load(path: str):
+    """The object a "module:attribute" string names (features name their parts this way)."""
+    from importlib import import_module
+
+    module, _, attribute = path.partition(":")
+    return getattr(import_module(module), attribute)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -15,6 +15,8 @@ from importlib import import_module
 
 from flask import current_app
 
+from crm.common import load
+
 KEEP_SURVIVOR = "keep_survivor"  # merge rule: where one row per record is allowed, keep the survivor's
 
 
@@ -66,13 +68,12 @@ class Feature:
     # (tables not named simply move to the survivor).
     merge: dict[str, str] = field(default_factory=dict)
     merge_veto: str | None = None  # "module:function(kind, a, b)" -> reason or None
+    # "module:function(q)" -> a select of customer ids matching what staff typed in the
+    # customer search, or None when it does not recognise it (names are searched then)
+    customer_finder: str | None = None
+    # sections of a contact's page: (template, "module:function(contact)" -> context or None)
+    contact_sections: tuple[tuple[str, str], ...] = ()
     setup: str | None = None  # "module:function(app)" for anything else at registration
-
-
-def load(path: str):
-    """The object a "module:attribute" string names."""
-    module, _, attribute = path.partition(":")
-    return getattr(import_module(module), attribute)
 
 
 @dataclass
@@ -85,6 +86,8 @@ class Registry:
     demo_steps: list = field(default_factory=list)
     merge_rules: dict[str, object] = field(default_factory=dict)
     merge_vetoes: list = field(default_factory=list)
+    customer_finders: list[str] = field(default_factory=list)
+    contact_sections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def registry() -> Registry:
@@ -119,5 +122,8 @@ def register_feature(app, feature: Feature):
         found.merge_rules[table] = rule if rule == KEEP_SURVIVOR else load(rule)
     if feature.merge_veto:
         found.merge_vetoes.append(load(feature.merge_veto))
+    if feature.customer_finder:
+        found.customer_finders.append(feature.customer_finder)
+    found.contact_sections.extend(feature.contact_sections)
     if feature.setup:
         load(feature.setup)(app)

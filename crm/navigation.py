@@ -4,10 +4,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
-from crm.common import farm_today
+from crm.common import farm_today, load
 from crm.extensions import htmx
-from crm.contacts.normalise import phone_display
-from crm.features import load, registry
+from crm.features import registry
+from crm.normalise import phone_display
 from crm.security.permissions import can
 
 

@@ -1,8 +1,8 @@
 """Test data made through the real services, so encryption and indexes are exercised."""
 from itertools import count
 
-from crm.customers.services import create_customer
 from crm.common import SYSTEM
+from crm.contacts.services import new_customer
 from crm.extensions import db
 
 _seq = count(1)
@@ -13,7 +13,7 @@ def customer(name=None, kind="restaurant", status="active", contact=True, addres
     n = next(_seq)
     data = {"name": name or f"Test Kitchen {n}", "kind": kind, "status": status,
             "pricing_tier": "standard", **fields}
-    made = create_customer(
+    made = new_customer(
         data,
         contact={"first_name": "Rosa", "last_name": f"Tester{n}",
                  "email": f"rosa{n}@kitchen.example.com", "phone": f"+1312555{n % 10000:04d}"}
@@ -45,7 +45,7 @@ def delivery_plan(customer, route_name="North", weekdays=("Tue", "Fri"), stop=1,
     """A delivery plan on a route (created if missing); commits."""
     from sqlalchemy import select
 
-    from crm.delivery.models import Route
+    from crm.catalogue.models import Route
     from crm.preferences.models import WEEKDAYS, DeliveryPlan
 
     route = db.session.scalar(select(Route).where(Route.name == route_name))

@@ -33,3 +33,20 @@ class AuditEvent(db.Model):
 @event.listens_for(AuditEvent, "before_delete")
 def _append_only(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
+
+
+class MergedRecord(db.Model):
+    """A record merged into another (kind "customer" or "contact"): its old id (and number)
+    leads to the survivor. When a survivor is itself merged later, its redirects are moved on
+    to the new survivor. In the base so every feature's pages can follow it."""
+
+    __tablename__ = "merged_record"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    old_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    survivor_id: Mapped[int] = mapped_column(index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    merged_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
+    merged_by_id: Mapped[int | None]
+
+    __table_args__ = (actor_check("merged_by"),)

@@ -8,6 +8,7 @@ from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.permissions import ROLES
 
+
 @bp.cli.command("create")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES))

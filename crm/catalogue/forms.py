@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from crm.customers.forms import strip
+from crm.forms import strip
 
 
 class ProductForm(FlaskForm):

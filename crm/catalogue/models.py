@@ -27,3 +27,12 @@ class Packaging(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Route(db.Model):
+    """A van's run; customers' delivery plans name their route and stop order."""
+
+    __tablename__ = "route"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)

@@ -2,9 +2,8 @@
 from sqlalchemy import func, select
 
 from crm.audit.services import record
-from crm.catalogue.models import Packaging, Product
+from crm.catalogue.models import Packaging, Product, Route
 from crm.common import utcnow
-from crm.delivery.models import Route
 from crm.extensions import db
 
 STARTING_PRODUCTS = {
@@ -80,3 +79,13 @@ def set_retired(item, retired: bool, *, actor):
     item.retired_at = utcnow() if retired else None
     record("retire" if retired else "restore", item.__tablename__, item.id, actor=actor,
            fields=["retired_at"])
+
+
+def routes():
+    return db.session.scalars(select(Route).order_by(Route.name)).all()
+
+
+def catalogue() -> tuple[list[Product], list[Packaging]]:
+    """Every product and packaging option, by name (retired ones too: history shows them)."""
+    return (db.session.scalars(select(Product).order_by(Product.name)).all(),
+            db.session.scalars(select(Packaging).order_by(Packaging.name)).all())

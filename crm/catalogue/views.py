@@ -10,10 +10,10 @@ from crm.catalogue.services import (
     add_packaging,
     add_product,
     add_route,
+    routes,
     set_retired,
     update_sizes,
 )
-from crm.delivery.services import routes
 from crm.extensions import db
 from crm.security.permissions import requires
 from crm.toasts import redirect_with

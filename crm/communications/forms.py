@@ -11,11 +11,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from crm.common import farm_zone
-from crm.communications.models import CHANNELS, DIRECTIONS, TICKET_STATUSES, VISIBILITIES
-from crm.customers.forms import choices, version_field
+from crm.communications.models import (
+    CHANNELS,
+    DIRECTIONS,
+    TICKET_STATUSES,
+    VISIBILITIES,
+)
+from crm.forms import choices, version_field
 
 
 def staff_choices(users, empty: str):

@@ -14,6 +14,7 @@ from crm.common import ConflictError, farm_today, save_versioned, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
+from crm.customers.services import ensure_editable
 from crm.extensions import db
 from crm.security.blind_index import email_index
 from crm.security.permissions import PERMISSIONS, can
@@ -157,8 +158,7 @@ def _check(customer, data: dict, kept: Interaction | None = None):
         raise InteractionError("It cannot have happened in the future.")
     if data["occurred_at"] < EARLIEST:
         raise InteractionError("That date is too far in the past; check the year.")
-    if customer.is_archived:
-        raise InteractionError("This customer is archived; restore it to log interactions.")
+    ensure_editable(customer)
     assignee = data.get("follow_up_assignee_id")
     if assignee and assignee != getattr(kept, "follow_up_assignee_id", None) \
             and assignee not in {u.id for u in assignable_staff()}:

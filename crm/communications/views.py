@@ -4,8 +4,16 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from crm.audit.services import found
 from crm.auth.models import StaffUser
-from crm.common import MAX_ID, ConflictError, accepts_uploads, farm_today, farm_zone, utcnow
+from crm.common import (
+    MAX_ID,
+    ConflictError,
+    accepts_uploads,
+    farm_today,
+    farm_zone,
+    utcnow,
+)
 from crm.communications import bp
 from crm.communications.eml import EmlError, parse_eml
 from crm.communications.forms import (
@@ -38,13 +46,15 @@ from crm.communications.services import (
     update_ticket,
 )
 from crm.communications.services import tickets as list_tickets
-from crm.contacts.services import get_contact
-from crm.customers.forms import choices
-from crm.customers.services import get_customer
+from crm.contacts.pages import contact_page
+from crm.contacts.services import get_contact, with_contacts
+from crm.customers.services import ArchivedError, customer_or_404
 from crm.extensions import db, htmx
+from crm.forms import choices
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
+from crm.web import wants_fragment
 
 EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused with a message
 
@@ -56,17 +66,11 @@ def _helpers():
 
 
 def _customer(customer_id):
-    customer = get_customer(customer_id, overview=False, contacts="names")
-    if customer is None:
-        abort(404)
-    return customer
+    return customer_or_404(customer_id, overview=False, load=with_contacts())
 
 
 def _contact(contact_id):
-    contact = get_contact(contact_id)
-    if contact is None:
-        abort(404)
-    return contact
+    return found(get_contact(contact_id), "contact", contact_id)
 
 
 def _people(customer):
@@ -131,7 +135,7 @@ def _entries_page(filters):
     found, more_url = _timeline(filters, before=before)
     context = dict(entries=found, more_url=more_url, filters=filters,
                    show_customer=not filters["customer"])
-    if not htmx:  # followed without JavaScript: the same entries on a page of their own
+    if not wants_fragment():  # without JavaScript: the same entries on a page of their own
         return render_template("communications/entries_page.html", **context)
     template = "communications/_entries.html" if before else "communications/_timeline.html"
     return render_template(template, **context)
@@ -152,7 +156,7 @@ def entries():
 def activity():
     """Everything logged with every customer, newest first."""
     filters = {**_filters(request.args), "customer": None, "contact": None}
-    if htmx and not htmx.history_restore_request:
+    if wants_fragment():
         return _entries_page(filters)
     return render_template("communications/activity.html", **_timeline_context(filters))
 
@@ -166,7 +170,7 @@ def _render_panel(customer, form, status=200, upload=None):
                    log_action=url_for("communications.log", customer_id=customer.id),
                    can_log=can(current_user, "communications.log"),
                    **_timeline_context(filters))
-    if htmx and not htmx.history_restore_request:
+    if wants_fragment():
         return render_template("customers/_tab.html", **context), status
     return render_template("customers/detail.html", **context), status
 
@@ -201,7 +205,7 @@ def log(customer_id):
     if form.validate_on_submit():
         try:
             log_interaction(customer, form.data_for_service(), actor=current_user.actor)
-        except InteractionError as exc:
+        except (InteractionError, ArchivedError) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
@@ -223,7 +227,7 @@ def log_email_file(customer_id):
         try:
             parsed = parse_eml(upload.file.data.read())
             entry = log_email(customer, parsed, actor=current_user.actor)
-        except (EmlError, InteractionError) as exc:
+        except (EmlError, InteractionError, ArchivedError) as exc:
             db.session.rollback()
             upload.file.errors.append(str(exc))
         else:
@@ -247,7 +251,7 @@ def _contact_log_form(contact, formdata=None):
 def contact_panel(contact, form=None):
     """What the contact page shows of communications (nothing without the permission)."""
     if not can(current_user, "communications.view"):
-        return {}
+        return None
     if form is None:
         form = _contact_log_form(contact)
         form.set_defaults(None, last_channel(current_user.id))
@@ -268,7 +272,7 @@ def log_for_contact(contact_id):
         data = {**form.data_for_service(), "contact_id": contact.id}
         try:
             log_interaction(_customer(int(form.customer_id.data)), data, actor=current_user.actor)
-        except InteractionError as exc:
+        except (InteractionError, ArchivedError) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
@@ -276,9 +280,11 @@ def log_for_contact(contact_id):
             toast("Logged.")
             status, form = 200, None
             contact = _contact(contact_id)
-    context = dict(contact=contact, **contact_panel(contact, form))
-    template = "communications/_contact_panel.html" if htmx else "contacts/detail.html"
-    return with_badges((render_template(template, **context), status))
+    context = contact_panel(contact, form)
+    if not wants_fragment():
+        return contact_page(contact, status, replace={"communications/_contact_panel.html": context})
+    return with_badges((render_template("communications/_contact_panel.html", contact=contact,
+                                        **context), status))
 
 
 # -- one entry: show, edit, delete, restore --------------------------------------------------
@@ -324,7 +330,7 @@ def entry(entry_id):
     found = get_entry(entry_id)
     if found is None:
         abort(404)
-    if not htmx:
+    if not wants_fragment():
         return _back_to_timeline(found)
     return _render_entry(found)
 
@@ -348,7 +354,7 @@ def edit(entry_id):
         except ConflictError as exc:
             conflict = exc.current
             form.version.data = conflict.version  # saving again is a deliberate overwrite
-        except InteractionError as exc:
+        except (InteractionError, ArchivedError) as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
@@ -358,7 +364,7 @@ def edit(entry_id):
                 return _back_to_timeline(found)
             return with_badges(_render_entry(get_entry(entry_id)))
     status = 409 if conflict is not None else (422 if form.errors else 200)
-    template = "communications/_entry_form.html" if htmx else "communications/edit_page.html"
+    template = "communications/_entry_form.html" if wants_fragment() else "communications/edit_page.html"
     return render_template(template, e=found, form=form, conflict=conflict), status
 
 
@@ -493,7 +499,7 @@ def update_ticket_status(ticket_id):
     except ConflictError as exc:
         form.version.data = exc.current.version
         return _render_ticket(exc.current, form=form, status=409, conflict=exc.current)
-    except InteractionError as exc:
+    except (InteractionError, ArchivedError) as exc:
         db.session.rollback()
         form.form_errors.append(str(exc))
         return _render_ticket(found, form=form, status=422)
@@ -516,7 +522,7 @@ def reply(ticket_id):
             "visibility": "internal"}
     try:
         log_interaction(_customer(found.customer_id), data, actor=current_user.actor, ticket=found)
-    except InteractionError as exc:
+    except (InteractionError, ArchivedError) as exc:
         db.session.rollback()
         reply_form.body.errors.append(str(exc))
         return _render_ticket(found, reply=reply_form, status=422)

@@ -26,4 +26,5 @@ feature = Feature(
           "duplicate_scan": "crm.contacts.duplicates:scan_job"},
     cli=("crm.contacts.cli:contacts_cli",),
     merge={"customer_contact": KEEP_SURVIVOR},
+    customer_finder="crm.contacts.services:customers_by_email",
 )

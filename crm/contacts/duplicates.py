@@ -56,8 +56,8 @@ from datetime import timedelta
 from itertools import combinations
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import selectinload

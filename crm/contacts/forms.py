@@ -14,12 +14,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.contacts import normalise
+from crm import normalise
 from crm.contacts.models import CONTACT_ROLES
-from crm.customers.forms import COUNTRIES, choices, normalised, strip, version_field
+from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
-
-
+from crm.forms import choices, normalised, strip, version_field
 
 
 class PersonForm(FlaskForm):
@@ -153,3 +152,69 @@ class AddressForm(FlaskForm):
                 "city": normalise.clean_text(self.city.data), "region": self.region.data or None,
                 "postal_code": self.postal_code.data or None, "country": self.country.data,
                 "delivery_instructions": self.delivery_instructions.data or None}
+
+
+class NewCustomerForm(CustomerForm):
+    """The customer with its primary contact and delivery address, on one form."""
+
+    first_name = StringField("First name", validators=[Optional(), Length(max=80)])
+    last_name = StringField("Last name", validators=[Optional(), Length(max=80)])
+    email = StringField("Email", validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
+    street = StringField("Street", validators=[Optional(), Length(max=200)])
+    street2 = StringField("Apt, suite, unit", validators=[Optional(), Length(max=200)])
+    city = StringField("City", validators=[Optional(), Length(max=100)])
+    region = StringField("State / province", validators=[Optional(), Length(max=50)])
+    postal_code = StringField("ZIP / postal code", validators=[Optional(), Length(max=20)])
+    country = SelectField("Country", choices=choices(COUNTRIES), default="US")
+    delivery_instructions = TextAreaField(
+        "Delivery instructions", validators=[Optional(), Length(max=1000)]
+    )
+
+    CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
+    ADDRESS_FIELDS = ("street", "street2", "city", "region", "postal_code", "delivery_instructions")
+
+    def validate_email(self, field):
+        normalised(field, normalise.email)
+
+    def validate_phone(self, field):
+        normalised(field, normalise.phone, current_app.config["DEFAULT_PHONE_REGION"])
+
+    def validate_postal_code(self, field):
+        normalised(field, normalise.postal_code, self.country.data)
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if any(getattr(self, f).data for f in self.CONTACT_FIELDS) and not self.first_name.data:
+            self.first_name.errors = [*self.first_name.errors, "The contact needs a first name."]
+            ok = False
+        if any(getattr(self, f).data for f in self.ADDRESS_FIELDS):
+            for name, label in (("street", "street"), ("city", "city")):
+                field = getattr(self, name)
+                if not field.data:
+                    field.errors = [*field.errors, f"A delivery address needs a {label}."]
+                    ok = False
+        return ok
+
+    def contact_data(self):
+        if not self.first_name.data:
+            return None
+        return {
+            "first_name": normalise.person_name(self.first_name.data),
+            "last_name": normalise.person_name(self.last_name.data, surname=True) or None,
+            "email": self.email.data or None,
+            "phone": self.phone.data or None,
+        }
+
+    def address_data(self):
+        if not self.street.data:
+            return None
+        return {
+            "street": self.street.data,
+            "street2": self.street2.data or None,
+            "city": self.city.data,
+            "region": (self.region.data or "").upper() or None,
+            "postal_code": self.postal_code.data or None,
+            "country": self.country.data,
+            "delivery_instructions": self.delivery_instructions.data or None,
+        }

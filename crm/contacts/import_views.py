@@ -37,10 +37,10 @@ from crm.contacts.importing import (
     safe_cell,
 )
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
-from crm.customers.forms import choices
 from crm.customers.models import Address, Customer
 from crm.customers.services import list_filters, search_customers
 from crm.extensions import db, htmx
+from crm.forms import choices
 from crm.jobs.models import JobRun
 from crm.jobs.services import enqueue
 from crm.security.encryption import seal, unseal

@@ -40,13 +40,14 @@ import time
 from dataclasses import dataclass, field
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
+from crm import normalise
 from crm.audit.services import record
-from crm.contacts import normalise
+from crm.common import SYSTEM
 from crm.contacts.models import (
     CONTACT_ROLES,
     Contact,
@@ -57,7 +58,6 @@ from crm.contacts.models import (
 )
 from crm.customers.forms import COUNTRIES
 from crm.customers.models import KINDS, Address, Customer, format_number
-from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.blind_index import email_index, name_tokens, phone_index, words
 from crm.security.models import SearchToken

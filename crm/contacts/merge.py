@@ -15,6 +15,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
+from crm.audit.models import MergedRecord
 from crm.audit.services import record
 from crm.common import ConflictError, utcnow
 from crm.contacts.models import (
@@ -22,7 +23,6 @@ from crm.contacts.models import (
     CustomerContact,
     DuplicateDismissal,
     DuplicatePair,
-    MergedRecord,
 )
 from crm.customers.models import Customer
 from crm.extensions import db
@@ -54,13 +54,6 @@ class MergePair:
     @property
     def fields(self):
         return FIELDS[self.kind]
-
-
-def survivor_of(kind: str, record_id: int) -> int | None:
-    """Where a merged-away id leads, or None when it was never merged."""
-    return db.session.scalar(
-        select(MergedRecord.survivor_id).where(MergedRecord.kind == kind,
-                                               MergedRecord.old_id == record_id))
 
 
 def load_pair(kind: str, a_id: int, b_id: int) -> MergePair:

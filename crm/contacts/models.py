@@ -106,22 +106,6 @@ class CustomerContact(db.Model):
 RECORD_KINDS = ("customer", "contact")
 
 
-class MergedRecord(db.Model):
-    """A customer or contact merged into another: its old id (and number) leads to the survivor.
-    When a survivor is itself merged later, its redirects are moved on to the new survivor."""
-
-    __tablename__ = "merged_record"
-
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # RECORD_KINDS
-    old_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    survivor_id: Mapped[int] = mapped_column(index=True)
-    merged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    merged_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
-    merged_by_id: Mapped[int | None]
-
-    __table_args__ = (actor_check("merged_by"),)
-
-
 class DuplicatePair(db.Model):
     """A possible duplicate found by the last duplicate scan: two ids (low < high) of one kind,
     a score 0-100 and reason codes (never values), e.g. ["same_email", "similar_name"]."""

@@ -1,4 +1,5 @@
-"""Contacts: reading one person, adding people to customers, finding people by email or phone."""
+"""Contacts: reading one person, adding people to customers (and a new customer with its
+primary contact), finding people by email or phone, the customer search by email."""
 from rapidfuzz import fuzz
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
@@ -8,6 +9,11 @@ from crm.audit.services import record
 from crm.common import ConflictError, save_versioned
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address
+from crm.customers.services import (
+    add_delivery_address,
+    create_customer,
+    ensure_editable,
+)
 from crm.extensions import db
 from crm.security.blind_index import email_index, phone_index, words
 
@@ -22,10 +28,46 @@ def get_contact(contact_id: int) -> Contact | None:
     )
 
 
+def with_contacts(details: bool = False) -> list:
+    """Loader options for crm.customers.services.get_customer: the customer's people (with
+    their emails and phones when `details`)."""
+    from crm.customers.models import Customer
+
+    people = selectinload(Customer.contact_links).joinedload(CustomerContact.contact)
+    if details:
+        people = people.options(selectinload(Contact.emails), selectinload(Contact.phones))
+    return [people]
+
+
+def customers_by_email(q: str):
+    """The customer search's finder (declared in crm.contacts): what staff typed is an email,
+    so the customers whose contacts have it (blind index); None for anything else."""
+    if "@" not in q:
+        return None
+    return (select(CustomerContact.customer_id)
+            .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
+            .where(ContactEmail.email_bidx == email_index(q)))
+
+
+def new_customer(data: dict, *, contact: dict | None, address: dict | None, actor,
+                 existing: Contact | None = None):
+    """A new customer with its delivery address and its primary contact: a new person
+    (`contact`), or `existing`, a person already on record (caller commits)."""
+    customer = create_customer(data, address=None, actor=actor)
+    if existing is not None:
+        link_contact(customer, existing, "primary", actor=actor)
+    elif contact:
+        add_contact(customer, contact, role="primary", actor=actor)
+    if address:
+        add_delivery_address(customer, address, actor=actor)
+    return customer
+
+
 def add_contact(customer, person: dict, *, role: str = "primary", actor) -> Contact:
     """A new contact linked to `customer` in `role` (caller commits). `person` holds
     first_name, last_name and optionally email and phone, already normalised
-    (crm.contacts.normalise); the email and phone become the primary ones."""
+    (crm.normalise); the email and phone become the primary ones."""
+    ensure_editable(customer)
     contact = Contact(first_name=person["first_name"], last_name=person.get("last_name"))
     if person.get("email"):
         contact.emails.append(ContactEmail(
@@ -110,6 +152,7 @@ def possible_duplicates(person: dict, *, customer_id: int | None = None,
 
 def link_contact(customer, contact: Contact, role: str, *, actor) -> bool:
     """Link an existing person to the customer in a role (False if already so linked)."""
+    ensure_editable(customer)
     if db.session.get(CustomerContact, (customer.id, contact.id, role)) is not None:
         return False
     db.session.add(CustomerContact(customer_id=customer.id, contact_id=contact.id, role=role))
@@ -120,6 +163,7 @@ def link_contact(customer, contact: Contact, role: str, *, actor) -> bool:
 
 def unlink_contact(customer, contact_id: int, *, actor) -> bool:
     """Take a person off the customer (every role). The person and their history stay."""
+    ensure_editable(customer)
     removed = db.session.execute(delete(CustomerContact).where(
         CustomerContact.customer_id == customer.id, CustomerContact.contact_id == contact_id))
     if removed.rowcount:
@@ -163,6 +207,8 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
                    expected_version: int, actor, customer=None, role: str | None = None):
     """Save a contact's edit if nobody saved in between (ConflictError otherwise); with
     `customer` and `role`, their role at that customer too. Returns changed field names."""
+    if customer is not None:
+        ensure_editable(customer)
     if contact.version != expected_version:
         raise ConflictError(contact)
     changed = [k for k, v in data.items() if getattr(contact, k) != v]

@@ -1,14 +1,15 @@
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
+from crm import normalise
+from crm.audit.services import found
 from crm.common import ConflictError
 from crm.contacts import bp
-from crm.contacts.merge import MergeError, linked_counts, load_pair, survivor_of
+from crm.contacts.forms import AddressForm, ContactForm, NewCustomerForm, PersonForm
+from crm.contacts.merge import MergeError, linked_counts, load_pair
 from crm.contacts.merge import merge as merge_records
-from crm.contacts import normalise
-from crm.contacts.normalise import phone_display
-from crm.contacts.forms import AddressForm, ContactForm, PersonForm
 from crm.contacts.models import CONTACT_ROLES, Contact
+from crm.contacts.pages import contact_page
 from crm.contacts.services import (
     add_contact,
     emails_taken,
@@ -17,13 +18,25 @@ from crm.contacts.services import (
     possible_duplicates,
     unlink_contact,
     update_contact,
+    with_contacts,
 )
-from crm.customers.models import Address
-from crm.customers.services import add_address, get_customer, remove_address, update_address
-from crm.extensions import db, htmx
+from crm.contacts.services import (
+    new_customer as create_new_customer,
+)
+from crm.customers.forms import owner_choices
+from crm.customers.services import (
+    add_address,
+    customer_or_404,
+    ensure_editable,
+    get_address,
+    remove_address,
+    update_address,
+)
+from crm.extensions import db
+from crm.normalise import phone_display
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
-
+from crm.web import render, wants_fragment
 
 # The contact book's tools: (label, endpoint, permission, what it is for).
 TOOLS = [
@@ -49,15 +62,7 @@ def index():
 @requires("customers.view")
 def detail(contact_id):
     """A person: how to reach them, the customers they are with, what was said with them."""
-    from crm.communications.views import contact_panel  # communications builds on contacts
-
-    contact = get_contact(contact_id)
-    if contact is None:
-        survivor = survivor_of("contact", contact_id)
-        if survivor is None:
-            abort(404)
-        return redirect(url_for("contacts.detail", contact_id=survivor), 301)
-    return render_template("contacts/detail.html", contact=contact, **contact_panel(contact))
+    return contact_page(found(get_contact(contact_id), "contact", contact_id))
 
 
 # What a merge moves, in words (tables not named here show their own name).
@@ -140,6 +145,38 @@ def merge(kind, a, b):
                            rows=rows, choices=choices, moves=moves, errors=errors), status
 
 
+# -- a new customer with its primary contact ------------------------------------------------
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@requires("customers.edit")
+def new_customer():
+    """Create a customer with its primary contact and delivery address; a primary contact who
+    may already be on record is shown first (use that person, or a new one anyway)."""
+    form = NewCustomerForm()
+    form.owner_id.choices = owner_choices()
+    if request.method == "GET":
+        form.owner_id.data = str(current_user.id)
+    candidates = None
+    if form.validate_on_submit():
+        person = form.contact_data()
+        # After the possible duplicates were shown, the button pressed says "new" (a new
+        # person anyway) or the id of the person on record to make the primary contact.
+        choice = request.form.get("contact_choice", "")
+        existing = db.session.get(Contact, int(choice)) if choice.isdigit() else None
+        if person and choice != "new" and existing is None:
+            candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
+                                             city=form.city.data or None)
+        if not candidates:
+            customer = create_new_customer(form.data_for_service(), contact=person,
+                                           address=form.address_data(),
+                                           actor=current_user.actor, existing=existing)
+            db.session.commit()
+            return redirect_with(url_for("customers.detail", customer_id=customer.id),
+                                 f"Created {customer.number}.")
+    return render("customers/new.html", "customers/_form.html", 422 if form.errors else 200,
+                  form=form, customer=None, conflict=None, candidates=candidates)
+
+
 # -- people and addresses on a customer's Contacts tab --------------------------------------
 # Every form posts and gets the whole tab back (422 with errors and what was typed).
 
@@ -147,10 +184,7 @@ PEOPLE = "/customers/<int:customer_id>/contacts"
 
 
 def _customer(customer_id):
-    customer = get_customer(customer_id, overview=True, contacts="details")
-    if customer is None:
-        abort(404)
-    return customer
+    return customer_or_404(customer_id, load=with_contacts(details=True))
 
 
 def _tab(customer, status=200, **state):
@@ -159,7 +193,7 @@ def _tab(customer, status=200, **state):
     state.setdefault("person_form", PersonForm(formdata=None))
     state.setdefault("address_form", AddressForm(formdata=None))
     context = dict(customer=customer, tab="contacts", **state)
-    if htmx and not htmx.history_restore_request:
+    if wants_fragment():
         return render_template("customers/_tab.html", **context), status
     return render_template("customers/detail.html", **context), status
 
@@ -174,20 +208,14 @@ def _done(customer_id, message):
 @requires("customers.view")
 def panel(customer_id):
     """A customer's Contacts tab: its people and addresses, added and edited in place."""
-    customer = get_customer(customer_id, overview=True, contacts="details")
-    if customer is None:
-        survivor = survivor_of("customer", customer_id)
-        if survivor is None:
-            abort(404)
-        return redirect(url_for("contacts.panel", customer_id=survivor), 301)
-    return _tab(customer)
+    return _tab(_customer(customer_id))
 
 
 def _editable(customer_id):
-    """The customer whose contacts are changed; 409 when it is archived."""
+    """The customer whose contacts are changed (refused before reading the form when it is
+    archived; the services hold the rule)."""
     customer = _customer(customer_id)
-    if customer.is_archived:
-        abort(409, f"{customer.number} is archived; restore it to change its contacts.")
+    ensure_editable(customer)
     return customer
 
 
@@ -291,7 +319,7 @@ def _save_contact(contact, form, customer=None):
 @requires("customers.edit")
 def edit(contact_id):
     """Edit a person on their own page: name, notes, emails and phones."""
-    contact = get_contact(contact_id) or abort(404)
+    contact = found(get_contact(contact_id), "contact", contact_id)
     form = _contact_form(contact, None, request.form if request.method == "POST" else None)
     del form.role  # roles belong to each customer link, edited on that customer's tab
     conflict = None
@@ -336,10 +364,7 @@ def add_address_view(customer_id):
 
 
 def _address(customer, address_id):
-    place = db.session.get(Address, address_id)
-    if place is None or place.customer_id != customer.id:
-        abort(404)
-    return place
+    return get_address(customer, address_id) or abort(404)
 
 
 @bp.route("/customers/<int:customer_id>/addresses/<int:address_id>/edit",
@@ -372,5 +397,3 @@ def remove_address_view(customer_id, address_id):
     remove_address(_address(customer, address_id), actor=current_user.actor)
     return _done(customer.id, "Address removed.")
 
-
-from crm.contacts import duplicate_views, import_views  # noqa: E402,F401  (their routes)

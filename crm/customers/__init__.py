@@ -19,4 +19,5 @@ feature = Feature(
     nav=(NavItem("Customers", "customers.index", "customers.view", order=10),),
     tabs=(Tab("overview", "Overview", "customers.detail", "customers.view",
               "customers/_overview.html", order=10),),
+    setup="crm.customers.views:setup",  # the answer to a change of an archived customer
 )

@@ -1,19 +1,18 @@
-"""Customer records: listing, search, create, update with conflict detection, archive."""
+"""Customer records: listing, search, create, update with conflict detection, archive, and
+the rule every feature applies before changing anything of a customer (not when archived)."""
 import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from crm.audit.services import record
+from crm.audit.services import found, record, survivor_of
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, save_versioned, utcnow
-from crm.contacts.models import Contact, ContactEmail, CustomerContact
-from crm.contacts.merge import survivor_of
-from crm.contacts.normalise import clean_text
-from crm.contacts.services import add_contact
+from crm.common import ConflictError, load, save_versioned, utcnow
 from crm.customers.models import KINDS, STATUSES, Address, Customer
 from crm.extensions import db
-from crm.security.blind_index import email_index, query_tokens
+from crm.features import registry
+from crm.normalise import clean_text
+from crm.security.blind_index import query_tokens
 from crm.security.search import index_name, name_match
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
@@ -26,6 +25,21 @@ SORTS = {
     "status": (Customer.status.asc(), Customer.id.asc()),
 }
 NUMBER_RE = re.compile(r"^(?:cust-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class ArchivedError(Exception):
+    """The customer is archived: nothing of it changes until it is restored."""
+
+    def __init__(self, customer):
+        super().__init__(f"{customer.number} is archived; restore it to change it.")
+        self.customer = customer
+
+
+def ensure_editable(customer: Customer):
+    """The one archived-customer rule: every service that changes a customer or anything of
+    it (contacts, addresses, preferences, interactions) calls this first."""
+    if customer.is_archived:
+        raise ArchivedError(customer)
 
 
 def find_by_number(number: str) -> Customer | None:
@@ -63,12 +77,8 @@ def search_customers(
         match = NUMBER_RE.match(q)
         if match:
             query = query.where(Customer.id == current_id(int(match[1])))
-        elif "@" in q:
-            query = query.where(Customer.id.in_(
-                select(CustomerContact.customer_id)
-                .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
-                .where(ContactEmail.email_bidx == email_index(q))
-            ))
+        elif (found := _found_by_features(q)) is not None:
+            query = query.where(Customer.id.in_(found))
         else:
             tokens, condition, params = name_match("customer", q)
             query = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
@@ -78,6 +88,16 @@ def search_customers(
     query = query.offset((page - 1) * per_page).limit(per_page + 1)
     rows = db.session.scalars(query, params).all()
     return rows[:per_page], len(rows) > per_page
+
+
+def _found_by_features(q: str):
+    """A select of customer ids from the first feature that recognises what was typed (e.g.
+    contacts: an email address), or None (then names are searched)."""
+    for finder in registry().customer_finders:
+        found = load(finder)(q)
+        if found is not None:
+            return found
+    return None
 
 
 def list_filters(source) -> dict:
@@ -94,43 +114,48 @@ def list_filters(source) -> dict:
 def searchable(q: str) -> bool:
     """Whether a typed search can match: a number, an email, or a word of 2+ letters."""
     q = clean_text(q)
-    return bool(NUMBER_RE.match(q) or "@" in q or query_tokens(q))
+    return bool(NUMBER_RE.match(q) or query_tokens(q) or _found_by_features(q) is not None)
 
 
-def get_customer(customer_id: int, *, overview: bool = True,
-                 contacts: str | None = None) -> Customer | None:
+def get_customer(customer_id: int, *, overview: bool = True, load=()) -> Customer | None:
     """A customer with what its page shows, in fixed queries: always the header (owner,
-    parent); with `overview` its addresses and locations; `contacts` "names" or "details"
-    (with their emails and phones)."""
-    options = [joinedload(Customer.owner), joinedload(Customer.parent)]
+    parent); with `overview` its addresses and locations; `load`: more loader options from
+    the feature showing it (e.g. crm.contacts.services.with_contacts())."""
+    options = [joinedload(Customer.owner), joinedload(Customer.parent), *load]
     if overview:
         options += [selectinload(Customer.locations).load_only(Customer.id, Customer.name),
                     selectinload(Customer.addresses)]
-    if contacts:
-        people = selectinload(Customer.contact_links).joinedload(CustomerContact.contact)
-        if contacts == "details":
-            people = people.options(selectinload(Contact.emails), selectinload(Contact.phones))
-        options.append(people)
     return db.session.scalar(select(Customer).where(Customer.id == customer_id).options(*options))
 
 
-def create_customer(data: dict, *, contact: dict | None, address: dict | None, actor) -> Customer:
-    """A new customer with its primary contact and delivery address (caller commits)."""
+def customer_or_404(customer_id: int, **options) -> Customer:
+    """get_customer() for a page: 404 when unknown; RecordMoved (a redirect to the same page
+    of the survivor) when it was merged into another."""
+    return found(get_customer(customer_id, **options), "customer", customer_id)
+
+
+def create_customer(data: dict, *, address: dict | None, actor) -> Customer:
+    """A new customer with its delivery address (caller commits). Its primary contact comes
+    from crm.contacts.services.new_customer."""
     customer = Customer(**{k: data.get(k) for k in EDITABLE_FIELDS})
     db.session.add(customer)
     db.session.flush()
     index_name("customer", customer.id, customer.name)
     record("create", "customer", customer.id, actor=actor,
            fields=[k for k in EDITABLE_FIELDS if data.get(k) is not None])
-    if contact:
-        add_contact(customer, contact, role="primary", actor=actor)
     if address:
-        place = Address(customer=customer, kind="delivery", **address)
-        db.session.add(place)
-        db.session.flush()
-        record("create", "address", place.id, actor=actor,
-               fields=[k for k, v in address.items() if v])
+        add_delivery_address(customer, address, actor=actor)
     return customer
+
+
+def add_delivery_address(customer: Customer, address: dict, *, actor) -> Address:
+    """The new customer's delivery address (caller commits)."""
+    place = Address(customer=customer, kind="delivery", **address)
+    db.session.add(place)
+    db.session.flush()
+    record("create", "address", place.id, actor=actor,
+           fields=[k for k, v in address.items() if v])
+    return place
 
 
 def update_customer(customer: Customer, data: dict, *, expected_version: int, actor) -> list[str]:
@@ -139,6 +164,7 @@ def update_customer(customer: Customer, data: dict, *, expected_version: int, ac
     ConflictError when the record moved on since the editor loaded version `expected_version`.
     The caller commits.
     """
+    ensure_editable(customer)
     if customer.version != expected_version:
         raise ConflictError(customer)
     changed = [k for k in EDITABLE_FIELDS if k in data and getattr(customer, k) != data[k]]
@@ -167,8 +193,15 @@ ADDRESS_FIELDS = ("kind", "street", "street2", "city", "region", "postal_code", 
                   "delivery_instructions")
 
 
+def get_address(customer: Customer, address_id: int) -> Address | None:
+    """One of the customer's addresses (never another customer's)."""
+    return db.session.scalar(select(Address).where(Address.customer_id == customer.id,
+                                                   Address.id == address_id))
+
+
 def add_address(customer: Customer, data: dict, *, actor) -> Address:
     """A new address for the customer (caller commits)."""
+    ensure_editable(customer)
     place = Address(customer=customer, **{k: data.get(k) for k in ADDRESS_FIELDS})
     db.session.add(place)
     db.session.flush()
@@ -178,6 +211,7 @@ def add_address(customer: Customer, data: dict, *, actor) -> Address:
 
 def update_address(place: Address, data: dict, *, expected_version: int, actor) -> list[str]:
     """Save an address edit if nobody saved in between (ConflictError otherwise)."""
+    ensure_editable(place.customer)
     if place.version != expected_version:
         raise ConflictError(place)
     changed = [k for k in ADDRESS_FIELDS if k in data and getattr(place, k) != data[k]]
@@ -190,5 +224,6 @@ def update_address(place: Address, data: dict, *, expected_version: int, actor) 
 
 
 def remove_address(place: Address, *, actor):
+    ensure_editable(place.customer)
     record("delete", "address", place.id, actor=actor, fields=[])
     db.session.delete(place)

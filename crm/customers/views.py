@@ -1,21 +1,16 @@
 from functools import partial
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from crm.auth.models import StaffUser
 from crm.common import ConflictError
-from crm.contacts.merge import survivor_of
-from crm.contacts.models import Contact
-from crm.contacts.services import link_contact, possible_duplicates
 from crm.customers import bp
-from crm.customers.forms import CustomerForm, NewCustomerForm, choices
+from crm.customers.forms import CustomerForm, owner_choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
+    ArchivedError,
+    customer_or_404,
     list_filters,
-    create_customer,
-    get_customer,
     search_customers,
     searchable,
     set_archived,
@@ -25,39 +20,7 @@ from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
 from crm.toasts import redirect_with
-
-
-
-def _owner_choices(current_owner=None):
-    """Active staff, plus the current owner even if disabled (so an edit never drops them)."""
-    users = db.session.scalars(
-        select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
-    ).all()
-    options = {"": "— nobody —", **{str(u.id): u.name for u in users}}
-    if current_owner is not None and not current_owner.active:
-        options[str(current_owner.id)] = f"{current_owner.name} (disabled)"
-    return choices(options)
-
-
-def _form_data(form) -> dict:
-    parent = getattr(form, "parent", None)
-    return {
-        "name": form.name.data,
-        "kind": form.kind.data,
-        "status": form.status.data,
-        "pricing_tier": form.pricing_tier.data,
-        "owner_id": int(form.owner_id.data) if form.owner_id.data else None,
-        "parent_id": parent.id if parent else None,
-        "notes": form.notes.data or None,
-    }
-
-
-def _load(customer_id, tab="overview"):
-    customer = get_customer(customer_id, overview=tab == "overview",
-                            contacts="details" if tab == "contacts" else None)
-    if customer is None:
-        abort(404)
-    return customer
+from crm.web import render, wants_fragment
 
 
 def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = None) -> str:
@@ -88,7 +51,7 @@ def index():
     page = request.args.get("page", 1, type=int)
     page = page if page and 0 < page < 100_000 else 1
     q = unseal(request.args.get("s", "")) or ""
-    fragment = bool(htmx) and not htmx.history_restore_request
+    fragment = wants_fragment()
     return _render_list(list_filters(request.args), q, page, fragment)
 
 
@@ -104,67 +67,26 @@ def search():
     return _render_list(filters, q, 1, fragment=True), {"HX-Push-Url": url}
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@requires("customers.edit")
-def new():
-    """Create a customer with its primary contact and delivery address."""
-    form = NewCustomerForm()
-    form.owner_id.choices = _owner_choices()
-    if request.method == "GET":
-        form.owner_id.data = str(current_user.id)
-    if form.validate_on_submit():
-        person = form.contact_data()
-        # After the possible duplicates were shown, the button pressed says "new" (a new
-        # person anyway) or the id of the person on record to make the primary contact.
-        choice = request.form.get("contact_choice", "")
-        existing = db.session.get(Contact, int(choice)) if choice.isdigit() else None
-        if person and choice != "new" and existing is None:
-            candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
-                                             city=form.city.data or None)
-            if candidates:
-                return _render_form("customers/new.html", form, customer=None,
-                                    candidates=candidates)
-        customer = create_customer(
-            _form_data(form), contact=None if existing else person,
-            address=form.address_data(), actor=current_user.actor,
-        )
-        if existing:
-            link_contact(customer, existing, "primary", actor=current_user.actor)
-        db.session.commit()
-        return redirect_with(url_for(".detail", customer_id=customer.id), f"Created {customer.number}.")
-    return _render_form("customers/new.html", form, customer=None)
-
-
 @bp.get("/<int:customer_id>")
 @requires("customers.view")
 def detail(customer_id):
     """A customer's page (its Overview tab); htmx tab clicks get just the tab panel. A
     merged-away customer's page leads to the customer it was merged into."""
-    customer = get_customer(customer_id)
-    if customer is None:
-        survivor = survivor_of("customer", customer_id)
-        if survivor is None:
-            abort(404)
-        return redirect(url_for(".detail", customer_id=survivor), 301)
-    context = dict(customer=customer, tab="overview")
-    if htmx and not htmx.history_restore_request:
-        return render_template("customers/_tab.html", **context)
-    return render_template("customers/detail.html", **context)
+    customer = customer_or_404(customer_id)
+    return render("customers/detail.html", "customers/_tab.html", customer=customer,
+                  tab="overview")
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @requires("customers.edit")
 def edit(customer_id):
     """Edit a customer; a save over someone else's newer change is refused, not applied."""
-    customer = _load(customer_id)
+    customer = customer_or_404(customer_id)
     if customer.is_archived:
-        if htmx:
-            return redirect_with(url_for(".detail", customer_id=customer.id),
-                                 f"{customer.number} is archived; restore it to edit.", "error")
-        return render_template("customers/archived.html", customer=customer), 409
+        raise ArchivedError(customer)
     form = CustomerForm(obj=customer if request.method == "GET" else None)
     form.customer_id = customer.id
-    form.owner_id.choices = _owner_choices(customer.owner)
+    form.owner_id.choices = owner_choices(customer.owner)
     if request.method == "GET":
         form.owner_id.data = str(customer.owner_id or "")
         form.parent_number.data = customer.parent.number if customer.parent else ""
@@ -173,7 +95,7 @@ def edit(customer_id):
     if form.validate_on_submit():
         try:
             changed = update_customer(
-                customer, _form_data(form), expected_version=form.version.data,
+                customer, form.data_for_service(), expected_version=form.version.data,
                 actor=current_user.actor,
             )
         except ConflictError as exc:
@@ -182,9 +104,7 @@ def edit(customer_id):
             db.session.commit()
             return redirect_with(url_for(".detail", customer_id=customer.id),
                                  "Saved." if changed else "Nothing changed.")
-    status = 409 if conflict is not None else None
-    return _render_form("customers/edit.html", form, customer=customer, conflict=conflict,
-                        status=status)
+    return _render_form("customers/edit.html", form, customer=customer, conflict=conflict)
 
 
 def _conflict(form, current):
@@ -203,13 +123,12 @@ def _conflict(form, current):
     return differences
 
 
-def _render_form(template, form, *, customer, conflict=None, status=None, candidates=None):
-    if status is None:
-        status = 422 if form.errors else 200
-    context = dict(form=form, customer=customer, conflict=conflict, candidates=candidates)
-    if htmx and not htmx.history_restore_request:
-        return render_template("customers/_form.html", **context), status
-    return render_template(template, **context), status
+def _render_form(page, form, *, customer, conflict=None, candidates=None):
+    """The customer form (new or edit): 409 with their values after a conflict, 422 with
+    the errors, else 200."""
+    status = 409 if conflict is not None else 422 if form.errors else 200
+    return render(page, "customers/_form.html", status, form=form, customer=customer,
+                  conflict=conflict, candidates=candidates)
 
 
 @bp.post("/<int:customer_id>/archive")
@@ -227,9 +146,24 @@ def restore(customer_id):
 
 
 def _set_archived(customer_id, archived):
-    customer = _load(customer_id)  # CSRFProtect has checked the token already
+    customer = customer_or_404(customer_id)  # CSRFProtect has checked the token already
     changed = set_archived(customer, archived, actor=current_user.actor)
     db.session.commit()
     word = "archived" if archived else "restored"
     message = f"{customer.number} {word}." if changed else f"{customer.number} was already {word}."
     return redirect_with(url_for(".detail", customer_id=customer.id), message)
+
+
+def archived_response(error: ArchivedError):
+    """Anything changed on an archived customer (the rule is in the services): htmx goes to
+    the customer's page with the message, a full request gets a page saying so (409)."""
+    db.session.rollback()
+    customer = error.customer
+    if htmx:
+        return redirect_with(url_for("customers.detail", customer_id=customer.id),
+                             f"{customer.number} is archived; restore it to edit.", "error")
+    return render_template("customers/archived.html", customer=customer), 409
+
+
+def setup(app):
+    app.register_error_handler(ArchivedError, archived_response)

@@ -9,7 +9,6 @@ feature = Feature(
     name="delivery",
     blueprints=(bp,),
     views=("crm.delivery.views",),
-    models=("crm.delivery.models",),
     permissions={"delivery.view": {"admin", "manager", "sales", "delivery", "viewer"}},
     nav=(NavItem("Delivery sheets", "delivery.sheets", "delivery.view", order=60),),
 )

@@ -12,9 +12,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from crm.catalogue.models import Route
 from crm.contacts.models import Contact, CustomerContact
 from crm.customers.models import Customer
-from crm.delivery.models import Route
 from crm.extensions import db
 from crm.preferences.models import (
     DeliveryPause,
@@ -54,10 +54,6 @@ class Sheet:
     day: date
     routes: dict  # route name -> [Stop] in stop order
     totals: list  # [(product, size, packaging, quantity)], sorted
-
-
-def routes():
-    return db.session.scalars(select(Route).order_by(Route.name)).all()
 
 
 def delivery_sheet(day: date, route: Route | None = None) -> Sheet:

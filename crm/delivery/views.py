@@ -4,15 +4,17 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from markupsafe import Markup
 from sqlalchemy import select
 
+from crm.catalogue.models import Route
+from crm.catalogue.services import routes
 from crm.common import farm_today
-from crm.customers.services import get_customer
+from crm.contacts.services import with_contacts
+from crm.customers.services import customer_or_404
 from crm.delivery import bp
-from crm.delivery.models import Route
-from crm.delivery.services import delivery_sheet, routes
+from crm.delivery.services import delivery_sheet
 from crm.extensions import db
 from crm.preferences.services import preferences
 from crm.security.permissions import requires
@@ -94,8 +96,6 @@ def sheets_pdf():
 @requires("delivery.view")
 def customer_sheet(customer_id):
     """One customer's preference sheet on one printed page."""
-    customer = get_customer(customer_id, overview=True, contacts="details")
-    if customer is None:
-        abort(404)
+    customer = customer_or_404(customer_id, load=with_contacts(details=True))
     return render_template("delivery/customer_sheet.html", customer=customer,
                            prefs=preferences(customer.id))

@@ -10,8 +10,8 @@ from crm.auth.models import StaffUser
 from crm.auth.services import create_user, find_by_email
 from crm.common import SYSTEM, farm_today, farm_zone, utcnow
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.contacts.services import new_customer
 from crm.customers.models import Address, Customer
-from crm.customers.services import create_customer
 from crm.demo import data
 from crm.extensions import db
 from crm.security.blind_index import email_index, name_tokens, phone_index
@@ -51,7 +51,7 @@ def seed() -> int | None:
         nonlocal made
         first, last = contact_name or (rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES))
         slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "customer"
-        customer = create_customer(
+        customer = new_customer(
             {"name": name, "kind": kind, "status": rng.choice(statuses),
              "pricing_tier": tiers.get(kind, "standard"), "owner_id": rng.choice(owners).id,
              "parent_id": parent.id if parent else None, "notes": rng.choice(data.NOTES)},
@@ -121,9 +121,8 @@ def _seed_interactions(rng, owners):
 def _seed_preferences(rng, actor):
     """Delivery plans on three routes so every weekday but Sunday has stops, standing items,
     likes and dislikes, a few pauses (some running now), channels and consent."""
-    from crm.catalogue.models import Packaging, Product
+    from crm.catalogue.models import Packaging, Product, Route
     from crm.catalogue.services import seed_catalogue
-    from crm.delivery.models import Route
     from crm.preferences.models import (
         ContactPreference,
         DeliveryPause,
@@ -340,9 +339,8 @@ def bulk_stops(count: int, day, rng: random.Random, from_customer: int = 1,
     each (the first allowing substitutes), a like and a dislike, a window for most, labelling
     and special handling for some. Through the ORM, so encrypted columns are encrypted. For
     benchmarks: a big delivery sheet. Returns the customers' ids; commits."""
-    from crm.catalogue.models import Packaging, Product
+    from crm.catalogue.models import Packaging, Product, Route
     from crm.catalogue.services import seed_catalogue
-    from crm.delivery.models import Route
     from crm.preferences.models import DeliveryPlan, ProductPreference, StandingItem
 
     seed_catalogue()

@@ -10,7 +10,7 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
-from crm.common import utcnow
+from crm.common import load, utcnow
 from crm.extensions import db
 from crm.jobs.models import JobRun
 
@@ -30,8 +30,6 @@ def register_job(name: str, target):
 def job_function(name: str):
     target = REGISTRY[name]
     if isinstance(target, str):
-        from crm.features import load
-
         target = load(target)
     return target
 

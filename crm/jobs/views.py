@@ -1,10 +1,11 @@
 from flask import abort, render_template
 from flask_login import current_user
 
-from crm.extensions import db, htmx
+from crm.extensions import db
 from crm.jobs import bp
 from crm.jobs.models import JobRun
 from crm.security.permissions import can, requires
+from crm.web import wants_fragment
 
 
 @bp.get("/<int:run_id>")
@@ -14,6 +15,6 @@ def progress(run_id):
     run = db.session.get(JobRun, run_id)
     if run is None or (run.owner != current_user.actor and not can(current_user, "admin.jobs")):
         abort(404)
-    if htmx and not htmx.history_restore_request:
+    if wants_fragment():
         return render_template("jobs/_progress.html", run=run), 286 if run.done else 200
     return render_template("jobs/run.html", run=run)

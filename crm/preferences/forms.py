@@ -9,10 +9,16 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.customers.forms import choices, version_field
+from crm.forms import choices, version_field
 from crm.preferences.models import (
     CHANNELS,
     CONSENT_SOURCES,
@@ -165,3 +171,54 @@ class ContactPreferenceForm(FlaskForm):
         return {"channels": list(self.channels.data or []), "preferred": self.preferred.data or None,
                 "marketing_consent": self.marketing_consent.data,
                 "consent_source": self.consent_source.data or None}
+
+
+# -- the tab's forms, filled from what is saved ---------------------------------------------
+
+def section_forms(customer, prefs, products, packaging, routes, given):
+    """Every section's form: the one just posted (with its errors) or a fresh one."""
+    active = [p for p in products if p.retired_at is None]
+    plan, address = prefs["plan"], customer.delivery_address
+    forms = {}
+    forms["plan"] = given.get("plan") or PlanForm(formdata=None, obj=plan)
+    forms["plan"].route_id.choices = choices({"": "No route", **{str(r.id): r.name for r in routes}})
+    if "plan" not in given:
+        forms["plan"].weekdays.data = [str(i) for i in range(7) if plan and plan.weekdays & (1 << i)]
+        forms["plan"].route_id.data = str(plan.route_id or "") if plan else ""
+        forms["plan"].version.data = plan.version if plan else ""
+        forms["plan"].delivery_instructions.data = address.delivery_instructions if address else ""
+    forms["item"] = given.get("item") or StandingItemForm(formdata=None)
+    forms["item"].product_id.choices = choices({"": "Choose…", **{str(p.id): p.name for p in active}})
+    sizes = sorted({s for p in active for s in p.size_list})
+    forms["item"].size.choices = choices({"": "Choose…", **{s: s for s in sizes}})
+    forms["item"].packaging_id.choices = choices(
+        {"": "Choose…", **{str(p.id): p.name for p in packaging if p.retired_at is None}})
+    forms["item"].substitute_ids.choices = choices({str(p.id): p.name for p in active})
+    forms["likes"] = given.get("likes") or LikesForm(formdata=None)
+    offered = choices({str(p.id): p.name for p in active})
+    forms["likes"].likes.choices = forms["likes"].dislikes.choices = offered
+    if "likes" not in given:
+        forms["likes"].likes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "like"]
+        forms["likes"].dislikes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "dislike"]
+    forms["pause"] = given.get("pause") or PauseForm(formdata=None)
+    return forms
+
+
+def contact_forms(customer, saved, given):
+    """One channels-and-consent form per contact, each with its own field ids; `saved`
+    {contact id: ContactPreference}."""
+    forms = {}
+    for link in customer.contact_links:
+        if link.contact_id in forms:
+            continue
+        form = given.get(link.contact_id)
+        if form is None:
+            form = ContactPreferenceForm(formdata=None, prefix=f"c{link.contact_id}")
+            pref = saved.get(link.contact_id)
+            if pref:
+                form.channels.data = pref.channel_list
+                form.preferred.data = pref.preferred or ""
+                form.marketing_consent.data = pref.marketing_consent
+                form.consent_source.data = pref.consent_source or ""
+        forms[link.contact_id] = (link.contact, form, saved.get(link.contact_id))
+    return forms

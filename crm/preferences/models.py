@@ -6,9 +6,11 @@ from datetime import date, datetime, time
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.catalogue.models import Product  # noqa: F401 (relationships below name it)
+from crm.catalogue.models import (
+    Product,  # noqa: F401 (relationships below name it)
+    Route,  # noqa: F401
+)
 from crm.common import UTCDateTime, actor_check, utcnow
-from crm.delivery.models import Route  # noqa: F401
 from crm.extensions import db
 from crm.security.encryption import EncryptedString
 

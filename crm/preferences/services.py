@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.audit.services import record
 from crm.catalogue.models import Packaging, Product
 from crm.common import ConflictError, save_versioned, utcnow
+from crm.customers.services import ensure_editable
 from crm.extensions import db
 from crm.preferences.models import (
     WEEKDAYS,
@@ -75,6 +76,15 @@ def preferences(customer_id: int) -> dict:
     }
 
 
+def contact_preferences(customer) -> dict:
+    """{contact id: ContactPreference} of the customer's contacts."""
+    ids = [link.contact_id for link in customer.contact_links]
+    if not ids:
+        return {}
+    return {p.contact_id: p for p in db.session.scalars(
+        select(ContactPreference).where(ContactPreference.contact_id.in_(ids)))}
+
+
 def weekday_label(mask: int) -> str:
     return ", ".join(name for i, name in enumerate(WEEKDAYS) if mask & (1 << i)) or "none"
 
@@ -83,6 +93,7 @@ def save_plan(customer, data: dict, *, expected_version: int | None, actor):
     """Create or update the delivery plan (and the delivery address's instructions);
     ConflictError if someone saved in between. Returns the changed field names.
     """
+    ensure_editable(customer)
     plan = db.session.get(DeliveryPlan, customer.id)
     address = customer.delivery_address
     if plan is None:
@@ -124,6 +135,7 @@ def _active(model, ident, what):
 
 
 def add_standing_item(customer, data: dict, *, actor) -> StandingItem:
+    ensure_editable(customer)
     product = _active(Product, data["product_id"], "product")
     packaging = _active(Packaging, data["packaging_id"], "packaging")
     if data["size"] not in product.size_list:
@@ -150,14 +162,27 @@ def describe_item(item: StandingItem) -> str:
     return text
 
 
-def remove_standing_item(item: StandingItem, *, actor):
+def get_standing_item(customer, item_id: int) -> StandingItem | None:
+    """One of the customer's standing items (never another customer's)."""
+    return db.session.scalar(select(StandingItem).where(StandingItem.customer_id == customer.id,
+                                                        StandingItem.id == item_id))
+
+
+def remove_standing_item(customer, item_id: int, *, actor) -> bool:
+    """Remove one of the customer's standing items; False when it has no such item."""
+    ensure_editable(customer)
+    item = get_standing_item(customer, item_id)
+    if item is None:
+        return False
     note_change(item.customer_id, "standing item", describe_item(item), None, actor=actor)
     record("delete", "standing_item", item.id, actor=actor, fields=["id"])
     db.session.delete(item)
+    return True
 
 
 def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor):
     """Replace the likes and dislikes; a product cannot be both."""
+    ensure_editable(customer)
     if likes & dislikes:
         raise PreferenceError("A product cannot be both liked and disliked.")
     existing = {p.product_id: p.kind for p in db.session.scalars(
@@ -186,6 +211,7 @@ def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, ac
 
 
 def add_pause(customer, data: dict, *, actor) -> DeliveryPause:
+    ensure_editable(customer)
     if data["ends_on"] < data["starts_on"]:
         raise PreferenceError("The pause ends before it starts.")
     pause = DeliveryPause(customer_id=customer.id, starts_on=data["starts_on"],
@@ -201,10 +227,22 @@ def describe_pause(pause: DeliveryPause) -> str:
     return f"{pause.starts_on:%b %-d, %Y} – {pause.ends_on:%b %-d, %Y}"
 
 
-def remove_pause(pause: DeliveryPause, *, actor):
+def get_pause(customer, pause_id: int) -> DeliveryPause | None:
+    """One of the customer's pauses (never another customer's)."""
+    return db.session.scalar(select(DeliveryPause).where(DeliveryPause.customer_id == customer.id,
+                                                         DeliveryPause.id == pause_id))
+
+
+def remove_pause(customer, pause_id: int, *, actor) -> bool:
+    """Remove one of the customer's pauses; False when it has no such pause."""
+    ensure_editable(customer)
+    pause = get_pause(customer, pause_id)
+    if pause is None:
+        return False
     note_change(pause.customer_id, "pause", describe_pause(pause), None, actor=actor)
     record("delete", "delivery_pause", pause.id, actor=actor, fields=["id"])
     db.session.delete(pause)
+    return True
 
 
 def save_contact_preference(customer, contact_id: int, data: dict, *, actor):
@@ -212,6 +250,7 @@ def save_contact_preference(customer, contact_id: int, data: dict, *, actor):
 
     Consent is a record: granting stamps when and how; withdrawing stamps when, and keeps both.
     """
+    ensure_editable(customer)
     if contact_id not in {link.contact_id for link in customer.contact_links}:
         raise PreferenceError("That contact is not linked to this customer.")
     if data["preferred"] and data["preferred"] not in data["channels"]:

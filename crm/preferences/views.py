@@ -1,13 +1,12 @@
-from flask import abort, render_template
+from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
 
-from crm.catalogue.models import Packaging, Product
+from crm.catalogue.services import catalogue, routes
 from crm.common import ConflictError
-from crm.customers.forms import choices
-from crm.customers.services import get_customer
-from crm.delivery.services import routes
-from crm.extensions import db, htmx
+from crm.contacts.services import with_contacts
+from crm.customers.services import customer_or_404
+from crm.extensions import db
+from crm.forms import choices
 from crm.preferences import bp
 from crm.preferences.forms import (
     ContactPreferenceForm,
@@ -15,12 +14,14 @@ from crm.preferences.forms import (
     PauseForm,
     PlanForm,
     StandingItemForm,
+    contact_forms,
+    section_forms,
 )
-from crm.preferences.models import ContactPreference, DeliveryPause, StandingItem
 from crm.preferences.services import (
     PreferenceError,
     add_pause,
     add_standing_item,
+    contact_preferences,
     preferences,
     remove_pause,
     remove_standing_item,
@@ -30,92 +31,24 @@ from crm.preferences.services import (
 )
 from crm.security.permissions import can, requires
 from crm.toasts import toast
+from crm.web import render, save_form
 
 URL = "/customers/<int:customer_id>/preferences"
 
 
 def _customer(customer_id):
-    customer = get_customer(customer_id, overview=True, contacts="names")
-    if customer is None:
-        abort(404)
-    return customer
+    return customer_or_404(customer_id, load=with_contacts())
 
 
-def _owned(model, ident, customer):
-    """A row of this customer's, or 404 (another customer's id is not found here)."""
-    found = db.session.get(model, ident)
-    if found is None or found.customer_id != customer.id:
-        abort(404)
-    return found
-
-
-def _catalogue():
-    products = db.session.scalars(select(Product).order_by(Product.name)).all()
-    packaging = db.session.scalars(select(Packaging).order_by(Packaging.name)).all()
-    return products, packaging
-
-
-def _forms(customer, prefs, products, packaging, given):
-    """Every section's form: the one just posted (with its errors) or a fresh one."""
-    active = [p for p in products if p.retired_at is None]
-    plan, address = prefs["plan"], customer.delivery_address
-    forms = {}
-    forms["plan"] = given.get("plan") or PlanForm(formdata=None, obj=plan)
-    forms["plan"].route_id.choices = choices({"": "No route", **{str(r.id): r.name for r in routes()}})
-    if "plan" not in given:
-        forms["plan"].weekdays.data = [str(i) for i in range(7) if plan and plan.weekdays & (1 << i)]
-        forms["plan"].route_id.data = str(plan.route_id or "") if plan else ""
-        forms["plan"].version.data = plan.version if plan else ""
-        forms["plan"].delivery_instructions.data = address.delivery_instructions if address else ""
-    forms["item"] = given.get("item") or StandingItemForm(formdata=None)
-    forms["item"].product_id.choices = choices({"": "Choose…", **{str(p.id): p.name for p in active}})
-    sizes = sorted({s for p in active for s in p.size_list})
-    forms["item"].size.choices = choices({"": "Choose…", **{s: s for s in sizes}})
-    forms["item"].packaging_id.choices = choices(
-        {"": "Choose…", **{str(p.id): p.name for p in packaging if p.retired_at is None}})
-    forms["item"].substitute_ids.choices = choices({str(p.id): p.name for p in active})
-    forms["likes"] = given.get("likes") or LikesForm(formdata=None)
-    offered = choices({str(p.id): p.name for p in active})
-    forms["likes"].likes.choices = forms["likes"].dislikes.choices = offered
-    if "likes" not in given:
-        forms["likes"].likes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "like"]
-        forms["likes"].dislikes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "dislike"]
-    forms["pause"] = given.get("pause") or PauseForm(formdata=None)
-    return forms
-
-
-def _contact_forms(customer, given):
-    """One channels-and-consent form per contact, each with its own field ids."""
-    ids = [link.contact_id for link in customer.contact_links]
-    saved = {p.contact_id: p for p in db.session.scalars(
-        select(ContactPreference).where(ContactPreference.contact_id.in_(ids)))} if ids else {}
-    forms = {}
-    for link in customer.contact_links:
-        if link.contact_id in forms:
-            continue
-        form = given.get(link.contact_id)
-        if form is None:
-            form = ContactPreferenceForm(formdata=None, prefix=f"c{link.contact_id}")
-            pref = saved.get(link.contact_id)
-            if pref:
-                form.channels.data = pref.channel_list
-                form.preferred.data = pref.preferred or ""
-                form.marketing_consent.data = pref.marketing_consent
-                form.consent_source.data = pref.consent_source or ""
-        forms[link.contact_id] = (link.contact, form, saved.get(link.contact_id))
-    return forms
-
-
-def _render(customer, given=None, status=200, conflict=None, contact_forms=None):
+def _render(customer, given=None, status=200, conflict=None, given_contacts=None):
     prefs = preferences(customer.id)
-    products, packaging = _catalogue()
-    context = dict(customer=customer, tab="preferences", prefs=prefs,
-                   forms=_forms(customer, prefs, products, packaging, given or {}),
-                   contact_forms=_contact_forms(customer, contact_forms or {}),
-                   conflict=conflict, can_edit=can(current_user, "preferences.edit"))
-    if htmx and not htmx.history_restore_request:
-        return render_template("customers/_tab.html", **context), status
-    return render_template("customers/detail.html", **context), status
+    products, packaging = catalogue()
+    saved = contact_preferences(customer)
+    return render("customers/detail.html", "customers/_tab.html", status, customer=customer,
+                  tab="preferences", prefs=prefs,
+                  forms=section_forms(customer, prefs, products, packaging, routes(), given or {}),
+                  contact_forms=contact_forms(customer, saved, given_contacts or {}),
+                  conflict=conflict, can_edit=can(current_user, "preferences.edit"))
 
 
 @bp.get(URL)
@@ -127,19 +60,17 @@ def panel(customer_id):
 
 def _save(customer, key, form, action):
     """Validate, run the change, commit, and answer with the tab (422 and errors otherwise)."""
-    if form.validate_on_submit():
-        try:
-            message = action(form)
-        except PreferenceError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            toast(message)
-            return _render(_customer(customer.id))
-    given = {key: form} if not isinstance(key, int) else {}
-    return _render(customer, given=given, status=422,
-                   contact_forms={key: form} if isinstance(key, int) else None)
+    def saved(message):
+        toast(message)
+        return _render(_customer(customer.id))
+
+    def refused():
+        if isinstance(key, int):  # a contact's channels form
+            return _render(customer, status=422, given_contacts={key: form})
+        return _render(customer, given={key: form}, status=422)
+
+    return save_form(form, lambda: action(form), success=saved, failure=refused,
+                     errors=(PreferenceError,))
 
 
 @bp.post(URL + "/plan")
@@ -178,8 +109,8 @@ def add_item(customer_id):
 @requires("preferences.edit")
 def delete_item(customer_id, item_id):
     customer = _customer(customer_id)
-    item = _owned(StandingItem, item_id, customer)
-    remove_standing_item(item, actor=current_user.actor)
+    if not remove_standing_item(customer, item_id, actor=current_user.actor):
+        abort(404)
     db.session.commit()
     toast("Standing item removed.")
     return _render(customer)
@@ -217,8 +148,8 @@ def add_pause_view(customer_id):
 @requires("preferences.edit")
 def delete_pause(customer_id, pause_id):
     customer = _customer(customer_id)
-    pause = _owned(DeliveryPause, pause_id, customer)
-    remove_pause(pause, actor=current_user.actor)
+    if not remove_pause(customer, pause_id, actor=current_user.actor):
+        abort(404)
     db.session.commit()
     toast("Pause removed.")
     return _render(customer)

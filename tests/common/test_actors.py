@@ -6,20 +6,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from crm.audit.models import AuditEvent
+from crm.audit.models import AuditEvent, MergedRecord
 from crm.auth.models import StaffUser
 from crm.common import SYSTEM, Actor, farm_today, utcnow
 from crm.communications.models import Interaction
 from crm.communications.services import InteractionError, log_interaction, timeline
 from crm.contacts.merge import merge
-from crm.contacts.models import MergedRecord
 from crm.extensions import db
-from crm.jobs.models import JobRun
 from crm.jobs.services import enqueue
 from crm.preferences.models import PreferenceChange
 from crm.preferences.services import add_pause, preferences
 from tests import factories
-from tests.conftest import Auth
 
 
 def call(**extra):

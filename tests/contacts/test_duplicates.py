@@ -10,13 +10,12 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
-from crm.common import utcnow
+from crm.common import SYSTEM, utcnow
 from crm.contacts import duplicates
 from crm.contacts.duplicates import REASONS, scan
 from crm.contacts.models import Contact, DuplicateDismissal, DuplicatePair
 from crm.contacts.services import add_contact, link_contact
 from crm.customers.models import Address
-from crm.common import SYSTEM
 from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import queue
@@ -35,12 +34,12 @@ def person(first, last=None, email=None, phone=None):
 def shop(name, *people, postal="60614", city="Chicago", archived=False, **fields):
     """A customer with a delivery address (unless postal and city are None) and these people."""
     customer = factories.customer(name, contact=False, address=False, commit=False, **fields)
-    customer.archived_at = utcnow() if archived else None
     if postal or city:
         db.session.add(Address(customer=customer, kind="delivery", street="1 W Main St",
                                city=city or "", region="IL", postal_code=postal, country="US"))
     for each in people:
         add_contact(customer, each, role="ordering", actor=SYSTEM)
+    customer.archived_at = utcnow() if archived else None  # (nothing is added once archived)
     db.session.commit()
     return customer
 

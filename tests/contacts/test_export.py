@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
+from crm.common import SYSTEM
 from crm.contacts.importing import COLUMNS
 from crm.contacts.models import Contact
 from crm.customers.models import Customer
 from crm.customers.services import set_archived
-from crm.common import SYSTEM
 from crm.extensions import db
 from crm.security.encryption import seal
 from tests import factories

@@ -3,10 +3,10 @@ import re
 
 from sqlalchemy import func, select
 
-from crm.audit.models import AuditEvent
+from crm.audit.models import AuditEvent, MergedRecord
 from crm.common import utcnow
 from crm.communications.models import Interaction
-from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact, MergedRecord
+from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address, Customer
 from crm.extensions import db
 from crm.preferences.models import DeliveryPlan, ProductPreference

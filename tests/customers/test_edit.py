@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
-from crm.customers.models import Customer
 from crm.common import SYSTEM
+from crm.customers.models import Customer
 from crm.extensions import db
 from tests import factories
 
@@ -135,8 +135,8 @@ def test_parent_accounts_cannot_form_a_loop(app, client, auth):
 
 
 def test_edit_keeps_a_disabled_owner(app, client, auth):
-    from crm.auth.services import disable_user
     from crm.auth.models import StaffUser
+    from crm.auth.services import disable_user
 
     auth.sign_in("manager")
     owner = auth.make_user("sales", "leaver@farm.test")

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from crm.catalogue.models import Route
 from crm.common import farm_today
-from crm.delivery.models import Route
 from crm.extensions import db
 from tests import factories
 from tests.e2e.conftest import ARTIFACTS, PHONE, sign_in

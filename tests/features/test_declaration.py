@@ -50,12 +50,13 @@ def test_the_declared_permission_is_enforced(sample_app):
 
 
 def test_a_view_needing_an_undeclared_permission_stops_the_app(make_app, database_url):
+    import sys
+    import types
+
     from flask import Blueprint
 
     from crm.features import Feature
     from crm.security.permissions import requires
-    import types
-    import sys
 
     bp = Blueprint("broken", __name__)
     bp.get("/broken")(requires("nobody.declared.this")(lambda: "x"))

@@ -20,7 +20,7 @@ def setup(app):
     with app.app_context():
         products, packaging = factories.catalogue()
         customer = factories.customer("Fern Cafe")
-        from crm.delivery.models import Route
+        from crm.catalogue.models import Route
 
         route = Route(name="North")
         db.session.add(route)

@@ -1,0 +1,41 @@
+"""What every feature's views share: fragment or page, records that may have moved, forms."""
+from flask import abort, redirect, render_template, request, url_for
+
+from crm.audit.services import RecordMoved
+from crm.extensions import db, htmx
+
+
+def wants_fragment() -> bool:
+    """An htmx request for part of a page (a history restore wants the whole page)."""
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str, status: int = 200, **context):
+    """The fragment for htmx, the full page otherwise (both from the same context)."""
+    return render_template(fragment if wants_fragment() else page, **context), status
+
+
+def moved_response(error: RecordMoved):
+    """A record merged into another (crm.audit.services.found): the same page of the record
+    that stays (301) for a GET; anything else is 404."""
+    if request.method != "GET" or request.endpoint is None:
+        abort(404)
+    args = {**request.view_args, f"{error.kind}_id": error.survivor_id, **request.args}
+    return redirect(url_for(request.endpoint, **args), 301)
+
+
+def save_form(form, apply, *, success, failure, errors=(ValueError,)):
+    """The one path for a form: validate; call `apply()` (which calls the service); commit and
+    return `success(result)`; or roll back, put the service's message on the form and return
+    `failure()` (which re-renders the form, status 422). `errors` are the service errors whose
+    message is shown to the user."""
+    if form.validate_on_submit():
+        try:
+            result = apply()
+        except errors as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return success(result)
+    return failure()
