@@ -5,9 +5,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.contacts import bp
+from crm.contacts.duplicate_scan import AGAINST, MAX_PAIRS
 from crm.contacts.duplicates import (
-    AGAINST,
-    MAX_PAIRS,
     PAGE_SIZE,
     dismiss,
     list_pairs,
