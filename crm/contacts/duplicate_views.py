@@ -16,6 +16,7 @@ from crm.contacts.duplicates import (
     start_scan,
 )
 from crm.extensions import db, htmx
+from crm.jobs.progress import poll_status
 from crm.security.permissions import requires
 
 KINDS = {"contact": "People", "customer": "Customers"}
@@ -91,11 +92,9 @@ def duplicates_scan():
         return redirect(url_for("contacts.duplicates"))
     polled = request.args.get("run", type=int)
     state = scan_state()
-    if state["running"] is not None:
-        return _scan_widget()
-    last = state["failed"] or state["finished"]
+    last = None if state["running"] else state["failed"] or state["finished"]
     done_now = last if last is not None and polled == last.id else None
-    return _scan_widget(status=286, finished_now=done_now)
+    return _scan_widget(status=poll_status(state["running"]), finished_now=done_now)
 
 
 @bp.post("/contacts/duplicates/<any(contact, customer):kind>/<int:low_id>/<int:high_id>"

@@ -42,6 +42,7 @@ from crm.customers.models import Address, Customer
 from crm.customers.services import list_filters, search_customers
 from crm.extensions import db, htmx
 from crm.jobs.models import JobRun
+from crm.jobs.progress import poll_status
 from crm.jobs.services import enqueue
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
@@ -222,11 +223,9 @@ def import_status(import_id):
     """The import's self-polling progress component; stops polling (286) once the run is done."""
     imp = _owned(import_id)
     run = _run_of(imp)
-    context = dict(imp=imp, run=run)
-    done = run is None or run.done
     if htmx and not htmx.history_restore_request:
-        return (render_template("contacts/_import_status.html", oob=True, **context),
-                286 if done else 200)
+        return (render_template("contacts/_import_status.html", oob=True, imp=imp, run=run),
+                poll_status(run))
     return _import_page(imp)
 
 
