@@ -8,6 +8,7 @@ from crm.auth.models import StaffUser
 from crm.auth.services import disable_user
 from crm.extensions import db, htmx
 from crm.jobs.models import JobRun
+from crm.jobs.progress import poll_status
 from crm.jobs.services import enqueue
 from crm.security.permissions import requires
 from crm.toasts import redirect_with, toast
@@ -32,7 +33,7 @@ def reindex():
     run = enqueue("security.reindex", actor=current_user.actor)
     toast("Rebuilding the search indexes.")
     if htmx:
-        return render_template("jobs/_progress.html", run=run), 286 if run.done else 200
+        return render_template("jobs/_progress.html", run=run), poll_status(run)
     return redirect_with(url_for("jobs.progress", run_id=run.id), "Rebuilding the search indexes.")
 
 

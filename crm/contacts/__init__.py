@@ -23,7 +23,7 @@ feature = Feature(
     tabs=(Tab("contacts", "Contacts", "contacts.panel", "customers.view",
               "contacts/_people.html", order=20),),
     jobs={"contacts_import": "crm.contacts.importing:import_job",
-          "duplicate_scan": "crm.contacts.duplicates:scan_job"},
+          "duplicate_scan": "crm.contacts.duplicate_scan:scan_job"},
     cli=("crm.contacts.cli:contacts_cli",),
     merge={"customer_contact": KEEP_SURVIVOR},
     customer_finder="crm.contacts.services:customers_by_email",

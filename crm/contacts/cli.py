@@ -1,7 +1,7 @@
 """`flask contacts ...`: the CSV import and the duplicate scan from the command line."""
 from flask.cli import AppGroup
 
-from crm.contacts.duplicates import scan_command
+from crm.contacts.duplicate_scan import scan_command
 from crm.contacts.importing import import_command
 
 contacts_cli = AppGroup("contacts", help="Customers and contacts: import, duplicates.")

@@ -5,9 +5,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.contacts import bp
+from crm.contacts.duplicate_scan import AGAINST, MAX_PAIRS
 from crm.contacts.duplicates import (
-    AGAINST,
-    MAX_PAIRS,
     PAGE_SIZE,
     dismiss,
     list_pairs,
@@ -16,8 +15,10 @@ from crm.contacts.duplicates import (
     scan_state,
     start_scan,
 )
-from crm.extensions import db, htmx
+from crm.extensions import db
+from crm.jobs.progress import poll_status
 from crm.security.permissions import requires
+from crm.web import wants_fragment
 
 KINDS = {"contact": "People", "customer": "Customers"}
 
@@ -44,16 +45,12 @@ def _scan_context() -> dict:
     return {"scan": scan_state()}
 
 
-def _partial() -> bool:
-    return bool(htmx) and not htmx.history_restore_request
-
-
 @bp.get("/contacts/duplicates")
 @requires("contacts.merge")
 def duplicates():
     """Possible duplicates, best first: people or customers, a page at a time."""
     kind, page = _kind(request.args.get("kind")), _page(request.args.get("page"))
-    if _partial():
+    if wants_fragment():
         # Tabs and pages move focus to the list's heading; a reload after a scan does not.
         return render_template("contacts/_duplicates_list.html", **_list_context(kind, page),
                                status_update=not request.args.get("reload"))
@@ -84,19 +81,17 @@ def duplicates_scan():
     by the component until the scan is done (286 stops the polling)."""
     if request.method == "POST":
         run = start_scan(actor=current_user.actor)
-        if not _partial():
+        if not wants_fragment():
             flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
             return redirect(url_for("contacts.duplicates"), 303)
         return _scan_widget(finished_now=run if run.done else None, focus=True)
-    if not _partial():
+    if not wants_fragment():
         return redirect(url_for("contacts.duplicates"))
     polled = request.args.get("run", type=int)
     state = scan_state()
-    if state["running"] is not None:
-        return _scan_widget()
-    last = state["failed"] or state["finished"]
+    last = None if state["running"] else state["failed"] or state["finished"]
     done_now = last if last is not None and polled == last.id else None
-    return _scan_widget(status=286, finished_now=done_now)
+    return _scan_widget(status=poll_status(state["running"]), finished_now=done_now)
 
 
 @bp.post("/contacts/duplicates/<any(contact, customer):kind>/<int:low_id>/<int:high_id>"
@@ -111,7 +106,7 @@ def duplicates_dismiss(kind, low_id, high_id):
     page = _page(request.form.get("page"))
     message = ("Noted: not duplicates. They will not be suggested again." if done
                else "Already marked as not duplicates.")
-    if not _partial():
+    if not wants_fragment():
         flash(message, "success")
         return redirect(url_for("contacts.duplicates", kind=kind, page=page), 303)
     context = _list_context(kind, page, focus=request.form.get("position", type=int))

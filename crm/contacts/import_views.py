@@ -42,9 +42,11 @@ from crm.customers.services import list_filters, search_customers
 from crm.extensions import db, htmx
 from crm.forms import choices
 from crm.jobs.models import JobRun
+from crm.jobs.progress import poll_status
 from crm.jobs.services import enqueue
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
+from crm.web import wants_fragment
 from crm.toasts import redirect_with
 
 PREVIEW_ROWS = 200  # rows shown in the preview table (errors first)
@@ -104,7 +106,7 @@ def import_upload():
                 return "", 204, {"HX-Redirect": url}
             return redirect(url, 303)
     status = 422 if request.method == "POST" else 200
-    template = "contacts/_import_form.html" if htmx and request.method == "POST" \
+    template = "contacts/_import_form.html" if wants_fragment() and request.method == "POST" \
         else "contacts/import.html"
     return render_template(template, form=form, recent=_recent_imports(), max_mb=MAX_BYTES // 2**20,
                            columns=COLUMNS), status
@@ -146,7 +148,7 @@ def _import_page(imp, status=200, **context):
     else:
         context = dict(imp=imp, run=run, started=context.get("started"))
         template = "contacts/_import_status.html"
-    if htmx and not htmx.history_restore_request:
+    if wants_fragment():
         return render_template(template, oob=True, **context), status
     return render_template("contacts/import_preview.html", partial=template, **context), status
 
@@ -222,11 +224,9 @@ def import_status(import_id):
     """The import's self-polling progress component; stops polling (286) once the run is done."""
     imp = _owned(import_id)
     run = _run_of(imp)
-    context = dict(imp=imp, run=run)
-    done = run is None or run.done
-    if htmx and not htmx.history_restore_request:
-        return (render_template("contacts/_import_status.html", oob=True, **context),
-                286 if done else 200)
+    if wants_fragment():
+        return (render_template("contacts/_import_status.html", oob=True, imp=imp, run=run),
+                poll_status(run))
     return _import_page(imp)
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 from crm.extensions import db
 from crm.jobs import bp
 from crm.jobs.models import JobRun
+from crm.jobs.progress import poll_status
 from crm.security.permissions import can, requires
 from crm.web import wants_fragment
 
@@ -16,5 +17,5 @@ def progress(run_id):
     if run is None or (run.owner != current_user.actor and not can(current_user, "admin.jobs")):
         abort(404)
     if wants_fragment():
-        return render_template("jobs/_progress.html", run=run), 286 if run.done else 200
+        return render_template("jobs/_progress.html", run=run), poll_status(run)
     return render_template("jobs/run.html", run=run)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
 from crm.common import SYSTEM, utcnow
-from crm.contacts import duplicates
-from crm.contacts.duplicates import REASONS, scan
+from crm.contacts import duplicate_scan, duplicates
+from crm.contacts.duplicate_scan import REASONS, scan
 from crm.contacts.models import Contact, DuplicateDismissal, DuplicatePair
 from crm.contacts.services import add_contact, link_contact
 from crm.customers.models import Address
@@ -159,7 +159,7 @@ def test_a_common_name_with_different_emails_and_phones_is_not_suggested(app_ctx
 
 
 def test_pairs_per_record_and_overall_are_capped(app_ctx, monkeypatch):
-    monkeypatch.setattr(duplicates, "MAX_PAIRS", 3)
+    monkeypatch.setattr(duplicate_scan, "MAX_PAIRS", 3)
     for n in range(6):
         shop(f"Kitchen {chr(65 + n)}", person("Riley", "Novak"))
     result = run_scan()
@@ -286,7 +286,7 @@ def test_a_failed_scan_says_so_and_keeps_the_pairs(app, client, auth, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("boom with Maria Lopez")
 
-    monkeypatch.setattr(duplicates, "scan", broken)
+    monkeypatch.setattr(duplicate_scan, "scan", broken)
     response = auth.post(PAGE + "/scan", page=PAGE, htmx=True)
     assert response.status_code == 200
     assert "The last scan failed" in response.text and "Maria" not in response.text
