@@ -64,6 +64,22 @@ INSTRUCTIONS = [
     "Front desk signs; crates go back on the next run.",
     None,
 ]
+
+
+def address(rng, instructions=True) -> dict:
+    """A delivery address somewhere in the farm's cities (for create_customer or a bulk row)."""
+    city, region, postal = rng.choice(CITIES)
+    return {
+        "street": f"{rng.randint(100, 4999)} {rng.choice(STREETS)}",
+        "street2": None,
+        "city": city,
+        "region": region,
+        "postal_code": postal,
+        "country": "US",
+        "delivery_instructions": rng.choice(INSTRUCTIONS) if instructions else None,
+    }
+
+
 NOTES = [
     "Chef prefers 4 oz clamshells; asks about new varieties every spring.",
     "Pays on time. Interested in a weekly standing order.",
