@@ -104,7 +104,6 @@ def bulk_interactions(customer_id: int, count: int, rng: random.Random, echo=pri
     """Give one existing customer `count` synthetic interactions, one every few hours back from
     now, logged by staff who may log them. Encrypted like real ones (the model's column types
     encrypt on insert). For benchmarks: a long timeline. Commits."""
-    started = time.monotonic()
     contact_id = db.session.scalar(
         select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer_id)
         .order_by(CustomerContact.contact_id).limit(1)
@@ -112,29 +111,39 @@ def bulk_interactions(customer_id: int, count: int, rng: random.Random, echo=pri
     staff_ids = db.session.scalars(select(StaffUser.id).where(
         StaffUser.role.in_(PERMISSIONS["communications.log"]))).all() or [None]
     when = utcnow()
-    done = 0
-    while done < count:
-        rows = []
-        for _ in range(min(batch, count - done)):
-            when -= timedelta(minutes=rng.randint(30, 360))
-            channel, direction, subject, body, outcome = rng.choice(data.INTERACTIONS)
-            rows.append({
-                "customer_id": customer_id, "contact_id": contact_id, "channel": channel,
-                "direction": direction, "subject": subject, "body": body, "outcome": outcome,
-                "occurred_at": when, "created_at": when, "visibility": "internal",
-                "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
-                **_logged_by(rng.choice(staff_ids)), "version": 1,
-            })
-        db.session.execute(insert(Interaction), rows)
-        db.session.commit()
-        done += len(rows)
-        echo(f"{done}/{count} interactions ({time.monotonic() - started:.0f} s)")
-    _analyze("interaction")
-    return done
+
+    def row():
+        nonlocal when
+        when -= timedelta(minutes=rng.randint(30, 360))
+        channel, direction, subject, body, outcome = rng.choice(data.INTERACTIONS)
+        return {
+            "customer_id": customer_id, "contact_id": contact_id, "channel": channel,
+            "direction": direction, "subject": subject, "body": body, "outcome": outcome,
+            "occurred_at": when, "created_at": when, "visibility": "internal",
+            "duration_minutes": rng.randint(2, 20) if channel == "call" else None,
+            **_logged_by(rng.choice(staff_ids)), "version": 1,
+        }
+
+    return _insert_in_batches(Interaction, count, row, "interactions", echo, batch)
 
 
 def _logged_by(staff_id):
     return {"logged_by_kind": "staff" if staff_id else "system", "logged_by_id": staff_id}
+
+
+def _insert_in_batches(model, count: int, row, what: str, echo, batch: int) -> int:
+    """Insert `count` rows, each made by row(), `batch` at a time with a commit after each,
+    saying how far it got; then fresh statistics for the table. Returns the count."""
+    started = time.monotonic()
+    done = 0
+    while done < count:
+        rows = [row() for _ in range(min(batch, count - done))]
+        db.session.execute(insert(model), rows)
+        db.session.commit()
+        done += len(rows)
+        echo(f"{done}/{count} {what} ({time.monotonic() - started:.0f} s)")
+    _analyze(model.__tablename__)
+    return done
 
 
 def _analyze(table: str = ""):
@@ -249,7 +258,6 @@ def bulk_preference_history(customer_id: int, count: int, rng: random.Random, ec
     """Give one existing customer `count` synthetic preference changes, one every few hours back
     from now, by staff or the portal, with believable old and new values (encrypted like real
     ones: the model's column types encrypt on insert). For benchmarks: a long history. Commits."""
-    started = time.monotonic()
     staff_ids = db.session.scalars(select(StaffUser.id).where(
         StaffUser.role.in_(("admin", "manager", "sales")))).all() or [None]
 
@@ -273,25 +281,20 @@ def bulk_preference_history(customer_id: int, count: int, rng: random.Random, ec
     }
     fields = list(values)
     when = utcnow()
-    done = 0
-    while done < count:
-        rows = []
-        for _ in range(min(batch, count - done)):
-            when -= timedelta(minutes=rng.randint(60, 3000))
-            field = rng.choice(fields)
-            old, new = values[field](), values[field]()
-            if field == "standing item":  # added or removed
-                old, new = (None, new) if rng.random() < 0.6 else (old, None)
-            portal = rng.random() < 0.1
-            rows.append({
-                "customer_id": customer_id, "changed_at": when, "field": field, "old": old,
-                "new": new,  # portal users come with the portal: synthetic ids until then
-                **({"actor_kind": "portal", "actor_id": rng.randint(1, 1000)} if portal
-                   else {"actor_kind": "staff", "actor_id": rng.choice(staff_ids)}),
-            })
-        db.session.execute(insert(PreferenceChange), rows)
-        db.session.commit()
-        done += len(rows)
-        echo(f"{done}/{count} preference changes ({time.monotonic() - started:.0f} s)")
-    _analyze("preference_change")
-    return done
+
+    def row():
+        nonlocal when
+        when -= timedelta(minutes=rng.randint(60, 3000))
+        field = rng.choice(fields)
+        old, new = values[field](), values[field]()
+        if field == "standing item":  # added or removed
+            old, new = (None, new) if rng.random() < 0.6 else (old, None)
+        portal = rng.random() < 0.1
+        return {
+            "customer_id": customer_id, "changed_at": when, "field": field, "old": old,
+            "new": new,  # portal users come with the portal: synthetic ids until then
+            **({"actor_kind": "portal", "actor_id": rng.randint(1, 1000)} if portal
+               else {"actor_kind": "staff", "actor_id": rng.choice(staff_ids)}),
+        }
+
+    return _insert_in_batches(PreferenceChange, count, row, "preference changes", echo, batch)
