@@ -11,6 +11,7 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.customers.views",),
     models=("crm.customers.models",),
+    demo="crm.customers.demo:seed",
     permissions={
         "customers.view": set(ROLES),
         "customers.edit": {"admin", "manager", "sales"},
