@@ -10,4 +10,5 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.auth.views", "crm.auth.cli"),
     models=("crm.auth.models",),
+    demo="crm.auth.demo:seed",
 )

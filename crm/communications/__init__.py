@@ -10,6 +10,7 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.communications.views",),
     models=("crm.communications.models",),
+    demo="crm.communications.demo:seed",
     permissions={
         "communications.view": {"admin", "manager", "sales", "finance", "viewer"},
         "communications.log": {"admin", "manager", "sales", "finance"},

@@ -25,6 +25,7 @@ feature = Feature(
     jobs={"contacts_import": "crm.contacts.importing:import_job",
           "duplicate_scan": "crm.contacts.duplicate_scan:scan_job"},
     cli=("crm.contacts.cli:contacts_cli",),
+    demo="crm.contacts.demo:seed",
     merge={"customer_contact": KEEP_SURVIVOR},
     customer_finder="crm.contacts.services:customers_by_email",
 )

@@ -5,14 +5,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from crm.customers.models import Customer
-from crm.demo.seed import (
+from crm.demo.bulk import (
     STOP_ROUTES,
     bulk,
     bulk_interactions,
     bulk_preference_history,
     bulk_stops,
-    seed,
 )
+from crm.demo.seed import seed
 from crm.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data (refused under the production config).")

@@ -11,6 +11,7 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.preferences.views",),
     models=("crm.preferences.models",),
+    demo="crm.preferences.demo:seed",
     permissions={
         "preferences.view": set(ROLES),
         "preferences.edit": {"admin", "manager", "sales"},

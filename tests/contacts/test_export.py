@@ -168,7 +168,7 @@ def test_a_large_export_streams_every_customer(app, client, auth):
     with app.app_context():
         import random
 
-        from crm.demo.seed import bulk
+        from crm.demo.bulk import bulk
 
         bulk(1200, random.Random(1), echo=lambda *a: None)
     rows = exported(client)

@@ -6,15 +6,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy_utils.types.encrypted.encrypted_type import InvalidCiphertextError
 
+from crm.auth.demo import STAFF
+from crm.communications.demo import INTERACTIONS
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
 from crm.customers.services import search_customers
-from crm.demo import data
 from crm.demo.seed import seed
 from crm.extensions import db
-from sqlalchemy_utils.types.encrypted.encrypted_type import InvalidCiphertextError
-
 from crm.security import encryption
 from crm.security.blind_index import email_index, name_tokens, query_tokens
 from crm.security.rotation import rotate_keys
@@ -55,8 +55,8 @@ def test_raw_database_contains_none_of_the_seeded_personal_data(app):
         secrets |= {a.street for c in customers for a in c.addresses}
         secrets |= {a.delivery_instructions for c in customers for a in c.addresses
                     if a.delivery_instructions}
-        secrets |= {email for email, _, _ in data.STAFF} | {name for _, name, _ in data.STAFF}
-        secrets |= {text for row in data.INTERACTIONS for text in row[2:] if text}
+        secrets |= {email for email, _, _ in STAFF} | {name for _, name, _ in STAFF}
+        secrets |= {text for row in INTERACTIONS for text in row[2:] if text}
         from crm.communications.models import Interaction
 
         assert db.session.scalars(select(Interaction)).first() is not None

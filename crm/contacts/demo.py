@@ -1,14 +1,10 @@
-"""Believable demo data for a microgreens farm around Chicago."""
-
-STAFF = [
-    ("admin@example.com", "Avery Admin", "admin"),
-    ("manager@example.com", "Morgan Fields", "manager"),
-    ("sales@example.com", "Sam Sprout", "sales"),
-    ("finance@example.com", "Frankie Ledger", "finance"),
-    ("delivery@example.com", "Dana Route", "delivery"),
-    ("viewer@example.com", "Vic Viewer", "viewer"),
-]
-DEMO_PASSWORD = "microgreens"
+"""The demo farm's customers: a restaurant group with its locations, restaurants, grocers,
+caterers, wholesalers, market stalls and people-named accounts, each with a primary contact and
+a delivery address, owned by the managers and sales staff (contacts' step: customers come
+with their people)."""
+from crm.common import SYSTEM
+from crm.contacts.services import new_customer
+from crm.extensions import db
 
 # The restaurant group and its three locations.
 GROUP = ("Blue Heron Hospitality", "restaurant")
@@ -64,6 +60,22 @@ INSTRUCTIONS = [
     "Front desk signs; crates go back on the next run.",
     None,
 ]
+
+
+def address(rng, instructions=True) -> dict:
+    """A delivery address somewhere in the farm's cities (for create_customer or a bulk row)."""
+    city, region, postal = rng.choice(CITIES)
+    return {
+        "street": f"{rng.randint(100, 4999)} {rng.choice(STREETS)}",
+        "street2": None,
+        "city": city,
+        "region": region,
+        "postal_code": postal,
+        "country": "US",
+        "delivery_instructions": rng.choice(INSTRUCTIONS) if instructions else None,
+    }
+
+
 NOTES = [
     "Chef prefers 4 oz clamshells; asks about new varieties every spring.",
     "Pays on time. Interested in a weekly standing order.",
@@ -71,27 +83,38 @@ NOTES = [
     None,
 ]
 
-# (channel, direction, subject, body, outcome) for the demo timelines.
-INTERACTIONS = [
-    ("call", "outbound", "Weekly order", "Confirmed the Tuesday order: 4 oz sunflower x6, pea shoots x4.",
-     "Order confirmed"),
-    ("email", "inbound", "Radish too spicy", "Chef finds the daikon radish too hot for the crudo; "
-     "asked to swap for mild purple radish.", "Swap agreed"),
-    ("visit", "outbound", "Tasting", "Brought samples of amaranth and shiso. Liked the amaranth colour.",
-     "Will add amaranth next month"),
-    ("note", "internal", None, "Pays on delivery; prefers invoices by email.", None),
-    ("call", "inbound", "Short delivery", "Friday crate was one clamshell short of pea shoots.",
-     "Credit note promised"),
-    ("sms", "outbound", None, "Reminder: no delivery on Thanksgiving, moving to Wednesday.", None),
-]
 
-# Support tickets: (subject, the customer's first message, status, [(direction, reply), ...]).
-TICKETS = [
-    ("Wilted pea shoots", "Two trays of pea shoots arrived wilted on Tuesday; chef sent photos.",
-     "open", [("outbound", "Apologised; replacement trays go out with Friday's delivery.")]),
-    ("Invoice lists sunflower twice", "The November invoice charges the sunflower shoots twice.",
-     "pending", [("outbound", "Checking with the office; credit note if confirmed."),
-                 ("internal", "Duplicate line from the route change; waiting for finance.")]),
-    ("Crates not collected", "Three returnable crates have been stacked by the back door for a week.",
-     "resolved", [("outbound", "Driver collected them on Thursday's route.")]),
-]
+STATUSES = ["active"] * 6 + ["lead", "paused", "churned"]
+TIERS = {"restaurant": "restaurant", "caterer": "restaurant", "wholesale": "wholesale",
+         "grocer": "wholesale"}
+
+
+def seed(farm):
+    group = _add(farm, *GROUP)
+    for location in GROUP_LOCATIONS:
+        _add(farm, location, "restaurant", parent=group)
+    for name, kind in CUSTOMERS:
+        _add(farm, name, kind)
+    for name, kind in PEOPLE_ACCOUNTS:
+        first, _, last = name.partition(" ")
+        _add(farm, name, kind, contact_name=(first, last))
+    db.session.flush()
+
+
+def _add(farm, name, kind, contact_name=None, parent=None):
+    rng = farm.rng
+    first, last = contact_name or (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
+    slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "customer"
+    number = len(farm.customers)  # keeps the demo emails unique
+    customer = new_customer(
+        {"name": name, "kind": kind, "status": rng.choice(STATUSES),
+         "pricing_tier": TIERS.get(kind, "standard"), "owner_id": rng.choice(farm.owners).id,
+         "parent_id": parent.id if parent else None, "notes": rng.choice(NOTES)},
+        contact={"first_name": first, "last_name": last,
+                 "email": f"{first.lower()}.{slug}{number}@example.com".replace("'", ""),
+                 "phone": f"+1312555{rng.randint(0, 9999):04d}"},
+        address=address(rng),
+        actor=SYSTEM,
+    )
+    farm.customers.append(customer)
+    return customer
