@@ -31,6 +31,7 @@ def index():
 def reindex():
     """Start rebuilding the blind indexes; answers with the self-polling progress component."""
     run = enqueue("security.reindex", actor=current_user.actor)
+    db.session.commit()  # the job starts once the run is saved
     toast("Rebuilding the search indexes.")
     if htmx:
         return render_template("jobs/_progress.html", run=run), poll_status(run)

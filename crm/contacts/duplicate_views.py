@@ -81,6 +81,7 @@ def duplicates_scan():
     by the component until the scan is done (286 stops the polling)."""
     if request.method == "POST":
         run = start_scan(actor=current_user.actor)
+        db.session.commit()  # the scan starts once its run is saved
         if not wants_fragment():
             flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
             return redirect(url_for("contacts.duplicates"), 303)

@@ -117,7 +117,7 @@ def scan_state() -> dict:
     return state
 
 
-def start_scan(*, actor) -> JobRun:
+def start_scan(*, actor) -> JobRun:  # the caller commits; the scan starts then
     """Start a scan unless one is running (then that one). Inline without Redis."""
     running = scan_state()["running"]
     return running if running is not None else enqueue(JOB_NAME, actor=actor)

@@ -1,14 +1,19 @@
 """Background jobs: enqueue by registered name with ids only; track each run in JobRun.
 
-With REDIS_URL set, runs go to an RQ queue and `flask worker` executes them. Without it (the
-embedded default for `make run`) they run inline, right away, in the calling process.
+A run is started only when the caller's transaction commits (enqueue never commits). With
+REDIS_URL set, runs then go to an RQ queue and `flask worker` executes them. Without it (the
+embedded default for `make run`) they run inline, right after the commit, in the calling
+process (on a session of their own).
 """
 import logging
 import traceback
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from crm.common import load, utcnow
 from crm.extensions import db
@@ -44,8 +49,13 @@ def queue(connection=None) -> Queue:
     return Queue(current_app.config["JOB_QUEUE"], connection=connection)
 
 
+PENDING = "crm.jobs.pending"  # session.info key: runs to start once the caller commits
+
+
 def enqueue(name: str, *, actor, **params) -> JobRun:
-    """Start a job. Commits the JobRun first so a worker in another process can see it."""
+    """Add a run of a job to the caller's unit of work. It starts only once the caller's commit
+    succeeds (a worker picks it up, or it runs inline right after the commit without Redis);
+    a rollback leaves neither the run nor a job behind. Never commits."""
     if name not in REGISTRY:
         raise KeyError(f"no job named {name!r}")
     for key, value in params.items():
@@ -53,19 +63,42 @@ def enqueue(name: str, *, actor, **params) -> JobRun:
             raise TypeError(f"job parameter {key!r} must be an id or a flag")
     run = JobRun(name=name, params=params, owner_kind=actor.kind, owner_id=actor.id)
     db.session.add(run)
-    db.session.commit()
+    db.session.flush()
+    run.rq_job_id = f"crm-run-{run.id}"
+    db.session.info.setdefault(PENDING, []).append((run.id, name))
+    return run
+
+
+@event.listens_for(Session, "after_commit")
+def _start_pending(session):
+    """After a commit: start the runs it added (the session can run no SQL here)."""
+    for run_id, name in session.info.pop(PENDING, []):
+        _start(run_id, name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session):
+    session.info.pop(PENDING, None)
+
+
+def _start(run_id: int, name: str):
     connection = redis_connection()
     if connection is None:
-        execute(run.id)
-        db.session.refresh(run)
-    else:
-        rq_job = queue(connection).enqueue(
-            "crm.jobs.services.execute_queued", run.id, description=f"{name} run {run.id}",
-            job_timeout=current_app.config["JOB_TIMEOUT"],
+        with current_app.app_context():  # a session of its own: the caller's has just committed
+            execute(run_id)
+        return
+    try:
+        queue(connection).enqueue(
+            "crm.jobs.services.execute_queued", run_id, job_id=f"crm-run-{run_id}",
+            description=f"{name} run {run_id}", job_timeout=current_app.config["JOB_TIMEOUT"],
         )
-        run.rq_job_id = rq_job.id
-        db.session.commit()
-    return run
+    except RedisError as exc:
+        log.error("job run %s (%s) could not be queued: %s", run_id, name, type(exc).__name__)
+        with current_app.app_context():
+            run = db.session.get(JobRun, run_id)
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = "The job could not be queued. Try again in a moment."
+            db.session.commit()
 
 
 def execute_queued(run_id: int):

@@ -38,8 +38,9 @@ def test_a_declared_feature_gets_its_nav_item_badge_tab_permission_and_job(sampl
     assert detail.index(">Contacts<") < detail.index(">Samples<") < detail.index(">Preferences<")
     assert client.get("/sample/").text == "Sample page"
     with sample_app.app_context():
-        assert enqueue("sample.job", actor=SYSTEM, n=3).result == {"n": 3}
+        run = enqueue("sample.job", actor=SYSTEM, n=3)
         db.session.commit()
+        assert run.result == {"n": 3}
 
 
 def test_the_declared_permission_is_enforced(sample_app):

@@ -51,8 +51,10 @@ def redis_app(app):
     connection.close()
 
 
-def test_inline_run_without_redis_finishes_before_returning(app_ctx):
+def test_inline_run_without_redis_finishes_when_the_caller_commits(app_ctx):
     run = enqueue("test.count_to", actor=SYSTEM, n=4)
+    assert run.status == "queued"  # nothing starts inside the caller's transaction
+    db.session.commit()
     assert (run.status, run.progress, run.result) == ("finished", 100, {"counted": 4})
     assert run.started_at and run.finished_at
 
@@ -67,10 +69,36 @@ def test_job_arguments_must_be_ids_or_flags(app_ctx):
 
 def test_failed_job_is_marked_failed_without_its_message(app_ctx, caplog):
     run = enqueue("test.explode", actor=SYSTEM)
+    db.session.commit()
     assert run.status == "failed"
     assert "Maria" not in run.message
     assert f"job run {run.id} (test.explode) failed: ValueError" in caplog.text
     assert "Maria" not in caplog.text
+
+
+def test_a_rolled_back_transaction_leaves_no_run_and_no_job(redis_app):
+    app, connection = redis_app
+    with app.app_context():
+        enqueue("test.count_to", actor=SYSTEM, n=3)
+        db.session.rollback()  # e.g. the payment it belonged to failed
+        db.session.commit()  # a later commit does not start it either
+        assert db.session.scalars(select(JobRun)).all() == []
+        assert queue(connection).count == 0
+
+
+def test_a_queue_that_cannot_be_reached_marks_the_run_failed(app_ctx, caplog):
+    from flask import current_app
+
+    current_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        run = enqueue("test.count_to", actor=SYSTEM, n=1)
+        db.session.commit()  # what the caller saved stays saved
+        run = db.session.get(JobRun, run.id)
+        assert (run.status, run.message) == ("failed", "The job could not be queued. Try again "
+                                                       "in a moment.")
+        assert f"job run {run.id} (test.count_to) could not be queued" in caplog.text
+    finally:
+        current_app.config["REDIS_URL"] = None
 
 
 def test_job_runs_on_a_real_redis_worker(redis_app):
@@ -78,6 +106,8 @@ def test_job_runs_on_a_real_redis_worker(redis_app):
     with app.app_context():
         run = enqueue("test.count_to", actor=SYSTEM, n=3)
         run_id = run.id
+        assert queue(connection).count == 0  # queued only once the caller commits
+        db.session.commit()
         assert run.status == "queued" and run.rq_job_id
         rq_job = queue(connection).fetch_job(run.rq_job_id)
         assert rq_job.args == (run_id,)  # only the id travels through Redis
@@ -118,6 +148,7 @@ def test_other_users_cannot_see_a_run(app, client, auth):
         from crm.auth.models import StaffUser
 
         run_id = enqueue("test.count_to", actor=db.session.get(StaffUser, owner).actor, n=1).id
+        db.session.commit()
     auth.sign_in("viewer")
     assert client.get(f"/jobs/{run_id}").status_code == 404
 
