@@ -6,15 +6,17 @@ from flask import after_this_request, flash, redirect
 from crm.extensions import htmx
 
 
-def toast(message: str, level: str = "success"):
-    """Show a short confirmation after this (swapping) response."""
+def toast(message: str, level: str = "success", events: dict | None = None):
+    """Show a short confirmation after this (swapping) response; `events`: other htmx events
+    to trigger with it (e.g. a list that reloads itself)."""
     if not htmx:
         flash(message, level)
         return
 
     @after_this_request
     def _trigger(response):
-        response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": level}})
+        trigger = {"toast": {"message": message, "level": level}, **(events or {})}
+        response.headers["HX-Trigger"] = json.dumps(trigger)
         return response
 
 

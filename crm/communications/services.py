@@ -61,12 +61,15 @@ def decode_cursor(cursor: str | None):
 
 def timeline(*, customer_id: int | None = None, contact_id: int | None = None,
              before: str | None = None, channel: str = "", staff_id: int | None = None,
-             since=None, until=None, limit: int = PAGE_SIZE):
-    """Newest first: one customer's, one contact's, or everybody's (the Activity view).
+             since=None, until=None, limit: int = PAGE_SIZE, shared_only: bool = False):
+    """Newest first: one customer's, one contact's, or everybody's (the Activity view);
+    `shared_only`: only what is shared with the customer (never internal entries).
 
     Returns (entries, cursor for the next page or None); the same queries at any length.
     """
     query = select(Interaction).options(*_ENTRY_DISPLAY).where(Interaction.deleted_at.is_(None))
+    if shared_only:
+        query = query.where(Interaction.visibility == "shared")
     if customer_id is None:
         query = query.options(joinedload(Interaction.customer).load_only(Customer.name))
     else:
@@ -92,15 +95,23 @@ def timeline(*, customer_id: int | None = None, contact_id: int | None = None,
     return entries, (encode_cursor(entries[-1]) if more else None)
 
 
-def get_entry(entry_id: int, *, deleted: bool = False) -> Interaction | None:
-    """One interaction (a deleted one only when asked), with what its timeline item shows."""
-    entry = db.session.scalar(
+def get_entry(entry_id: int, *, deleted: bool = False, customer=None,
+              shared_only: bool = False) -> Interaction | None:
+    """One interaction (a deleted one only when asked), with what its timeline item shows.
+    With `customer`, only one of that customer's (another customer's id is not found); with
+    `shared_only`, only one shared with the customer."""
+    query = (
         select(Interaction)
         .options(joinedload(Interaction.contact), joinedload(Interaction.logged_by),
                  joinedload(Interaction.follow_up_assignee), joinedload(Interaction.ticket),
                  joinedload(Interaction.customer))
         .where(Interaction.id == entry_id)
     )
+    if customer is not None:
+        query = query.where(Interaction.customer_id == customer.id)
+    if shared_only:
+        query = query.where(Interaction.visibility == "shared")
+    entry = db.session.scalar(query)
     if entry is None or (entry.deleted_at is not None) != deleted:
         return None
     return entry
@@ -290,11 +301,13 @@ def tickets(status: str = "", limit: int = TICKETS_PAGE_SIZE):
     return db.session.scalars(query).all()
 
 
-def get_ticket(ticket_id: int) -> Ticket | None:
-    return db.session.scalar(
-        select(Ticket).options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
-        .where(Ticket.id == ticket_id)
-    )
+def get_ticket(ticket_id: int, *, customer=None) -> Ticket | None:
+    """A ticket; with `customer`, only one of that customer's."""
+    query = (select(Ticket).options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
+             .where(Ticket.id == ticket_id))
+    if customer is not None:
+        query = query.where(Ticket.customer_id == customer.id)
+    return db.session.scalar(query)
 
 
 def thread(ticket: Ticket):

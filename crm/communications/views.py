@@ -54,8 +54,9 @@ from crm.forms import choices
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
-from crm.web import wants_fragment
+from crm.web import save_form, wants_fragment
 
+LOG_ERRORS = (InteractionError, ArchivedError)  # what the service says is shown on the form
 EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused with a message
 
 
@@ -202,18 +203,15 @@ def log(customer_id):
     """Log an interaction; the panel comes back with the entry on top and a fresh form."""
     customer = _customer(customer_id)
     form = _quick_log_form(customer, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            log_interaction(customer, form.data_for_service(), actor=current_user.actor)
-        except (InteractionError, ArchivedError) as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            toast("Logged.")
-            return with_badges(_render_panel(customer,
-                                                _fresh_quick_log(customer, form.channel.data)))
-    return _render_panel(customer, form, status=422)
+
+    def logged(_entry):
+        toast("Logged.")
+        return with_badges(_render_panel(customer, _fresh_quick_log(customer, form.channel.data)))
+
+    return save_form(
+        form, lambda: log_interaction(customer, form.data_for_service(), actor=current_user.actor),
+        success=logged, failure=lambda: _render_panel(customer, form, status=422),
+        errors=LOG_ERRORS)
 
 
 @bp.post("/customers/<int:customer_id>/communications/email-file")
@@ -267,19 +265,21 @@ def log_for_contact(contact_id):
     """The quick log on a contact's page: an interaction with this person at one customer."""
     contact = _contact(contact_id)
     form = _contact_log_form(contact, formdata=request.form)
-    status = 422
-    if form.validate_on_submit():
+
+    def log_it():
         data = {**form.data_for_service(), "contact_id": contact.id}
-        try:
-            log_interaction(_customer(int(form.customer_id.data)), data, actor=current_user.actor)
-        except (InteractionError, ArchivedError) as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            toast("Logged.")
-            status, form = 200, None
-            contact = _contact(contact_id)
+        return log_interaction(_customer(int(form.customer_id.data)), data,
+                               actor=current_user.actor)
+
+    def logged(_entry):
+        toast("Logged.")
+        return _contact_panel_response(_contact(contact_id), None, 200)
+
+    return save_form(form, log_it, success=logged, errors=LOG_ERRORS,
+                     failure=lambda: _contact_panel_response(contact, form, 422))
+
+
+def _contact_panel_response(contact, form, status):
     context = contact_panel(contact, form)
     if not wants_fragment():
         return contact_page(contact, status, replace={"communications/_contact_panel.html": context})
@@ -354,7 +354,7 @@ def edit(entry_id):
         except ConflictError as exc:
             conflict = exc.current
             form.version.data = conflict.version  # saving again is a deliberate overwrite
-        except (InteractionError, ArchivedError) as exc:
+        except LOG_ERRORS as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
@@ -499,7 +499,7 @@ def update_ticket_status(ticket_id):
     except ConflictError as exc:
         form.version.data = exc.current.version
         return _render_ticket(exc.current, form=form, status=409, conflict=exc.current)
-    except (InteractionError, ArchivedError) as exc:
+    except LOG_ERRORS as exc:
         db.session.rollback()
         form.form_errors.append(str(exc))
         return _render_ticket(found, form=form, status=422)
@@ -522,7 +522,7 @@ def reply(ticket_id):
             "visibility": "internal"}
     try:
         log_interaction(_customer(found.customer_id), data, actor=current_user.actor, ticket=found)
-    except (InteractionError, ArchivedError) as exc:
+    except LOG_ERRORS as exc:
         db.session.rollback()
         reply_form.body.errors.append(str(exc))
         return _render_ticket(found, reply=reply_form, status=422)

@@ -1,7 +1,6 @@
 """The "Possible duplicates" page: the scan job, candidate pairs, dismissals."""
-import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.contacts import bp
@@ -18,6 +17,7 @@ from crm.contacts.duplicates import (
 from crm.extensions import db
 from crm.jobs.progress import poll_status
 from crm.security.permissions import requires
+from crm.toasts import redirect_with, toast
 from crm.web import wants_fragment
 
 KINDS = {"contact": "People", "customer": "Customers"}
@@ -68,9 +68,8 @@ def _scan_widget(status=200, finished_now=None, focus=False):
         message = ("The scan failed; the error has been logged." if finished_now.status == "failed"
                    else f"Scan finished: {result.get('contacts', 0):,} pairs of people, "
                         f"{result.get('customers', 0):,} pairs of customers.")
-        level = "error" if finished_now.status == "failed" else "success"
-        trigger = {"toast": {"message": message, "level": level}, "duplicates-scanned": True}
-        return (*response, {"HX-Trigger": json.dumps(trigger)})
+        toast(message, "error" if finished_now.status == "failed" else "success",
+              events={"duplicates-scanned": True})
     return response
 
 
@@ -83,8 +82,8 @@ def duplicates_scan():
         run = start_scan(actor=current_user.actor)
         db.session.commit()  # the scan starts once its run is saved
         if not wants_fragment():
-            flash("Scanning for duplicates." if not run.done else "Scan finished.", "success")
-            return redirect(url_for("contacts.duplicates"), 303)
+            return redirect_with(url_for("contacts.duplicates"),
+                                 "Scanning for duplicates." if not run.done else "Scan finished.")
         return _scan_widget(finished_now=run if run.done else None, focus=True)
     if not wants_fragment():
         return redirect(url_for("contacts.duplicates"))
@@ -108,11 +107,9 @@ def duplicates_dismiss(kind, low_id, high_id):
     message = ("Noted: not duplicates. They will not be suggested again." if done
                else "Already marked as not duplicates.")
     if not wants_fragment():
-        flash(message, "success")
-        return redirect(url_for("contacts.duplicates", kind=kind, page=page), 303)
+        return redirect_with(url_for("contacts.duplicates", kind=kind, page=page), message)
     context = _list_context(kind, page, focus=request.form.get("position", type=int))
     if not context["items"] and page > 1:  # the last pair of the last page went
         context = _list_context(kind, page - 1, focus=PAGE_SIZE)
-    trigger = {"toast": {"message": message, "level": "success"}}
-    return render_template("contacts/_duplicates_list.html", **context), {
-        "HX-Trigger": json.dumps(trigger)}
+    toast(message)
+    return render_template("contacts/_duplicates_list.html", **context)

@@ -12,7 +12,7 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from crm.common import load, utcnow
@@ -99,6 +99,15 @@ def _start(run_id: int, name: str):
             run.status, run.finished_at = "failed", utcnow()
             run.message = "The job could not be queued. Try again in a moment."
             db.session.commit()
+
+
+def get_run(run_id: int, *, owner) -> JobRun | None:
+    """A job run started by `owner` (an Actor); owner=None for those who see every run
+    (admins). Another actor's run is not found."""
+    query = select(JobRun).where(JobRun.id == run_id)
+    if owner is not None:
+        query = query.where(JobRun.owner_kind == owner.kind, JobRun.owner_id == owner.id)
+    return db.session.scalar(query)
 
 
 def execute_queued(run_id: int):

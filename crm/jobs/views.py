@@ -1,10 +1,9 @@
 from flask import abort, render_template
 from flask_login import current_user
 
-from crm.extensions import db
 from crm.jobs import bp
-from crm.jobs.models import JobRun
 from crm.jobs.progress import poll_status
+from crm.jobs.services import get_run
 from crm.security.permissions import can, requires
 from crm.web import wants_fragment
 
@@ -13,8 +12,8 @@ from crm.web import wants_fragment
 @requires("jobs.view")
 def progress(run_id):
     """A job run's progress; the htmx component polls itself and stops (286) once done."""
-    run = db.session.get(JobRun, run_id)
-    if run is None or (run.owner != current_user.actor and not can(current_user, "admin.jobs")):
+    run = get_run(run_id, owner=None if can(current_user, "admin.jobs") else current_user.actor)
+    if run is None:
         abort(404)
     if wants_fragment():
         return render_template("jobs/_progress.html", run=run), poll_status(run)

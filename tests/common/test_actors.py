@@ -107,3 +107,37 @@ def test_the_database_refuses_an_actor_without_a_kind_or_id(app_ctx):
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_a_second_caller_reads_only_its_customers_rows_and_shared_entries(app_ctx):
+    """What the portal will rely on: fetches by customer and id together, shared entries only."""
+    from crm.communications.services import get_ticket
+    from crm.jobs.services import get_run
+    from crm.preferences.services import get_pause, get_standing_item, remove_pause
+
+    mine, theirs = factories.customer("Mine Greens"), factories.customer("Their Greens")
+    shared = log_interaction(mine, call(), actor=Actor.portal(5))
+    internal = log_interaction(mine, call(visibility="internal"), actor=SYSTEM)
+    ticket = log_interaction(theirs, call(channel="ticket"), actor=SYSTEM).ticket
+    pause = add_pause(theirs, {"starts_on": date(2027, 3, 1), "ends_on": date(2027, 3, 2)},
+                      actor=SYSTEM)
+    run = enqueue("security.reindex", actor=Actor.portal(5))
+    db.session.commit()
+    entries, _ = timeline(customer_id=mine.id, shared_only=True)
+    assert [e.id for e in entries] == [shared.id]
+    assert {e.id for e in timeline(customer_id=mine.id)[0]} == {shared.id, internal.id}
+    assert get_entry_of(mine, internal.id, shared_only=True) is None
+    assert get_entry_of(theirs, shared.id) is None and get_entry_of(mine, shared.id) is not None
+    assert get_ticket(ticket.id, customer=mine) is None
+    assert get_ticket(ticket.id, customer=theirs).id == ticket.id
+    assert get_pause(mine, pause.id) is None and get_standing_item(mine, pause.id) is None
+    assert remove_pause(mine, pause.id, actor=SYSTEM) is False  # not mine to remove
+    assert get_pause(theirs, pause.id) is not None
+    assert get_run(run.id, owner=Actor.staff(5)) is None  # the staff user with the same id
+    assert get_run(run.id, owner=Actor.portal(5)).id == run.id
+
+
+def get_entry_of(customer, entry_id, **kwargs):
+    from crm.communications.services import get_entry
+
+    return get_entry(entry_id, customer=customer, **kwargs)
