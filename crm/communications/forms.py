@@ -165,3 +165,64 @@ class EmailFileForm(FlaskForm):
 
     file = FileField("Email file (.eml)", validators=[FileRequired("Choose an .eml file.")],
                      description="Save the email from your mail program as a file first.")
+
+
+# -- the forms with their choices, as the views use them -------------------------------------
+
+def people_choices(customer) -> dict:
+    return {link.contact_id: link.contact.full_name for link in customer.contact_links}
+
+
+def primary_contact_id(customer):
+    return next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
+
+
+def keep_choice(field, current, label):
+    """Add the record's current value to a select's choices when it is no longer offered."""
+    if current is not None and str(current.id) not in {c.value for c in field.choices}:
+        field.choices = [*field.choices, *choices({str(current.id): label(current)})]
+
+
+def quick_log_form(customer, staff, formdata=None):
+    """The quick log of a customer's tab; `staff`: who a follow-up can be given to."""
+    form = QuickLogForm(formdata=formdata)
+    form.set_choices(people_choices(customer), staff)
+    return form
+
+
+def contact_log_form(contact, staff, formdata=None):
+    """The quick log on a contact's page: which of their (unarchived) customers it was with."""
+    form = ContactLogForm(formdata=formdata)
+    form.set_choices({}, staff)
+    customers = {str(l.customer.id): l.customer.name for l in contact.customer_links
+                 if not l.customer.is_archived}
+    form.customer_id.choices = choices(customers)
+    return form
+
+
+def entry_form(entry, customer, staff, formdata=None):
+    """Editing one entry; what it has now stays choosable, even if unlinked or disabled since."""
+    # A prefix per entry: the edit form's ids must not clash with the quick log's on the page.
+    form = EntryForm(formdata=formdata, obj=entry if formdata is None else None,
+                     prefix=f"entry-{entry.id}")
+    form.set_choices(people_choices(customer), staff)
+    keep_choice(form.contact_id, entry.contact, lambda c: f"{c.full_name} (no longer linked)")
+    keep_choice(form.follow_up_assignee_id, entry.follow_up_assignee,
+                lambda u: f"{u.name} (inactive)")
+    if formdata is None:
+        form.load(entry)
+    if entry.channel == "ticket":  # a ticket message stays one
+        form.channel.choices = [c for c in form.channel.choices if c.value == "ticket"]
+    else:
+        form.channel.choices = [c for c in form.channel.choices if c.value != "ticket"]
+    return form
+
+
+def ticket_form(ticket, staff, formdata=None):
+    form = TicketForm(formdata=formdata, obj=ticket if formdata is None else None)
+    form.assignee_id.choices = staff_choices(staff, "Nobody yet")
+    keep_choice(form.assignee_id, ticket.assignee, lambda u: f"{u.name} (inactive)")
+    if formdata is None:
+        form.assignee_id.data = str(ticket.assignee_id or "")
+        form.version.data = ticket.version
+    return form

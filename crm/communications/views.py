@@ -17,13 +17,13 @@ from crm.common import (
 from crm.communications import bp
 from crm.communications.eml import EmlError, parse_eml
 from crm.communications.forms import (
-    ContactLogForm,
     EmailFileForm,
-    EntryForm,
-    QuickLogForm,
     ReplyForm,
-    TicketForm,
-    staff_choices,
+    contact_log_form,
+    entry_form,
+    primary_contact_id,
+    quick_log_form,
+    ticket_form,
 )
 from crm.communications.models import CHANNELS, TICKET_STATUSES
 from crm.communications.services import (
@@ -50,7 +50,6 @@ from crm.contacts.pages import contact_page
 from crm.contacts.services import get_contact, with_contacts
 from crm.customers.services import ArchivedError, customer_or_404
 from crm.extensions import db, htmx
-from crm.forms import choices
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
@@ -72,14 +71,6 @@ def _customer(customer_id):
 
 def _contact(contact_id):
     return found(get_contact(contact_id), "contact", contact_id)
-
-
-def _people(customer):
-    return {link.contact_id: link.contact.full_name for link in customer.contact_links}
-
-
-def _primary(customer):
-    return next((l.contact_id for l in customer.contact_links if l.role == "primary"), None)
 
 
 # -- timelines -------------------------------------------------------------------------------
@@ -178,14 +169,8 @@ def _render_panel(customer, form, status=200, upload=None):
 
 def _fresh_quick_log(customer, channel=None):
     """An empty quick log with its defaults: now, the primary contact, the last channel."""
-    form = _quick_log_form(customer)
-    form.set_defaults(_primary(customer), channel or last_channel(current_user.id))
-    return form
-
-
-def _quick_log_form(customer, formdata=None):
-    form = QuickLogForm(formdata=formdata)
-    form.set_choices(_people(customer), assignable_staff())
+    form = quick_log_form(customer, assignable_staff())
+    form.set_defaults(primary_contact_id(customer), channel or last_channel(current_user.id))
     return form
 
 
@@ -202,7 +187,7 @@ def panel(customer_id):
 def log(customer_id):
     """Log an interaction; the panel comes back with the entry on top and a fresh form."""
     customer = _customer(customer_id)
-    form = _quick_log_form(customer, formdata=request.form)
+    form = quick_log_form(customer, assignable_staff(), formdata=request.form)
 
     def logged(_entry):
         toast("Logged.")
@@ -237,21 +222,12 @@ def log_email_file(customer_id):
 
 # -- a contact's timeline (on the contact's page) --------------------------------------------
 
-def _contact_log_form(contact, formdata=None):
-    form = ContactLogForm(formdata=formdata)
-    form.set_choices({}, assignable_staff())
-    customers = {str(l.customer.id): l.customer.name for l in contact.customer_links
-                 if not l.customer.is_archived}
-    form.customer_id.choices = choices(customers)
-    return form
-
-
 def contact_panel(contact, form=None):
     """What the contact page shows of communications (nothing without the permission)."""
     if not can(current_user, "communications.view"):
         return None
     if form is None:
-        form = _contact_log_form(contact)
+        form = contact_log_form(contact, assignable_staff())
         form.set_defaults(None, last_channel(current_user.id))
     filters = {**_filters(request.args), "customer": None, "contact": contact.id}
     return dict(form=form, can_log=can(current_user, "communications.log"),
@@ -264,7 +240,7 @@ def contact_panel(contact, form=None):
 def log_for_contact(contact_id):
     """The quick log on a contact's page: an interaction with this person at one customer."""
     contact = _contact(contact_id)
-    form = _contact_log_form(contact, formdata=request.form)
+    form = contact_log_form(contact, assignable_staff(), formdata=request.form)
 
     def log_it():
         data = {**form.data_for_service(), "contact_id": contact.id}
@@ -298,26 +274,6 @@ def _changeable(entry_id):
     return entry
 
 
-def _entry_form(entry, formdata=None):
-    # A prefix per entry: the edit form's ids must not clash with the quick log's on the page.
-    form = EntryForm(formdata=formdata, obj=entry if formdata is None else None,
-                     prefix=f"entry-{entry.id}")
-    customer = _customer(entry.customer_id)
-    staff = assignable_staff()
-    form.set_choices(_people(customer), staff)
-    # What the entry has now stays choosable, even if unlinked or disabled since.
-    _keep_choice(form.contact_id, entry.contact, lambda c: f"{c.full_name} (no longer linked)")
-    _keep_choice(form.follow_up_assignee_id, entry.follow_up_assignee,
-                 lambda u: f"{u.name} (inactive)")
-    if formdata is None:
-        form.load(entry)
-    if entry.channel == "ticket":  # a ticket message stays one
-        form.channel.choices = [c for c in form.channel.choices if c.value == "ticket"]
-    else:
-        form.channel.choices = [c for c in form.channel.choices if c.value != "ticket"]
-    return form
-
-
 def _render_entry(entry, status=200):
     return render_template("communications/_entry.html", e=entry,
                            show_customer=request.args.get("show_customer") == "1"), status
@@ -345,7 +301,8 @@ def _back_to_timeline(found):
 def edit(entry_id):
     """Edit an entry in place in the timeline; managers may edit anyone's."""
     found = _changeable(entry_id)
-    form = _entry_form(found, formdata=request.form if request.method == "POST" else None)
+    form = entry_form(found, _customer(found.customer_id), assignable_staff(),
+                      formdata=request.form if request.method == "POST" else None)
     conflict = None
     if form.validate_on_submit():
         try:
@@ -455,26 +412,10 @@ def _ticket(ticket_id):
     return found
 
 
-def _keep_choice(field, current, label):
-    """Add the record's current value to a select's choices when it is no longer offered."""
-    if current is not None and str(current.id) not in {c.value for c in field.choices}:
-        field.choices = [*field.choices, *choices({str(current.id): label(current)})]
-
-
-def _ticket_form(ticket, formdata=None):
-    form = TicketForm(formdata=formdata, obj=ticket if formdata is None else None)
-    form.assignee_id.choices = staff_choices(assignable_staff(), "Nobody yet")
-    _keep_choice(form.assignee_id, ticket.assignee, lambda u: f"{u.name} (inactive)")
-    if formdata is None:
-        form.assignee_id.data = str(ticket.assignee_id or "")
-        form.version.data = ticket.version
-    return form
-
-
 def _render_ticket(ticket, form=None, reply=None, status=200, conflict=None):
     return render_template(
         "communications/ticket.html", ticket=ticket, messages=thread(ticket),
-        form=form or _ticket_form(ticket), reply=reply or ReplyForm(formdata=None),
+        form=form or ticket_form(ticket, assignable_staff()), reply=reply or ReplyForm(formdata=None),
         conflict=conflict, can_log=can(current_user, "communications.log"), now=utcnow(),
     ), status
 
@@ -490,7 +431,7 @@ def ticket(ticket_id):
 def update_ticket_status(ticket_id):
     """Change the status or assignee; refused when someone else changed it first."""
     found = _ticket(ticket_id)
-    form = _ticket_form(found, formdata=request.form)
+    form = ticket_form(found, assignable_staff(), formdata=request.form)
     if not form.validate_on_submit():
         return _render_ticket(found, form=form, status=422)
     try:

@@ -19,6 +19,7 @@ from crm.contacts.models import CONTACT_ROLES
 from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
 from crm.forms import choices, normalised, strip, version_field
+from crm.normalise import phone_display
 
 
 class PersonForm(FlaskForm):
@@ -218,3 +219,31 @@ class NewCustomerForm(CustomerForm):
             "country": self.country.data,
             "delivery_instructions": self.delivery_instructions.data or None,
         }
+
+
+def contact_form(contact, customer, formdata=None):
+    """A person's edit form: their emails and phones as rows (one empty row to add one), the
+    primary ones chosen, their role at `customer` (when editing on its tab)."""
+    form = ContactForm(formdata=formdata, prefix=f"contact-{contact.id}",
+                       obj=None if formdata else contact)
+    if formdata is None:
+        for rows, items, attr in ((form.emails, contact.emails, "email"),
+                                  (form.phones, contact.phones, "phone")):
+            while len(rows):
+                rows.pop_entry()
+            for item in items:
+                value = getattr(item, attr)
+                if attr == "phone":
+                    value = phone_display(value, current_app.config["DEFAULT_PHONE_REGION"])
+                rows.append_entry({"value": value, "opted_out": item.opted_out,
+                                   "invalid": item.invalid})
+            rows.append_entry()  # room for one more
+        form.primary_email.data = next((str(i) for i, e in enumerate(contact.emails)
+                                        if e.is_primary), "0")
+        form.primary_phone.data = next((str(i) for i, p in enumerate(contact.phones)
+                                        if p.is_primary), "0")
+        form.version.data = contact.version
+        roles = [link.role for link in contact.customer_links
+                 if customer and link.customer_id == customer.id]
+        form.role.data = roles[0] if roles else "ordering"
+    return form

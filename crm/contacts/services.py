@@ -171,6 +171,15 @@ def unlink_contact(customer, contact_id: int, *, actor) -> bool:
     return bool(removed.rowcount)
 
 
+class EmailTaken(ValueError):
+    """Another person already has these emails (`emails`); merge the two instead."""
+
+    def __init__(self, emails: set[str]):
+        super().__init__("Another person already has this email: merge the two from Possible "
+                         "duplicates instead.")
+        self.emails = emails
+
+
 def emails_taken(emails: list[str], contact_id: int) -> set[str]:
     """Which of these emails another contact already has."""
     taken = set()
@@ -209,6 +218,9 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     `customer` and `role`, their role at that customer too. Returns changed field names."""
     if customer is not None:
         ensure_editable(customer)
+    taken = emails_taken([item["value"] for item in emails], contact.id)
+    if taken:  # one email belongs to one person: two people with it are a merge
+        raise EmailTaken(taken)
     if contact.version != expected_version:
         raise ConflictError(contact)
     changed = [k for k, v in data.items() if getattr(contact, k) != v]

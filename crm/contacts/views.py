@@ -5,14 +5,14 @@ from crm import normalise
 from crm.audit.services import found
 from crm.common import ConflictError
 from crm.contacts import bp
-from crm.contacts.forms import AddressForm, ContactForm, NewCustomerForm, PersonForm
+from crm.contacts.forms import AddressForm, NewCustomerForm, PersonForm, contact_form
 from crm.contacts.merge import MergeError, linked_counts, load_pair
 from crm.contacts.merge import merge as merge_records
 from crm.contacts.models import CONTACT_ROLES, Contact
 from crm.contacts.pages import contact_page
 from crm.contacts.services import (
+    EmailTaken,
     add_contact,
-    emails_taken,
     get_contact,
     link_contact,
     possible_duplicates,
@@ -33,7 +33,6 @@ from crm.customers.services import (
     update_address,
 )
 from crm.extensions import db
-from crm.normalise import phone_display
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
 from crm.web import render, wants_fragment
@@ -264,41 +263,9 @@ def remove_person(customer_id, contact_id):
     return _done(customer.id, "Removed from this customer. The person stays on record.")
 
 
-def _contact_form(contact, customer, formdata=None):
-    form = ContactForm(formdata=formdata, prefix=f"contact-{contact.id}",
-                       obj=None if formdata else contact)
-    if formdata is None:
-        for rows, items, attr in ((form.emails, contact.emails, "email"),
-                                  (form.phones, contact.phones, "phone")):
-            while len(rows):
-                rows.pop_entry()
-            for item in items:
-                value = getattr(item, attr)
-                if attr == "phone":
-                    value = phone_display(value, current_app.config["DEFAULT_PHONE_REGION"])
-                rows.append_entry({"value": value, "opted_out": item.opted_out,
-                                   "invalid": item.invalid})
-            rows.append_entry()  # room for one more
-        form.primary_email.data = next((str(i) for i, e in enumerate(contact.emails)
-                                        if e.is_primary), "0")
-        form.primary_phone.data = next((str(i) for i, p in enumerate(contact.phones)
-                                        if p.is_primary), "0")
-        form.version.data = contact.version
-        roles = [link.role for link in contact.customer_links
-                 if customer and link.customer_id == customer.id]
-        form.role.data = roles[0] if roles else "ordering"
-    return form
-
-
 def _save_contact(contact, form, customer=None):
     """Validate and save the contact form: (changed fields or None, conflict or None)."""
-    if not form.validate_on_submit():
-        return None, None
-    for row in form.emails:
-        if row.value.data and emails_taken([row.value.data], contact.id):
-            row.value.errors = [*row.value.errors, "Another person already has this email: "
-                                "merge the two from Possible duplicates instead."]
-    if not form.row_errors_noted():
+    if not form.validate_on_submit() or not form.row_errors_noted():
         return None, None
     try:
         changed = update_contact(
@@ -309,6 +276,12 @@ def _save_contact(contact, form, customer=None):
             phones=form.channels(form.phones, form.primary_phone),
             expected_version=form.version.data, actor=current_user.actor,
             customer=customer, role=form.role.data if customer else None)
+    except EmailTaken as exc:
+        for row in form.emails:
+            if row.value.data in exc.emails:
+                row.value.errors = [*row.value.errors, str(exc)]
+        form.row_errors_noted()
+        return None, None
     except ConflictError as exc:
         form.version.data = exc.current.version  # saving again overwrites on purpose
         return None, exc.current
@@ -320,7 +293,7 @@ def _save_contact(contact, form, customer=None):
 def edit(contact_id):
     """Edit a person on their own page: name, notes, emails and phones."""
     contact = found(get_contact(contact_id), "contact", contact_id)
-    form = _contact_form(contact, None, request.form if request.method == "POST" else None)
+    form = contact_form(contact, None, request.form if request.method == "POST" else None)
     del form.role  # roles belong to each customer link, edited on that customer's tab
     conflict = None
     if request.method == "POST":
@@ -342,8 +315,8 @@ def edit_person(customer_id, contact_id):
     contact = next((link.contact for link in customer.contact_links
                     if link.contact_id == contact_id), None) or abort(404)
     if request.method == "GET":
-        return _tab(customer, editing=contact.id, contact_form=_contact_form(contact, customer))
-    form = _contact_form(contact, customer, request.form)
+        return _tab(customer, editing=contact.id, contact_form=contact_form(contact, customer))
+    form = contact_form(contact, customer, request.form)
     changed, conflict = _save_contact(contact, form, customer)
     if changed is not None:
         return _done(customer.id, "Saved." if changed else "Nothing changed.")
