@@ -162,22 +162,30 @@ def describe_item(item: StandingItem) -> str:
     return text
 
 
+def _of_customer(model, customer, row_id: int):
+    """One of the customer's rows of `model` (never another customer's)."""
+    return db.session.scalar(select(model).where(model.customer_id == customer.id,
+                                                 model.id == row_id))
+
+
+def _remove(model, customer, row_id: int, field: str, describe, *, actor) -> bool:
+    """Remove one of the customer's rows, kept in the history; False when it has no such row."""
+    ensure_editable(customer)
+    row = _of_customer(model, customer, row_id)
+    if row is None:
+        return False
+    note_change(customer.id, field, describe(row), None, actor=actor)
+    record("delete", model.__tablename__, row.id, actor=actor, fields=["id"])
+    db.session.delete(row)
+    return True
+
+
 def get_standing_item(customer, item_id: int) -> StandingItem | None:
-    """One of the customer's standing items (never another customer's)."""
-    return db.session.scalar(select(StandingItem).where(StandingItem.customer_id == customer.id,
-                                                        StandingItem.id == item_id))
+    return _of_customer(StandingItem, customer, item_id)
 
 
 def remove_standing_item(customer, item_id: int, *, actor) -> bool:
-    """Remove one of the customer's standing items; False when it has no such item."""
-    ensure_editable(customer)
-    item = get_standing_item(customer, item_id)
-    if item is None:
-        return False
-    note_change(item.customer_id, "standing item", describe_item(item), None, actor=actor)
-    record("delete", "standing_item", item.id, actor=actor, fields=["id"])
-    db.session.delete(item)
-    return True
+    return _remove(StandingItem, customer, item_id, "standing item", describe_item, actor=actor)
 
 
 def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor):
@@ -228,21 +236,11 @@ def describe_pause(pause: DeliveryPause) -> str:
 
 
 def get_pause(customer, pause_id: int) -> DeliveryPause | None:
-    """One of the customer's pauses (never another customer's)."""
-    return db.session.scalar(select(DeliveryPause).where(DeliveryPause.customer_id == customer.id,
-                                                         DeliveryPause.id == pause_id))
+    return _of_customer(DeliveryPause, customer, pause_id)
 
 
 def remove_pause(customer, pause_id: int, *, actor) -> bool:
-    """Remove one of the customer's pauses; False when it has no such pause."""
-    ensure_editable(customer)
-    pause = get_pause(customer, pause_id)
-    if pause is None:
-        return False
-    note_change(pause.customer_id, "pause", describe_pause(pause), None, actor=actor)
-    record("delete", "delivery_pause", pause.id, actor=actor, fields=["id"])
-    db.session.delete(pause)
-    return True
+    return _remove(DeliveryPause, customer, pause_id, "pause", describe_pause, actor=actor)
 
 
 def save_contact_preference(customer, contact_id: int, data: dict, *, actor):
