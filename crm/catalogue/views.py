@@ -17,6 +17,7 @@ from crm.catalogue.services import (
 from crm.extensions import db
 from crm.security.permissions import requires
 from crm.toasts import redirect_with
+from crm.web import save_form
 
 KINDS = {"products": Product, "packaging": Packaging}
 
@@ -41,16 +42,9 @@ def index():
 
 
 def _add(key, form, action, message):
-    if form.validate_on_submit():
-        try:
-            action(form)
-        except CatalogueError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            return redirect_with(url_for(".index"), message)
-    return _render(status=422, **{key: form})
+    return save_form(form, lambda: action(form),
+                     success=lambda _: redirect_with(url_for(".index"), message),
+                     failure=lambda: _render(status=422, **{key: form}), errors=(CatalogueError,))
 
 
 @bp.post("/products")
