@@ -1,12 +1,14 @@
 """The import writes through the services the forms use: its customers and people get the same
 audit events, blind indexes and search tokens as those made one by one, are found the same way,
 and nothing is committed but by the caller."""
+import io
+
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
-from crm.common import SYSTEM
+from crm.common import SYSTEM, Actor
 from crm.contacts.importing import apply, check, parse
-from crm.contacts.models import Contact, ContactEmail, CustomerContact
+from crm.contacts.models import Contact, ContactEmail, ContactImport, CustomerContact
 from crm.contacts.services import new_customer
 from crm.customers.models import Address, Customer
 from crm.customers.services import search_customers
@@ -89,3 +91,19 @@ def test_apply_leaves_the_commit_to_its_caller(app):
         for model in (Customer, Contact, ContactEmail, CustomerContact, Address, SearchToken,
                       AuditEvent):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_the_uploader_is_the_imports_actor(app, client, auth):
+    manager = auth.sign_in("manager")
+    response = auth.post("/contacts/import", {"file": (io.BytesIO(FILE.encode()), "people.csv"),
+                                              "on_duplicate": "skip"},
+                         page="/contacts/import", content_type="multipart/form-data")
+    url = response.headers["Location"]
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
+    with app.app_context():
+        imp = db.session.scalar(select(ContactImport))
+        assert imp.status == "imported" and imp.uploaded_by == Actor.staff(manager)
+        actors = set(db.session.execute(select(AuditEvent.actor_kind, AuditEvent.actor_id).where(
+            AuditEvent.entity_type.in_(("customer", "contact", "address", "contact_import")))))
+        assert actors == {("staff", manager)}
+    assert "people.csv" in client.get("/contacts/import").text  # listed for its uploader
