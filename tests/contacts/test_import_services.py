@@ -3,6 +3,7 @@ audit events, blind indexes and search tokens as those made one by one, are foun
 and nothing is committed but by the caller."""
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
@@ -56,31 +57,33 @@ def what_was_written(customer_id):
     return sorted(tuple(e) for e in events), tokens, role
 
 
-def test_an_imported_customer_is_written_as_the_form_writes_one(app):
+@pytest.fixture
+def both(app):
+    """In an app context: (the imported customer's row of the plan, the form-made customer)."""
     with app.app_context():
         plan = imported()
         form = made_by_the_form()
         db.session.commit()
-        mine = plan.rows[0].customer_id
-        # "Bistro" and "Bakery" have as many word prefixes
-        assert what_was_written(mine) == what_was_written(form.id)
-        ana = db.session.get(Contact, plan.rows[0].contact_id)
-        assert ana.emails[0].email_bidx == email_index("ana@heron.example.com")
-        assert ana.emails[0].is_primary and ana.phones[0].is_primary
+        yield plan.rows[0], form
 
 
-def test_imported_customers_are_found_by_name_and_by_a_contacts_email_like_form_made_ones(app):
-    with app.app_context():
-        plan = imported()
-        form = made_by_the_form()
-        db.session.commit()
-        mine = plan.rows[0].customer_id
-        found, _ = search_customers(q="blu her")
-        assert [c.id for c in found] == [mine, form.id]
-        for email, customer_id in (("ANA@heron.example.com", mine),
-                                   ("ana@heron2.example.com", form.id)):
-            found, _ = search_customers(q=email)
-            assert [c.id for c in found] == [customer_id]
+def test_an_imported_customer_is_written_as_the_form_writes_one(both):
+    row, form = both
+    # "Bistro" and "Bakery" have as many word prefixes
+    assert what_was_written(row.customer_id) == what_was_written(form.id)
+    ana = db.session.get(Contact, row.contact_id)
+    assert ana.emails[0].email_bidx == email_index("ana@heron.example.com")
+    assert ana.emails[0].is_primary and ana.phones[0].is_primary
+
+
+def test_imported_customers_are_found_by_name_and_by_a_contacts_email_like_form_made_ones(both):
+    row, form = both
+    found, _ = search_customers(q="blu her")
+    assert [c.id for c in found] == [row.customer_id, form.id]
+    for email, customer_id in (("ANA@heron.example.com", row.customer_id),
+                               ("ana@heron2.example.com", form.id)):
+        found, _ = search_customers(q=email)
+        assert [c.id for c in found] == [customer_id]
 
 
 def test_apply_leaves_the_commit_to_its_caller(app):
