@@ -109,6 +109,17 @@ def insert_rows(model, rows: list[dict]) -> list[int]:
     return ids
 
 
+def expire_loaded(record, *attributes):
+    """Have a record loaded in this session read these relationships again (rows were added
+    beside the ORM); nothing for one that is not loaded."""
+    from sqlalchemy import inspect
+
+    from crm.extensions import db
+
+    if inspect(record).persistent:
+        db.session.expire(record, list(attributes))
+
+
 def batches(items, size: int):
     """`items` (a sequence) in slices of `size`."""
     for start in range(0, len(items), size):

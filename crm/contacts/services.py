@@ -1,12 +1,12 @@
 """Contacts: reading one person, adding people to customers (and a new customer with its
 primary contact), finding people by email or phone, the customer search by email."""
 from rapidfuzz import fuzz
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from crm.audit.services import record, record_many
-from crm.common import ConflictError, batches, insert_rows, save_versioned
+from crm.common import ConflictError, batches, expire_loaded, insert_rows, save_versioned
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address
 from crm.customers.services import (
@@ -112,9 +112,9 @@ def _insert_links(links: list[tuple]):
         {"customer_id": _id(customer), "contact_id": _id(contact), "role": role}
         for customer, contact, role in links])
     for customer, contact, _ in links:
-        for record_, attribute in ((customer, "contact_links"), (contact, "customer_links")):
-            if not isinstance(record_, int) and inspect(record_).persistent:
-                db.session.expire(record_, [attribute])
+        for loaded, attribute in ((customer, "contact_links"), (contact, "customer_links")):
+            if not isinstance(loaded, int):
+                expire_loaded(loaded, attribute)
 
 
 def contacts_by_email_or_phone(emails=(), phones=()) -> dict[int, set[str]]:
@@ -196,13 +196,11 @@ def link_contacts(links: list[tuple], *, actor) -> int:
     ensure_all_editable([customer for customer, _, _ in links])
     wanted = {(_id(customer), _id(contact), role): (customer, contact, role)
               for customer, contact, role in links}
-    customer_ids = sorted({customer_id for customer_id, _, _ in wanted})
-    contact_ids = sorted({contact_id for _, contact_id, _ in wanted})
-    for chunk in batches(customer_ids, 500):
+    for chunk in batches(list(wanted), 500):
         for there in db.session.execute(
             select(CustomerContact.customer_id, CustomerContact.contact_id, CustomerContact.role)
-            .where(CustomerContact.customer_id.in_(chunk),
-                   CustomerContact.contact_id.in_(contact_ids))
+            .where(CustomerContact.customer_id.in_({key[0] for key in chunk}),
+                   CustomerContact.contact_id.in_({key[1] for key in chunk}))
         ):
             wanted.pop(tuple(there), None)
     _insert_links(list(wanted.values()))

@@ -2,12 +2,20 @@
 the rule every feature applies before changing anything of a customer (not when archived)."""
 import re
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from crm.audit.services import found, record, record_many, survivor_of
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, batches, insert_rows, load, save_versioned, utcnow
+from crm.common import (
+    ConflictError,
+    batches,
+    expire_loaded,
+    insert_rows,
+    load,
+    save_versioned,
+    utcnow,
+)
 from crm.customers.models import KINDS, STATUSES, Address, Customer
 from crm.extensions import db
 from crm.features import registry
@@ -162,7 +170,7 @@ def create_customers(customers: list[dict], *, actor) -> list[int]:
 def add_delivery_address(customer: Customer, address: dict, *, actor) -> Address:
     """The new customer's delivery address (caller commits)."""
     [address_id] = _add_delivery_addresses([(customer.id, address)], actor=actor)
-    _expire(customer, "addresses")
+    expire_loaded(customer, "addresses")
     return db.session.get(Address, address_id)
 
 
@@ -190,12 +198,6 @@ def ensure_all_editable(customers) -> None:
             Customer.id.in_(chunk), Customer.archived_at.is_not(None)).limit(1))
         if archived is not None:
             raise ArchivedError(archived)
-
-
-def _expire(record, *attributes):
-    """Have a loaded record read these relationships again (rows were added beside the ORM)."""
-    if inspect(record).persistent:
-        db.session.expire(record, list(attributes))
 
 
 def update_customer(customer: Customer, data: dict, *, expected_version: int, actor) -> list[str]:
