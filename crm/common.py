@@ -86,6 +86,46 @@ def save_versioned(load_current):
         raise ConflictError(load_current()) from None
 
 
+def insert_rows(model, rows: list[dict]) -> list[int]:
+    """Insert many rows of a model in as few statements as the database allows (caller
+    commits); their new ids, in the order of `rows`."""
+    from sqlalchemy import insert
+
+    from crm.extensions import db
+
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name != "sqlite":
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(db.session.scalars(statement, rows))
+    # SQLite cannot say which row of a many-row insert got which id (SQLAlchemy would insert
+    # them one by one). Its first row's insert takes the database's write lock until the
+    # transaction ends, so the others can be given the ids after that one.
+    first = db.session.scalar(insert(model).returning(model.id), rows[0])
+    ids = list(range(first, first + len(rows)))
+    if len(rows) > 1:
+        db.session.execute(insert(model), [{**row, "id": row_id}
+                                           for row, row_id in zip(rows[1:], ids[1:])])
+    return ids
+
+
+def expire_loaded(record, *attributes):
+    """Have a record loaded in this session read these relationships again (rows were added
+    beside the ORM); nothing for one that is not loaded."""
+    from sqlalchemy import inspect
+
+    from crm.extensions import db
+
+    if inspect(record).persistent:
+        db.session.expire(record, list(attributes))
+
+
+def batches(items, size: int):
+    """`items` (a sequence) in slices of `size`."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def accepts_uploads(max_bytes: int):
     """Let one view take request bodies up to max_bytes (MAX_CONTENT_LENGTH elsewhere)."""
     def decorate(view):

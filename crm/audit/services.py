@@ -1,27 +1,35 @@
 """Writing audit events (the caller commits, so the event lands in the same transaction);
 where merged-away records went."""
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crm.audit.models import AuditEvent, MergedRecord
-from crm.common import Actor
+from crm.common import Actor, utcnow
 from crm.extensions import db
 
 
 def record(action: str, entity_type: str, entity_id: int | None, *, actor, fields=()):
     """Add an audit event for the current unit of work (field names, never values)."""
-    if not isinstance(actor, Actor):
-        raise TypeError("audit events need an Actor (crm.common), e.g. user.actor or SYSTEM")
-    event = AuditEvent(
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        fields=sorted(fields),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-    )
+    event = AuditEvent(**_event(action, entity_type, entity_id, actor, fields))
     db.session.add(event)
     return event
+
+
+def record_many(action: str, entity_type: str, events, *, actor):
+    """record() for many entities at once, in one statement: `events` are (entity_id, fields)
+    pairs (the caller commits)."""
+    rows = [_event(action, entity_type, entity_id, actor, fields) for entity_id, fields in events]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
+
+
+def _event(action, entity_type, entity_id, actor, fields) -> dict:
+    """An audit event's columns: who (an Actor), what, which entity, which fields (sorted)."""
+    if not isinstance(actor, Actor):
+        raise TypeError("audit events need an Actor (crm.common), e.g. user.actor or SYSTEM")
+    return {"action": action, "entity_type": entity_type, "entity_id": entity_id,
+            "fields": sorted(fields), "actor_kind": actor.kind, "actor_id": actor.id,
+            "occurred_at": utcnow()}
 
 
 def survivor_of(kind: str, record_id: int) -> int | None:

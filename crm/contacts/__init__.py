@@ -22,7 +22,7 @@ feature = Feature(
     nav=(NavItem("Contacts", "contacts.index", "contacts.view", order=20),),
     tabs=(Tab("contacts", "Contacts", "contacts.panel", "customers.view",
               "contacts/_people.html", order=20),),
-    jobs={"contacts_import": "crm.contacts.importing:import_job",
+    jobs={"contacts_import": "crm.contacts.importing.job:import_job",
           "duplicate_scan": "crm.contacts.duplicate_scan:scan_job"},
     cli=("crm.contacts.cli:contacts_cli",),
     demo="crm.contacts.demo:seed",

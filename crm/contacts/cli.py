@@ -2,7 +2,7 @@
 from flask.cli import AppGroup
 
 from crm.contacts.duplicate_scan import scan_command
-from crm.contacts.importing import import_command
+from crm.contacts.importing.cli import import_command
 
 contacts_cli = AppGroup("contacts", help="Customers and contacts: import, duplicates.")
 contacts_cli.add_command(import_command)

@@ -76,8 +76,9 @@ class ImportUploadForm(ImportOptionsForm):
 def _recent_imports():
     query = select(ContactImport).order_by(ContactImport.id.desc()).limit(10)
     if not can(current_user, "admin.jobs"):
-        query = query.where(ContactImport.uploaded_by_kind == "staff",
-                            ContactImport.uploaded_by_id == current_user.id)
+        actor = current_user.actor
+        query = query.where(ContactImport.uploaded_by_kind == actor.kind,
+                            ContactImport.uploaded_by_id == actor.id)
     return db.session.scalars(query).all()
 
 
@@ -94,10 +95,11 @@ def import_upload():
         except ImportFileError as exc:
             form.file.errors.append(str(exc))
         else:
+            actor = current_user.actor
             imp = ContactImport(filename=(upload.filename or "upload.csv")[:255],
                                 content=parsed.text, on_duplicate=form.on_duplicate.data,
                                 skip_invalid=form.skip_invalid.data, status="previewed",
-                                uploaded_by_kind="staff", uploaded_by_id=current_user.id,
+                                uploaded_by_kind=actor.kind, uploaded_by_id=actor.id,
                                 counts={"rows": len(parsed.rows), "encoding": parsed.encoding})
             db.session.add(imp)
             db.session.commit()

@@ -1,21 +1,22 @@
 """Contacts: reading one person, adding people to customers (and a new customer with its
 primary contact), finding people by email or phone, the customer search by email."""
 from rapidfuzz import fuzz
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from crm.audit.services import record
-from crm.common import ConflictError, save_versioned
+from crm.audit.services import record, record_many
+from crm.common import ConflictError, batches, expire_loaded, insert_rows, save_versioned
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Address
 from crm.customers.services import (
     add_delivery_address,
     create_customer,
+    ensure_all_editable,
     ensure_editable,
 )
 from crm.extensions import db
-from crm.security.blind_index import email_index, phone_index, words
+from crm.security.blind_index import INDEXERS, email_index, phone_index, words
 
 
 def get_contact(contact_id: int) -> Contact | None:
@@ -66,21 +67,54 @@ def new_customer(data: dict, *, contact: dict | None, address: dict | None, acto
 def add_contact(customer, person: dict, *, role: str = "primary", actor) -> Contact:
     """A new contact linked to `customer` in `role` (caller commits). `person` holds
     first_name, last_name and optionally email and phone, already normalised
-    (crm.normalise); the email and phone become the primary ones."""
-    ensure_editable(customer)
-    contact = Contact(first_name=person["first_name"], last_name=person.get("last_name"))
-    if person.get("email"):
-        contact.emails.append(ContactEmail(
-            email=person["email"], email_bidx=email_index(person["email"]), is_primary=True))
-    if person.get("phone"):
-        contact.phones.append(ContactPhone(
-            phone=person["phone"], phone_bidx=phone_index(person["phone"]), is_primary=True))
-    db.session.add(contact)
-    db.session.add(CustomerContact(customer=customer, contact=contact, role=role))
-    db.session.flush()
-    record("create", "contact", contact.id, actor=actor,
-           fields=[k for k, v in person.items() if v])
-    return contact
+    (crm.normalise); the email and phone become the primary ones. add_contacts() for one."""
+    [contact_id] = add_contacts([{**person, "links": [(customer, role)]}], actor=actor)
+    return db.session.get(Contact, contact_id)
+
+
+def add_contacts(people: list[dict], *, actor) -> list[int]:
+    """New contacts, in a few statements however many there are. Each is a person as
+    add_contact() takes it, with "links": the (customer or customer id, role) pairs they are
+    added to. Writes the people, their primary email and phone with blind indexes, their links
+    and an audit event for each (the fields given). Returns their ids in the order given
+    (caller commits); archived customers refuse (ArchivedError) before anything is written."""
+    ensure_all_editable([customer for person in people for customer, _ in person["links"]])
+    given = [{k: v for k, v in person.items() if k != "links"} for person in people]
+    ids = insert_rows(Contact, [{"first_name": p["first_name"], "last_name": p.get("last_name")}
+                                for p in given])
+    for model, attr in ((ContactEmail, "email"), (ContactPhone, "phone")):
+        rows = [{"contact_id": contact_id, **_channel(attr, p[attr]), "is_primary": True}
+                for contact_id, p in zip(ids, given) if p.get(attr)]
+        if rows:
+            db.session.execute(insert(model), rows)
+    _insert_links([(customer, contact_id, role) for contact_id, person in zip(ids, people)
+                   for customer, role in person["links"]])
+    record_many("create", "contact", [(contact_id, [k for k, v in p.items() if v])
+                                      for contact_id, p in zip(ids, given)], actor=actor)
+    return ids
+
+
+def _channel(attr: str, value: str) -> dict:
+    """An email's or phone's columns: the value and its blind index."""
+    return {attr: value, f"{attr}_bidx": INDEXERS[attr](value)}
+
+
+def _id(record_or_id) -> int:
+    return record_or_id if isinstance(record_or_id, int) else record_or_id.id
+
+
+def _insert_links(links: list[tuple]):
+    """CustomerContact rows for (customer or id, contact or id, role) triples; loaded records
+    read their links again."""
+    if not links:
+        return
+    db.session.execute(insert(CustomerContact), [
+        {"customer_id": _id(customer), "contact_id": _id(contact), "role": role}
+        for customer, contact, role in links])
+    for customer, contact, _ in links:
+        for loaded, attribute in ((customer, "contact_links"), (contact, "customer_links")):
+            if not isinstance(loaded, int):
+                expire_loaded(loaded, attribute)
 
 
 def contacts_by_email_or_phone(emails=(), phones=()) -> dict[int, set[str]]:
@@ -152,13 +186,27 @@ def possible_duplicates(person: dict, *, customer_id: int | None = None,
 
 def link_contact(customer, contact: Contact, role: str, *, actor) -> bool:
     """Link an existing person to the customer in a role (False if already so linked)."""
-    ensure_editable(customer)
-    if db.session.get(CustomerContact, (customer.id, contact.id, role)) is not None:
-        return False
-    db.session.add(CustomerContact(customer_id=customer.id, contact_id=contact.id, role=role))
-    db.session.flush()
-    record("link", "contact", contact.id, actor=actor, fields=["customer_id", "role"])
-    return True
+    return link_contacts([(customer, contact, role)], actor=actor) == 1
+
+
+def link_contacts(links: list[tuple], *, actor) -> int:
+    """Link existing people to customers: (customer or id, contact or id, role) triples, in a
+    few statements; a person already linked to that customer in that role is left as they are.
+    One audit event per link made; returns how many were made (caller commits)."""
+    ensure_all_editable([customer for customer, _, _ in links])
+    wanted = {(_id(customer), _id(contact), role): (customer, contact, role)
+              for customer, contact, role in links}
+    for chunk in batches(list(wanted), 500):
+        for there in db.session.execute(
+            select(CustomerContact.customer_id, CustomerContact.contact_id, CustomerContact.role)
+            .where(CustomerContact.customer_id.in_({key[0] for key in chunk}),
+                   CustomerContact.contact_id.in_({key[1] for key in chunk}))
+        ):
+            wanted.pop(tuple(there), None)
+    _insert_links(list(wanted.values()))
+    record_many("link", "contact", [(contact_id, ["customer_id", "role"])
+                                    for _, contact_id, _ in wanted], actor=actor)
+    return len(wanted)
 
 
 def unlink_contact(customer, contact_id: int, *, actor) -> bool:
@@ -190,18 +238,21 @@ def emails_taken(emails: list[str], contact_id: int) -> set[str]:
     return taken
 
 
-def _sync_channels(rows: list, wanted: list[dict], make, index, attr: str) -> list[str]:
+CHANNEL_FLAGS = ("opted_out", "invalid", "is_primary")
+
+
+def _sync_channels(rows: list, wanted: list[dict], make, attr: str) -> list[str]:
     """Make a contact's emails (or phones) match `wanted`; which kinds of change happened."""
     by_key = {getattr(r, f"{attr}_bidx"): r for r in rows}
     changes, keep = set(), []
     for item in wanted:
-        key = index(item["value"])
-        row = by_key.pop(key, None)
-        if row is None:
-            row = make(**{attr: item["value"], f"{attr}_bidx": key})
+        columns = _channel(attr, item["value"])
+        row = by_key.pop(columns[f"{attr}_bidx"], None)
+        if row is None:  # a new one: its flags are part of it, not changes of their own
+            row = make(**columns, **{flag: item[flag] for flag in CHANNEL_FLAGS})
             rows.append(row)
             changes.add(attr)
-        for flag in ("opted_out", "invalid", "is_primary"):
+        for flag in CHANNEL_FLAGS:
             if getattr(row, flag) != item[flag]:
                 setattr(row, flag, item[flag])
                 changes.add(flag)
@@ -226,8 +277,8 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     changed = [k for k, v in data.items() if getattr(contact, k) != v]
     for field in changed:
         setattr(contact, field, data[field])
-    changed += _sync_channels(contact.emails, emails, ContactEmail, email_index, "email")
-    changed += _sync_channels(contact.phones, phones, ContactPhone, phone_index, "phone")
+    changed += _sync_channels(contact.emails, emails, ContactEmail, "email")
+    changed += _sync_channels(contact.phones, phones, ContactPhone, "phone")
     if changed:
         flag_modified(contact, "first_name")  # the version moves on for any change
     if customer is not None and role:
@@ -243,3 +294,22 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     if changed:
         record("update", "contact", contact.id, actor=actor, fields=sorted(set(changed)))
     return changed
+
+
+def add_to_contact(contact: Contact, names: dict, *, email: str | None = None,
+                   phone: str | None = None, actor) -> list[str]:
+    """What an import brings to a person on record, saved by update_contact(): the names given
+    replace theirs, an email or phone they lack is added (their primary one if they have none
+    yet), nothing is taken away. Returns the changed field names (caller commits)."""
+    def channels(rows, attr, new):
+        by_key = {getattr(r, f"{attr}_bidx"): r for r in rows}  # as _sync_channels keys them
+        kept = [{"value": getattr(r, attr), "opted_out": r.opted_out, "invalid": r.invalid,
+                 "is_primary": r.is_primary} for r in by_key.values()]
+        if new and _channel(attr, new)[f"{attr}_bidx"] not in by_key:
+            kept.append({"value": new, "opted_out": False, "invalid": False,
+                         "is_primary": not rows})
+        return kept
+
+    return update_contact(contact, names, emails=channels(contact.emails, "email", email),
+                          phones=channels(contact.phones, "phone", phone),
+                          expected_version=contact.version, actor=actor)

@@ -5,15 +5,23 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from crm.audit.services import found, record, survivor_of
+from crm.audit.services import found, record, record_many, survivor_of
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, load, save_versioned, utcnow
+from crm.common import (
+    ConflictError,
+    batches,
+    expire_loaded,
+    insert_rows,
+    load,
+    save_versioned,
+    utcnow,
+)
 from crm.customers.models import KINDS, STATUSES, Address, Customer
 from crm.extensions import db
 from crm.features import registry
 from crm.normalise import clean_text
 from crm.security.blind_index import query_tokens
-from crm.security.search import index_name, name_match
+from crm.security.search import add_name_tokens, index_name, name_match
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
 
@@ -135,27 +143,61 @@ def customer_or_404(customer_id: int, **options) -> Customer:
 
 
 def create_customer(data: dict, *, address: dict | None, actor) -> Customer:
-    """A new customer with its delivery address (caller commits). Its primary contact comes
-    from crm.contacts.services.new_customer."""
-    customer = Customer(**{k: data.get(k) for k in EDITABLE_FIELDS})
-    db.session.add(customer)
-    db.session.flush()
-    index_name("customer", customer.id, customer.name)
-    record("create", "customer", customer.id, actor=actor,
-           fields=[k for k in EDITABLE_FIELDS if data.get(k) is not None])
-    if address:
-        add_delivery_address(customer, address, actor=actor)
-    return customer
+    """A new customer with its delivery address (caller commits): create_customers() for one.
+    Its primary contact comes from crm.contacts.services.new_customer."""
+    [customer_id] = create_customers([{**data, "address": address}], actor=actor)
+    return db.session.get(Customer, customer_id)
+
+
+def create_customers(customers: list[dict], *, actor) -> list[int]:
+    """New customers, each a dict of EDITABLE_FIELDS with its delivery address (or None) under
+    "address", in a few statements however many there are: the customers, their name-search
+    tokens, their addresses and an audit event for each (the fields given). Returns their ids
+    in the order given (caller commits). The forms' create_customer is a call of this for one;
+    people come from crm.contacts.services (new_customer, add_contacts)."""
+    rows = [{k: item.get(k) for k in EDITABLE_FIELDS} for item in customers]
+    ids = insert_rows(Customer, rows)
+    add_name_tokens("customer", {customer_id: row["name"] for customer_id, row in zip(ids, rows)})
+    record_many("create", "customer", [
+        (customer_id, [k for k in EDITABLE_FIELDS if row[k] is not None])
+        for customer_id, row in zip(ids, rows)], actor=actor)
+    _add_delivery_addresses([(customer_id, item["address"])
+                             for customer_id, item in zip(ids, customers) if item.get("address")],
+                            actor=actor)
+    return ids
 
 
 def add_delivery_address(customer: Customer, address: dict, *, actor) -> Address:
     """The new customer's delivery address (caller commits)."""
-    place = Address(customer=customer, kind="delivery", **address)
-    db.session.add(place)
-    db.session.flush()
-    record("create", "address", place.id, actor=actor,
-           fields=[k for k, v in address.items() if v])
-    return place
+    [address_id] = _add_delivery_addresses([(customer.id, address)], actor=actor)
+    expire_loaded(customer, "addresses")
+    return db.session.get(Address, address_id)
+
+
+def _add_delivery_addresses(addresses: list[tuple[int, dict]], *, actor) -> list[int]:
+    """Delivery addresses, (customer id, address fields) each, with their audit events."""
+    ids = insert_rows(Address, [{**address, "customer_id": customer_id, "kind": "delivery"}
+                                for customer_id, address in addresses])
+    record_many("create", "address", [
+        (address_id, [k for k, v in address.items() if v])
+        for address_id, (_, address) in zip(ids, addresses)], actor=actor)
+    return ids
+
+
+def ensure_all_editable(customers) -> None:
+    """ensure_editable() for many customers at once: Customer objects as they are, ids (of
+    customers not loaded) in one query per 500."""
+    ids = []
+    for customer in customers:
+        if isinstance(customer, Customer):
+            ensure_editable(customer)
+        else:
+            ids.append(customer)
+    for chunk in batches(sorted(set(ids)), 500):
+        archived = db.session.scalar(select(Customer).where(
+            Customer.id.in_(chunk), Customer.archived_at.is_not(None)).limit(1))
+        if archived is not None:
+            raise ArchivedError(archived)
 
 
 def update_customer(customer: Customer, data: dict, *, expected_version: int, actor) -> list[str]:

@@ -16,12 +16,19 @@ def index_name(entity_type: str, entity_id: int, *names: str):
             SearchToken.entity_type == entity_type, SearchToken.entity_id == entity_id
         )
     )
-    tokens = set().union(*(name_tokens(n) for n in names if n))
-    if tokens:
-        db.session.execute(
-            insert(SearchToken),
-            [{"entity_type": entity_type, "entity_id": entity_id, "token": t} for t in tokens],
-        )
+    add_name_tokens(entity_type, {entity_id: names})
+
+
+def add_name_tokens(entity_type: str, names: dict):
+    """The tokens of records that have none yet (just created), in one statement:
+    `names` is {entity id: name, or several names} (caller commits)."""
+    rows = []
+    for entity_id, given in names.items():
+        given = (given,) if isinstance(given, str) else given
+        tokens = set().union(*(name_tokens(n) for n in given if n))
+        rows += [{"entity_type": entity_type, "entity_id": entity_id, "token": t} for t in tokens]
+    if rows:
+        db.session.execute(insert(SearchToken), rows)
 
 
 @lru_cache(maxsize=16)
