@@ -25,6 +25,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "crm")
     JOB_TIMEOUT = 3600  # seconds; a reindex of 100k customers takes minutes
+    JOB_HEARTBEAT_SECONDS = 20  # how often a running job says it is alive
+    JOB_STALE_SECONDS = 120  # no heartbeat for this long: its worker is gone, the run failed
 
     # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
     CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")

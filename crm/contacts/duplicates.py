@@ -16,7 +16,7 @@ from crm.contacts.models import Contact, CustomerContact, DuplicateDismissal, Du
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import enqueue
+from crm.jobs.services import enqueue, sweep_stale_runs
 
 PAGE_SIZE = 20
 
@@ -99,7 +99,9 @@ def dismiss(kind: str, a: int, b: int, *, actor) -> bool | None:
 
 
 def scan_state() -> dict:
-    """The scan running now (if any), the last one that finished, and a failed last one."""
+    """The scan running now (if any), the last one that finished, and a failed last one
+    (a scan whose worker died is failed, not running for good)."""
+    sweep_stale_runs()
     latest = db.session.scalar(select(JobRun).where(JobRun.name == JOB_NAME)
                                .order_by(JobRun.id.desc()).limit(1))
     state = {"running": None, "finished": None, "failed": None}

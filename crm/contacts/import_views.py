@@ -43,7 +43,7 @@ from crm.extensions import db, htmx
 from crm.forms import choices
 from crm.jobs.models import JobRun
 from crm.jobs.progress import poll_status
-from crm.jobs.services import enqueue
+from crm.jobs.services import enqueue, sweep_stale_runs
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
 from crm.web import wants_fragment
@@ -126,7 +126,10 @@ def _owned(import_id) -> ContactImport:
 
 
 def _run_of(imp):
-    return db.session.get(JobRun, imp.run_id) if imp.run_id else None
+    if not imp.run_id:
+        return None
+    sweep_stale_runs()  # an import whose worker died can be retried or discarded
+    return db.session.get(JobRun, imp.run_id)
 
 
 def _preview_context(imp, form=None, notice=None):
@@ -237,7 +240,9 @@ def import_status(import_id):
 def import_discard(import_id):
     """Throw away an uploaded file that was not imported."""
     imp = _owned(import_id)
-    if imp.status not in ("previewed", "refused"):
+    run = _run_of(imp)
+    stuck = run is not None and run.status == "failed" and imp.status in ("queued", "running")
+    if imp.status not in ("previewed", "refused") and not stuck:
         abort(409)
     db.session.delete(imp)
     db.session.commit()

@@ -3,7 +3,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
-from crm.jobs.services import queue, redis_connection
+from crm.jobs.services import queue, redis_connection, sweep_stale_runs
 
 
 @click.command("worker")
@@ -15,6 +15,7 @@ def worker_command(burst):
     if connection is None:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker needed.")
     # SimpleWorker runs jobs in this process, inside the app context built once here.
+    sweep_stale_runs()  # runs a worker that died left "running" end as failed
     worker = SimpleWorker([queue(connection)], connection=connection)
     click.echo(f"Worker listening on queue {current_app.config['JOB_QUEUE']!r}.")
     worker.work(burst=burst)

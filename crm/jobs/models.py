@@ -21,13 +21,15 @@ class JobRun(db.Model):
     # who started it (crm.common.Actor): a staff user, a portal user or the system
     owner_kind: Mapped[str] = mapped_column(String(10))
     owner_id: Mapped[int | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     progress: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(String(200))
     result: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a running job says it is alive (crm.jobs.services); a stale one's worker is gone
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     started_by = relationship(  # the staff user who started it, if it was one
         "StaffUser", viewonly=True,

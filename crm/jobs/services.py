@@ -6,13 +6,15 @@ embedded default for `make run`) they run inline, right after the commit, in the
 process (on a session of their own).
 """
 import logging
+import threading
 import traceback
+from datetime import timedelta
 
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
-from sqlalchemy import event, select
+from rq import Callback, Queue
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from crm.common import load, utcnow
@@ -91,19 +93,90 @@ def _start(run_id: int, name: str):
         queue(connection).enqueue(
             "crm.jobs.services.execute_queued", run_id, job_id=f"crm-run-{run_id}",
             description=f"{name} run {run_id}", job_timeout=current_app.config["JOB_TIMEOUT"],
+            on_failure=Callback("crm.jobs.services.rq_failed"),
+            on_stopped=Callback("crm.jobs.services.rq_stopped"),
         )
     except RedisError as exc:
         log.error("job run %s (%s) could not be queued: %s", run_id, name, type(exc).__name__)
-        with current_app.app_context():
-            run = db.session.get(JobRun, run_id)
-            run.status, run.finished_at = "failed", utcnow()
-            run.message = "The job could not be queued. Try again in a moment."
-            db.session.commit()
+        mark_failed(run_id, UNQUEUED)
+
+
+UNQUEUED = "The job could not be queued. Try again in a moment."
+STALE = "The background worker stopped while this ran. Start it again."
+STOPPED = "The job was stopped."
+
+
+def mark_failed(run_id: int, message: str, *, only_if_unfinished: bool = True) -> bool:
+    """End a run as failed on a connection of its own (the caller's session may be committed
+    or busy); True when it was not already finished or failed."""
+    query = update(JobRun).where(JobRun.id == run_id)
+    if only_if_unfinished:
+        query = query.where(JobRun.status.in_(("queued", "running")))
+    with db.engine.begin() as connection:
+        done = connection.execute(query.values(status="failed", message=message,
+                                               finished_at=utcnow())).rowcount
+    return bool(done)
+
+
+def sweep_stale_runs() -> int:
+    """Mark failed every running run whose heartbeat is older than JOB_STALE_SECONDS: its
+    worker died (killed, out of memory, the machine restarted). Called where runs are looked
+    at (progress, the scan's and the import's pages) and when a worker starts."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    last_sign = func.coalesce(JobRun.heartbeat_at, JobRun.started_at, JobRun.created_at)
+    with db.engine.begin() as connection:
+        swept = connection.execute(
+            update(JobRun).where(JobRun.status == "running", last_sign < cutoff)
+            .values(status="failed", message=STALE, finished_at=utcnow())).rowcount
+    if swept:
+        log.warning("%s job run(s) had no heartbeat for %s s: marked failed", swept,
+                    current_app.config["JOB_STALE_SECONDS"])
+    return swept
+
+
+def rq_failed(job, connection, kind, value, tb):
+    """RQ's failure callback (e.g. the job timed out outside our own error handling)."""
+    mark_failed(job.args[0], "The job failed. The error has been logged.")
+
+
+def rq_stopped(job, connection):
+    """RQ's stop callback (an admin stopped the job from the dashboard)."""
+    mark_failed(job.args[0], STOPPED)
+
+
+class _Heartbeat:
+    """While a job runs: a thread that stamps the run's heartbeat every JOB_HEARTBEAT_SECONDS
+    on a connection of its own (the job's own transaction may be long)."""
+
+    def __init__(self, run_id: int):
+        self.run_id, self.engine = run_id, db.engine
+        self.every = current_app.config["JOB_HEARTBEAT_SECONDS"]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}",
+                                       daemon=True)
+
+    def _beat(self):
+        while not self.stop.wait(self.every):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(update(JobRun).where(JobRun.id == self.run_id)
+                                       .values(heartbeat_at=utcnow()))
+            except Exception as exc:  # SQLite busy under the job's own write: skip one beat
+                log.info("heartbeat of job run %s skipped: %s", self.run_id, type(exc).__name__)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
 
 
 def get_run(run_id: int, *, owner) -> JobRun | None:
     """A job run started by `owner` (an Actor); owner=None for those who see every run
-    (admins). Another actor's run is not found."""
+    (admins). Another actor's run is not found. Stale runs are swept first."""
+    sweep_stale_runs()
     query = select(JobRun).where(JobRun.id == run_id)
     if owner is not None:
         query = query.where(JobRun.owner_kind == owner.kind, JobRun.owner_id == owner.id)
@@ -124,16 +197,22 @@ def execute(run_id: int):
     if run is None:
         log.warning("job run %s vanished before it started", run_id)
         return
+    if run.status != "queued":  # failed meanwhile (e.g. swept), or already run
+        log.warning("job run %s is %s, not started", run_id, run.status)
+        return
     run.status, run.started_at, run.progress = "running", utcnow(), 0
+    run.heartbeat_at = run.started_at
     db.session.commit()
 
     def report(progress: int, message: str | None = None):
         run.progress = max(0, min(100, int(progress)))
         run.message = message
+        run.heartbeat_at = utcnow()
         db.session.commit()
 
     try:
-        result = job_function(run.name)(run, report, **run.params)
+        with _Heartbeat(run_id):
+            result = job_function(run.name)(run, report, **run.params)
     except Exception as exc:
         db.session.rollback()
         # The exception's message may quote data; log where it failed, not what it said.

@@ -295,6 +295,28 @@ def test_a_failed_scan_says_so_and_keeps_the_pairs(app, client, auth, monkeypatc
         assert set(stored("contact")) == {ids["people"]}  # the previous pairs stay
 
 
+def test_a_scan_whose_worker_died_does_not_block_the_next_one(app, client, auth):
+    from datetime import timedelta
+
+    from crm.jobs.services import STALE
+
+    auth.sign_in("manager")
+    long_ago = utcnow() - timedelta(minutes=10)
+    with app.app_context():
+        stuck = JobRun(name="duplicate_scan", params={}, owner_kind="system", status="running",
+                       progress=40, started_at=long_ago, heartbeat_at=long_ago)
+        db.session.add(stuck)
+        db.session.commit()
+        stuck_id = stuck.id
+    assert STALE in client.get(PAGE).text  # the page says what happened to it
+    started = auth.post(PAGE + "/scan", page=PAGE, htmx=True)  # runs inline: no Redis here
+    assert started.status_code == 200
+    with app.app_context():
+        assert db.session.get(JobRun, stuck_id).status == "failed"
+        assert db.session.scalars(select(JobRun.status).where(JobRun.id != stuck_id)).all() == [
+            "finished"]
+
+
 def test_a_running_scan_shows_its_progress_and_no_second_one_starts(app, client, auth):
     user_id = auth.sign_in("manager")
     with app.app_context():

@@ -379,3 +379,45 @@ def test_a_run_that_fails_half_way_writes_nothing_and_can_be_retried(app, client
     auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
     assert customers(app) == 1
     assert "<h2>Imported</h2>" in client.get(url).text
+
+
+def test_an_import_whose_worker_died_can_be_retried_or_discarded(app, client, auth):
+    """A run left "running" by a worker that was killed (no heartbeat since) ends as failed
+    when its page is looked at; the import can then be run again or thrown away."""
+    from datetime import timedelta
+
+    from crm.common import utcnow
+    from crm.contacts.models import ContactImport
+
+    auth.sign_in("manager")
+    url = uploaded(auth, GOOD)
+    import_id = int(url.rstrip("/").rsplit("/", 1)[-1])
+    with app.app_context():
+        imp = db.session.get(ContactImport, import_id)
+        long_ago = utcnow() - timedelta(minutes=10)
+        run = JobRun(name="contacts_import", params={"import_id": imp.id}, status="running",
+                     progress=41, owner_kind=imp.uploaded_by_kind, owner_id=imp.uploaded_by_id,
+                     started_at=long_ago, heartbeat_at=long_ago)
+        db.session.add(run)
+        db.session.flush()
+        imp.status, imp.run_id = "running", run.id
+        db.session.commit()
+    page = client.get(url).text
+    assert "The last run of this import failed and nothing was imported" in page
+    assert auth.post(url + "/discard", page=url).status_code == 303
+    with app.app_context():
+        assert db.session.get(ContactImport, import_id) is None
+    url = uploaded(auth, GOOD)  # and a stuck one can be run again
+    import_id = int(url.rstrip("/").rsplit("/", 1)[-1])
+    with app.app_context():
+        imp = db.session.get(ContactImport, import_id)
+        run = JobRun(name="contacts_import", params={"import_id": imp.id}, status="running",
+                     owner_kind=imp.uploaded_by_kind, owner_id=imp.uploaded_by_id,
+                     started_at=long_ago, heartbeat_at=long_ago)
+        db.session.add(run)
+        db.session.flush()
+        imp.status, imp.run_id = "running", run.id
+        db.session.commit()
+    client.get(url)
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
+    assert customers(app) == 1

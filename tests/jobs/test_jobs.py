@@ -31,8 +31,9 @@ def test_jobs():
     """Jobs that exist only for these tests, known only while they run."""
     register_job("test.count_to", count_to)
     register_job("test.explode", explode)
+    register_job("test.hang", "tests.jobs.hang_worker:hang")
     yield
-    del REGISTRY["test.count_to"], REGISTRY["test.explode"]
+    del REGISTRY["test.count_to"], REGISTRY["test.explode"], REGISTRY["test.hang"]
 
 
 @pytest.fixture
@@ -171,3 +172,53 @@ def test_a_run_nobody_picks_up_says_so(app, client, auth, redis_app):
     response = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
     assert response.status_code == 200 and 'hx-trigger="every 5s"' in response.text
     assert "Still waiting for a background worker" in response.text
+
+
+def test_a_worker_killed_mid_job_leaves_a_failed_run_not_a_running_one(app, client, auth,
+                                                                      redis_app, database_url):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from crm.jobs.services import STALE
+
+    app, connection = redis_app
+    owner = auth.sign_in("admin")
+    with app.app_context():
+        from crm.auth.models import StaffUser
+
+        run_id = enqueue("test.hang", actor=db.session.get(StaffUser, owner).actor).id
+        db.session.commit()
+    script = Path(__file__).with_name("hang_worker.py")
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              env={**os.environ, "TEST_DATABASE_URL": database_url,
+                                   "TEST_REDIS_URL": REDIS_URL})
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with app.app_context():
+                run = db.session.get(JobRun, run_id)
+                if run.status == "running" and run.progress == 41:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the worker never started the job")
+        worker.send_signal(signal.SIGKILL)  # kill -9: no handler, no callback runs
+    finally:
+        worker.kill()
+        worker.wait()
+    still = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    assert still.status_code == 200 and "running" in still.text  # not stale yet
+    app.config["JOB_STALE_SECONDS"] = 1
+    try:
+        time.sleep(1.5)
+        done = client.get(f"/jobs/{run_id}", headers={"HX-Request": "true"})
+    finally:
+        app.config["JOB_STALE_SECONDS"] = 120
+    assert done.status_code == 286  # the component stops polling
+    assert "failed" in done.text and STALE in done.text
+    with app.app_context():
+        assert db.session.get(JobRun, run_id).finished_at is not None
