@@ -421,3 +421,22 @@ def test_an_import_whose_worker_died_can_be_retried_or_discarded(app, client, au
     client.get(url)
     auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)
     assert customers(app) == 1
+
+
+def test_starting_an_import_while_the_queue_is_unreachable_says_so_and_leaves_it_retryable(
+        app, client, auth):
+    from crm.jobs.services import UNQUEUED
+
+    auth.sign_in("manager")
+    url = uploaded(auth, GOOD)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        response = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url, htmx=True)
+    finally:
+        app.config["REDIS_URL"] = None
+    assert response.status_code == 200
+    assert "The last run of this import failed and nothing was imported" in response.text
+    with app.app_context():
+        assert db.session.scalar(select(JobRun.message)) == UNQUEUED
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)  # Redis back: it runs
+    assert customers(app) == 1
