@@ -64,6 +64,12 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    if not logging.getLogger().handlers:
+        # Flask-Limiter logs to a NullHandler; its "storage unreachable" warning should reach
+        # the same stream as the app's own log (stderr, gunicorn's error log).
+        from flask.logging import default_handler
+
+        limiter.logger.addHandler(default_handler)
     login.init_app(app)
     login.session_protection = "strong"
 
