@@ -126,6 +126,26 @@ def redis_server(app):
     limiter._storage_dead = False  # Flask-Limiter keeps no per-app state for its fallback
 
 
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unreachable_database_app(request, make_app, tmp_path):
+    """The app on a database that cannot be reached: an SQLite file in a directory that does
+    not exist, or PostgreSQL on a port where nothing listens."""
+    url = (f"sqlite:///{tmp_path / 'missing' / 'crm.sqlite3'}" if request.param == "sqlite"
+           else f"postgresql+psycopg://crm:secret@127.0.0.1:{closed_port()}/crm")
+
+    class NoDatabase(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        PROPAGATE_EXCEPTIONS = False  # answer as production does, not raise into the test
+
+    return make_app(NoDatabase)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
