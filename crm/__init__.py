@@ -52,9 +52,13 @@ def register_url_converters(app):
 
 def register_extensions(app):
     # Errors from the driver never echo bound values (they are ciphertext anyway).
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True,
     }
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that does not answer fails the request (the 503 page, /readyz) within
+        # seconds rather than holding the worker until gunicorn kills it; 2 s is libpq's minimum.
+        options["connect_args"] = {"connect_timeout": 2, **options.get("connect_args", {})}
     db.init_app(app)
     from crm.common import render_migration_type
 
