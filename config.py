@@ -45,6 +45,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 60 * 60
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    # While that storage is unreachable, Flask-Limiter counts in this process's memory (and logs
+    # it once) instead of answering 500 to every sign-in; the per-email lockout lives in the
+    # database and keeps working. It goes back to Redis when a ping answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Give up on a dead or unreachable Redis within about a second per request.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Behind a load balancer: how many proxies set X-Forwarded-For/-Proto (0 = none, trust nothing).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True

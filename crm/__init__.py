@@ -1,8 +1,7 @@
 """Microgreens CRM: the application factory."""
 import logging
 
-from flask import Flask, render_template, request
-from flask_login import current_user
+from flask import Flask, g, render_template, request
 
 from config import INSTANCE_DIR, config_from_env
 from crm.extensions import csrf, db, htmx, limiter, login, migrate
@@ -53,9 +52,13 @@ def register_url_converters(app):
 
 def register_extensions(app):
     # Errors from the driver never echo bound values (they are ciphertext anyway).
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True,
     }
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that does not answer fails the request (the 503 page, /readyz) within
+        # seconds rather than holding the worker until gunicorn kills it; 2 s is libpq's minimum.
+        options["connect_args"] = {"connect_timeout": 2, **options.get("connect_args", {})}
     db.init_app(app)
     from crm.common import render_migration_type
 
@@ -64,6 +67,12 @@ def register_extensions(app):
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    if not logging.getLogger().handlers:
+        # Flask-Limiter logs to a NullHandler; its "storage unreachable" warning should reach
+        # the same stream as the app's own log (stderr, gunicorn's error log).
+        from flask.logging import default_handler
+
+        limiter.logger.addHandler(default_handler)
     login.init_app(app)
     login.session_protection = "strong"
 
@@ -116,6 +125,7 @@ CSP = (
 
 def register_security(app):
     from crm.security.permissions import guard
+    from crm.web import signed_in_user
 
     app.before_request(guard)
 
@@ -134,7 +144,7 @@ def register_security(app):
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.add("Vary", "HX-Request")
-        if current_user.is_authenticated and request.endpoint != "static":
+        if signed_in_user() is not None and request.endpoint != "static":
             headers["Cache-Control"] = "no-store"
         return response
 
@@ -147,26 +157,47 @@ ERRORS = {
     413: ("Too large", "That upload is larger than this form accepts ({limit})."),
     429: ("Slow down", "Too many attempts. Wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
+    503: ("The database is unavailable", "The farm's records cannot be reached just now. "
+          "Nothing was lost; try again in a minute."),
 }
+RETRY_AFTER_SECONDS = 30
 
 
 def register_errors(app):
+    """Error pages. They never query the database (no user lookup: the staff layout only for
+    a user this request already loaded), so they still render while it is down."""
     from flask_wtf.csrf import CSRFError
 
+    from crm.web import database_unavailable, signed_in_user, wants_fragment
+
     def render_error(status, title, message):
+        headers = {}
         if status == 500:
             db.session.rollback()
         if status == 413:
             message = message.format(limit=f"{request.max_content_length // 2**20} MB at most")
-        from crm.web import wants_fragment
-
+        if status == 503:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-        return render_template(template, status=status, title=title, message=message), status
+        user = signed_in_user()
+        if user is None:
+            # Flask-Login puts current_user in every template's context: make that "signed
+            # out" here instead of a user lookup (the lookup may be what just failed).
+            g._login_user = login.anonymous_user()
+        return render_template(template, status=status, title=title, message=message,
+                               staff_layout=user is not None and status != 503), status, headers
+
+    def server_error(error):
+        # Flask has logged the exception (one line and its traceback) before calling this.
+        if database_unavailable(getattr(error, "original_exception", None)):
+            return render_error(503, *ERRORS[503])
+        return render_error(500, *ERRORS[500])
 
     for status, (title, message) in ERRORS.items():
         app.register_error_handler(
             status, lambda error, s=status, t=title, m=message: render_error(s, t, m)
         )
+    app.register_error_handler(500, server_error)
     from crm.audit.services import RecordMoved
     from crm.web import moved_response
 

@@ -1,8 +1,25 @@
 """What every feature's views share: fragment or page, records that may have moved, forms."""
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crm.audit.services import RecordMoved
 from crm.extensions import db, htmx
+
+
+def signed_in_user():
+    """The signed-in user if this request has already loaded them, else None. Never a query:
+    error pages and response headers must work while the database is down."""
+    user = g.get("_login_user")  # where Flask-Login keeps current_user once loaded
+    return user if user is not None and user.is_authenticated else None
+
+
+def database_unavailable(error) -> bool:
+    """The database cannot be reached (connecting failed, or the connection dropped), as
+    opposed to a query that went wrong."""
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated
+        or (isinstance(error, OperationalError) and error.statement is None)
+    )
 
 
 def wants_fragment() -> bool:

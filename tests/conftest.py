@@ -5,6 +5,10 @@ CSRF stays on: the auth helper reads tokens from the pages like a browser would.
 """
 import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 
 import flask_migrate
 import pytest
@@ -72,6 +76,74 @@ def make_app():
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+class RedisServer:
+    """A private redis-server on a free port, started and stopped by the test."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"redis-server did not start on port {self.port}")
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+        if self.process:
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def redis_server(app):
+    """A real Redis the test can stop. Afterwards the shared limiter is bound to `app` again
+    (create_app rebinds the one Limiter to whichever app was made last)."""
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is needed for this test; install Debian's redis-server")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+    limiter.init_app(app)
+    limiter._storage_dead = False  # Flask-Limiter keeps no per-app state for its fallback
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unreachable_database_app(request, make_app, tmp_path):
+    """The app on a database that cannot be reached: an SQLite file in a directory that does
+    not exist, or PostgreSQL on a port where nothing listens."""
+    url = (f"sqlite:///{tmp_path / 'missing' / 'crm.sqlite3'}" if request.param == "sqlite"
+           else f"postgresql+psycopg://crm:secret@127.0.0.1:{closed_port()}/crm")
+
+    class NoDatabase(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        PROPAGATE_EXCEPTIONS = False  # answer as production does, not raise into the test
+
+    return make_app(NoDatabase)
 
 
 @pytest.fixture

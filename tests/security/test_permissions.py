@@ -9,7 +9,8 @@ from crm import create_app
 from crm.security.permissions import PERMISSIONS, PUBLIC, ROLES, required_permission
 from tests import factories
 
-PUBLIC_ENDPOINTS = {"static", "main.home", "main.healthz", "auth.sign_in", "auth.sign_out"}
+PUBLIC_ENDPOINTS = {"static", "main.home", "main.healthz", "main.readyz", "auth.sign_in",
+                    "auth.sign_out"}
 
 
 def concrete_url(rule, record_id=1):
