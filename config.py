@@ -27,6 +27,7 @@ class Config:
     JOB_TIMEOUT = 3600  # seconds; a reindex of 100k customers takes minutes
     JOB_HEARTBEAT_SECONDS = 20  # how often a running job says it is alive
     JOB_STALE_SECONDS = 120  # no heartbeat for this long: its worker is gone, the run failed
+    JOB_SWEEP_SECONDS = 60  # how often an idle `flask worker` looks for such runs
 
     # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
     CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")

@@ -222,3 +222,22 @@ def test_a_worker_killed_mid_job_leaves_a_failed_run_not_a_running_one(app, clie
     assert "failed" in done.text and STALE in done.text
     with app.app_context():
         assert db.session.get(JobRun, run_id).finished_at is not None
+
+
+def test_an_idle_worker_ends_runs_whose_worker_died(redis_app):
+    from datetime import timedelta
+
+    from crm.common import utcnow
+    from crm.jobs.cli import Worker
+    from crm.jobs.services import STALE
+
+    app, connection = redis_app
+    with app.app_context():
+        long_ago = utcnow() - timedelta(minutes=10)
+        run = JobRun(name="test.hang", params={}, owner_kind="system", status="running",
+                     started_at=long_ago, heartbeat_at=long_ago)
+        db.session.add(run)
+        db.session.commit()
+        Worker([queue(connection)], connection=connection).run_maintenance_tasks()
+        db.session.expire_all()
+        assert (run.status, run.message) == ("failed", STALE)
