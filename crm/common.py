@@ -33,11 +33,6 @@ class Actor:
     def is_staff(self) -> bool:
         return self.kind == "staff"
 
-    @property
-    def staff_id(self) -> int | None:
-        """The staff user's id, or None for portal users and the system."""
-        return self.id if self.kind == "staff" else None
-
     @classmethod
     def staff(cls, user_id: int) -> "Actor":
         return cls("staff", user_id)

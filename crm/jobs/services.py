@@ -106,12 +106,10 @@ STALE = "The background worker stopped while this ran. Start it again."
 STOPPED = "The job was stopped."
 
 
-def mark_failed(run_id: int, message: str, *, only_if_unfinished: bool = True) -> bool:
+def mark_failed(run_id: int, message: str) -> bool:
     """End a run as failed on a connection of its own (the caller's session may be committed
     or busy); True when it was not already finished or failed."""
-    query = update(JobRun).where(JobRun.id == run_id)
-    if only_if_unfinished:
-        query = query.where(JobRun.status.in_(("queued", "running")))
+    query = update(JobRun).where(JobRun.id == run_id, JobRun.status.in_(("queued", "running")))
     with db.engine.begin() as connection:
         done = connection.execute(query.values(status="failed", message=message,
                                                finished_at=utcnow())).rowcount
@@ -121,12 +119,19 @@ def mark_failed(run_id: int, message: str, *, only_if_unfinished: bool = True) -
 def sweep_stale_runs() -> int:
     """Mark failed every running run whose heartbeat is older than JOB_STALE_SECONDS: its
     worker died (killed, out of memory, the machine restarted). Called where runs are looked
-    at (progress, the scan's and the import's pages) and when a worker starts."""
+    at (progress, the scan's and the import's pages), when a worker starts and from an idle
+    worker every JOB_SWEEP_SECONDS. Only reads unless there is one to mark (a poll must not
+    wait for another job's write lock on SQLite)."""
     cutoff = utcnow() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     last_sign = func.coalesce(JobRun.heartbeat_at, JobRun.started_at, JobRun.created_at)
+    stale = [JobRun.status == "running", last_sign < cutoff]
+    with db.engine.connect() as connection:
+        ids = connection.execute(select(JobRun.id).where(*stale)).scalars().all()
+    if not ids:
+        return 0
     with db.engine.begin() as connection:
         swept = connection.execute(
-            update(JobRun).where(JobRun.status == "running", last_sign < cutoff)
+            update(JobRun).where(JobRun.id.in_(ids), *stale)
             .values(status="failed", message=STALE, finished_at=utcnow())).rowcount
     if swept:
         log.warning("%s job run(s) had no heartbeat for %s s: marked failed", swept,

@@ -26,7 +26,7 @@ def call(**extra):
 
 def test_an_actor_is_a_kind_and_an_id():
     assert Actor.staff(3) == Actor("staff", 3) and Actor.staff(3) != Actor.portal(3)
-    assert SYSTEM.id is None and not SYSTEM.is_staff and Actor.portal(3).staff_id is None
+    assert SYSTEM.id is None and not SYSTEM.is_staff and not Actor.portal(3).is_staff
     for bad in (lambda: Actor("robot", 1), lambda: Actor("system", 1), lambda: Actor("staff")):
         with pytest.raises(ValueError):
             bad()
