@@ -28,6 +28,9 @@ class Config:
     JOB_HEARTBEAT_SECONDS = 20  # how often a running job says it is alive
     JOB_STALE_SECONDS = 120  # no heartbeat for this long: its worker is gone, the run failed
     JOB_SWEEP_SECONDS = 60  # how often an idle `flask worker` looks for such runs
+    # An uploaded CSV up to this size is checked in the upload request (about 2,500 rows, well
+    # under a second); a larger one is checked by a job while its preview page shows progress.
+    IMPORT_CHECK_INLINE_BYTES = 256 * 1024
 
     # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
     CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")

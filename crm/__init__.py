@@ -202,6 +202,19 @@ def register_errors(app):
     from crm.web import moved_response
 
     app.register_error_handler(RecordMoved, moved_response)
+    from crm.jobs.services import QueueUnavailable
+    from crm.toasts import toast
+
+    def queue_unavailable(error):
+        # Raised before anything was claimed (crm.jobs.services.enqueue): undo the request's
+        # changes; an htmx page stays as it was, with the message as a toast.
+        db.session.rollback()
+        if wants_fragment():
+            toast(str(error), "error")
+            return "", 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return render_error(503, "Background work is unavailable", str(error))
+
+    app.register_error_handler(QueueUnavailable, queue_unavailable)
     app.register_error_handler(CSRFError, lambda error: render_error(
         400, "Form expired", "This form expired or was tampered with. Reload the page and try again."
     ))

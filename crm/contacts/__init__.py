@@ -23,6 +23,7 @@ feature = Feature(
     tabs=(Tab("contacts", "Contacts", "contacts.panel", "customers.view",
               "contacts/_people.html", order=20),),
     jobs={"contacts_import": "crm.contacts.importing.job:import_job",
+          "contacts_import_check": "crm.contacts.importing.job:check_job",
           "duplicate_scan": "crm.contacts.duplicate_scan:scan_job"},
     cli=("crm.contacts.cli:contacts_cli",),
     demo="crm.contacts.demo:seed",

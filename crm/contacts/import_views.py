@@ -4,11 +4,13 @@ Routes register on the contacts blueprint (crm/contacts/views.py imports this mo
 """
 import csv
 import io
+import json
 from datetime import datetime
 
 from flask import (
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -31,11 +33,11 @@ from crm.contacts.importing import (
     MAX_BYTES,
     POLICIES,
     ImportFileError,
-    check,
-    parse,
-    read,
+    opened,
+    preview,
     safe_cell,
 )
+from crm.contacts.importing.preview import PAGE_ROWS
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
 from crm.customers.models import Address, Customer
 from crm.customers.services import list_filters, search_customers
@@ -46,10 +48,9 @@ from crm.jobs.progress import poll_status
 from crm.jobs.services import enqueue, sweep_stale_runs
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
-from crm.web import wants_fragment
 from crm.toasts import redirect_with
+from crm.web import wants_fragment
 
-PREVIEW_ROWS = 200  # rows shown in the preview table (errors first)
 EXPORT_BATCH = 500
 
 
@@ -86,22 +87,26 @@ def _recent_imports():
 @requires("contacts.import")
 @accepts_uploads(MAX_BYTES + 2**16)  # the file plus the multipart envelope
 def import_upload():
-    """Upload a CSV of customers with their contacts; it is checked before anything is written."""
+    """Upload a CSV of customers with their contacts; it is checked before anything is written
+    (here for a small file, by a job for a large one while its page shows progress)."""
     form = ImportUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            parsed = read(upload.read(MAX_BYTES + 1))
-        except ImportFileError as exc:
-            form.file.errors.append(str(exc))
-        else:
+            text, encoding = opened(upload.read(MAX_BYTES + 1))
             actor = current_user.actor
             imp = ContactImport(filename=(upload.filename or "upload.csv")[:255],
-                                content=parsed.text, on_duplicate=form.on_duplicate.data,
-                                skip_invalid=form.skip_invalid.data, status="previewed",
+                                content=text, on_duplicate=form.on_duplicate.data,
+                                skip_invalid=form.skip_invalid.data, status="checking",
                                 uploaded_by_kind=actor.kind, uploaded_by_id=actor.id,
-                                counts={"rows": len(parsed.rows), "encoding": parsed.encoding})
+                                counts={"encoding": encoding})
             db.session.add(imp)
+            db.session.flush()
+            _start_check(imp)
+        except ImportFileError as exc:
+            db.session.rollback()
+            form.file.errors.append(str(exc))
+        else:
             db.session.commit()
             url = url_for("contacts.import_preview", import_id=imp.id)
             if htmx:
@@ -112,6 +117,17 @@ def import_upload():
         else "contacts/import.html"
     return render_template(template, form=form, recent=_recent_imports(), max_mb=MAX_BYTES // 2**20,
                            columns=COLUMNS), status
+
+
+def _start_check(imp):
+    """Check the upload for its preview under its current choices (the caller commits): right
+    here when it is small, else as a job ("checking" until it is done)."""
+    if len(imp.content) <= current_app.config["IMPORT_CHECK_INLINE_BYTES"]:
+        preview.check_upload(imp)
+        return
+    preview.clear(imp)
+    imp.status = "checking"
+    imp.run_id = enqueue("contacts_import_check", actor=current_user.actor, import_id=imp.id).id
 
 
 # -- preview, options, run -------------------------------------------------------------------
@@ -132,23 +148,46 @@ def _run_of(imp):
     return db.session.get(JobRun, imp.run_id)
 
 
-def _preview_context(imp, form=None, notice=None):
-    parsed = parse(imp.content, (imp.counts or {}).get("encoding", "UTF-8"))
-    plan = check(parsed, imp.on_duplicate, imp.skip_invalid)
-    shown = sorted(plan.rows, key=lambda r: (r.valid, r.line))[:PREVIEW_ROWS]
+def _stuck(imp, run) -> bool:
+    """Checking or importing, but its run failed (or there is none): it can be started again
+    or discarded."""
+    if imp.status == "checking":
+        return run is None or run.status == "failed"
+    return imp.status in ("queued", "running") and run is not None and run.status == "failed"
+
+
+def _page_number(pages: int) -> int:
+    value = request.args.get("page", "")
+    number = int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
+    return min(max(number, 1), max(pages, 1))
+
+
+def _preview_context(imp, summary, form=None, notice=None):
+    pages = -(-summary.stats["rows"] // PAGE_ROWS)
+    page = _page_number(pages)
     if form is None:
         form = ImportOptionsForm(formdata=None, on_duplicate=imp.on_duplicate,
                                  skip_invalid=imp.skip_invalid)
-    return dict(imp=imp, plan=plan, stats=plan.stats, parsed=parsed, shown=shown, form=form,
-                labels=LABELS, notice=notice, preview_cap=PREVIEW_ROWS)
+    return dict(imp=imp, preview=summary, stats=summary.stats, shown=preview.rows_page(imp, page),
+                page=page, pages=pages, page_rows=PAGE_ROWS, first_row=(page - 1) * PAGE_ROWS + 1,
+                form=form,
+                labels=LABELS, notice=notice)
 
 
 def _import_page(imp, status=200, **context):
+    """The import's page (or, for htmx, its one component): the check's progress, the
+    preview, or the import's progress and outcome, whichever the import is at."""
     run = _run_of(imp)
-    if imp.status == "previewed" or (run is not None and run.status == "failed"
-                                     and imp.status in ("queued", "running")):
+    stuck = _stuck(imp, run)
+    summary = preview.summary(imp) if imp.status in ("previewed", "queued", "running") else None
+    if imp.status in ("checking", "unreadable") or (imp.status == "previewed" and not summary):
+        context = dict(imp=imp, run=run, stuck=stuck or imp.status == "previewed",
+                       error=preview.file_error(imp) if imp.status == "unreadable" else None)
+        template = "contacts/_import_checking.html"
+    elif summary is not None and (imp.status == "previewed" or stuck):
         context.pop("started", None)
-        context = {**_preview_context(imp, **context), "failed_run": run}
+        context = {**_preview_context(imp, summary, **context),
+                   "failed_run": run if stuck else None}
         template = "contacts/_import_preview.html"
     else:
         context = dict(imp=imp, run=run, started=context.get("started"))
@@ -161,14 +200,40 @@ def _import_page(imp, status=200, **context):
 @bp.get("/contacts/import/<int:import_id>")
 @requires("contacts.import")
 def import_preview(import_id):
-    """An uploaded file checked row by row: summary, errors per column, the choices, Import."""
+    """An uploaded file checked row by row: summary, errors per column, the choices, Import.
+    The check is stored (crm.contacts.importing.preview): viewing pages of it checks nothing."""
     return _import_page(_owned(import_id))
+
+
+@bp.post("/contacts/import/<int:import_id>/check")
+@requires("contacts.import")
+def import_check(import_id):
+    """Check the file again: its check's worker died, or it was uploaded before checks were
+    kept."""
+    imp = _owned(import_id)
+    if imp.status not in ("checking", "previewed") or not (
+            _stuck(imp, _run_of(imp)) or preview.summary(imp) is None):
+        return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
+    _recheck(imp)
+    db.session.commit()
+    if not htmx:
+        return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
+    return _import_page(imp)
+
+
+def _recheck(imp):
+    try:
+        _start_check(imp)
+    except ImportFileError as exc:  # only a file checked under other rules can get here
+        preview.clear(imp)
+        imp.status, imp.checked = "unreadable", json.dumps({"error": str(exc)})
 
 
 @bp.post("/contacts/import/<int:import_id>")
 @requires("contacts.import")
 def import_options(import_id):
-    """Change what happens to matching rows and rows with errors; the preview follows."""
+    """Change what happens to matching rows and rows with errors; the preview follows (checked
+    again when the duplicate policy changed)."""
     imp = _owned(import_id)
     if imp.status != "previewed":
         return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
@@ -176,6 +241,8 @@ def import_options(import_id):
     if not form.validate_on_submit():
         return _import_page(imp, status=422, form=form)
     imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
+    if imp.checked_policy != imp.on_duplicate:
+        _recheck(imp)
     db.session.commit()
     if not htmx:
         return redirect(url_for("contacts.import_preview", import_id=imp.id), 303)
@@ -188,8 +255,7 @@ def import_run(import_id):
     """Start the import as a background job (inline without Redis); the page shows its progress."""
     imp = _owned(import_id)
     page = url_for("contacts.import_preview", import_id=imp.id)
-    run = _run_of(imp)
-    retry = run is not None and run.status == "failed" and imp.status in ("queued", "running")
+    retry = imp.status in ("queued", "running") and _stuck(imp, _run_of(imp))
     if imp.status != "previewed" and not retry:
         return redirect(page, 303)
     form = ImportOptionsForm()
@@ -197,11 +263,15 @@ def import_run(import_id):
         return _import_page(imp, status=422, form=form)
     if (form.on_duplicate.data, form.skip_invalid.data) != (imp.on_duplicate, imp.skip_invalid):
         imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
+        if imp.checked_policy != imp.on_duplicate:
+            _recheck(imp)
         db.session.commit()
         return _import_page(imp, status=409, notice="The choices changed since this preview: "
                                                     "check it again, then import.")
-    context = _preview_context(imp)
-    if context["plan"].refused:
+    summary = preview.summary(imp)
+    if summary is None:
+        return redirect(page, 303)
+    if summary.refused:
         return _import_page(imp, status=422, notice="Rows have errors: nothing can be imported "
                                                     "until they are fixed, unless you choose "
                                                     "“Import valid rows only”.")
@@ -226,13 +296,12 @@ def import_run(import_id):
 @bp.get("/contacts/import/<int:import_id>/status")
 @requires("contacts.import")
 def import_status(import_id):
-    """The import's self-polling progress component; stops polling (286) once the run is done."""
+    """The self-polling progress component of the import's check or run; once the run is done
+    it answers with what follows (the preview, or the outcome) and 286, which stops polling."""
     imp = _owned(import_id)
-    run = _run_of(imp)
-    if wants_fragment():
-        return (render_template("contacts/_import_status.html", oob=True, imp=imp, run=run),
-                poll_status(run))
-    return _import_page(imp)
+    if not wants_fragment():
+        return _import_page(imp)
+    return _import_page(imp, status=poll_status(_run_of(imp)))
 
 
 @bp.post("/contacts/import/<int:import_id>/discard")
@@ -240,9 +309,8 @@ def import_status(import_id):
 def import_discard(import_id):
     """Throw away an uploaded file that was not imported."""
     imp = _owned(import_id)
-    run = _run_of(imp)
-    stuck = run is not None and run.status == "failed" and imp.status in ("queued", "running")
-    if imp.status not in ("previewed", "refused") and not stuck:
+    if imp.status not in ("previewed", "refused", "unreadable", "checking") \
+            and not _stuck(imp, _run_of(imp)):
         abort(409)
     db.session.delete(imp)
     db.session.commit()

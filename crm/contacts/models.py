@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.common import Actor, UTCDateTime, actor_check, utcnow
@@ -155,6 +155,10 @@ class ContactImport(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="previewed")
     counts: Mapped[dict | None] = mapped_column(JSON)  # rows, created, updated, duplicates, errors
     report: Mapped[str | None] = mapped_column(EncryptedString())  # CSV: what became of each row
+    # The preview's check, stored once (crm.contacts.importing.preview): its summary as JSON
+    # (the file's header cells are in it, hence encrypted) and the policy it was checked for.
+    checked: Mapped[str | None] = mapped_column(EncryptedString())
+    checked_policy: Mapped[str | None] = mapped_column(String(10))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
     uploaded_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
     uploaded_by_id: Mapped[int | None]
@@ -165,3 +169,18 @@ class ContactImport(db.Model):
     @property
     def uploaded_by(self) -> Actor:
         return Actor.stored(self.uploaded_by_kind, self.uploaded_by_id)
+
+
+class ContactImportRow(db.Model):
+    """One row of a checked upload as its preview shows it, at its place in the preview's order
+    (rows with errors first, then by line). Its cells and messages are the file's, encrypted."""
+
+    __tablename__ = "contact_import_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("contact_import.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    shown: Mapped[str] = mapped_column(EncryptedString())  # JSON: line, outcome, cells, errors
+
+    __table_args__ = (Index("ix_contact_import_row_position", "import_id", "position",
+                            unique=True),)

@@ -42,8 +42,19 @@ def job_function(name: str):
 
 
 def redis_connection(url: str | None = None) -> Redis | None:
+    """The queue's Redis (None without REDIS_URL); connecting gives up after 2 s."""
     url = url or current_app.config.get("REDIS_URL")
-    return Redis.from_url(url) if url else None
+    return Redis.from_url(url, socket_connect_timeout=2) if url else None
+
+
+class QueueUnavailable(Exception):
+    """The job queue (Redis) cannot be reached, so nothing was started."""
+
+    message = ("Background work cannot be started just now: the job queue is unreachable. "
+               "Nothing was started or changed; try again in a minute.")
+
+    def __str__(self):
+        return self.message
 
 
 def queue(connection=None) -> Queue:
@@ -57,12 +68,24 @@ PENDING = "crm.jobs.pending"  # session.info key: runs to start once the caller 
 def enqueue(name: str, *, actor, **params) -> JobRun:
     """Add a run of a job to the caller's unit of work. It starts only once the caller's commit
     succeeds (a worker picks it up, or it runs inline right after the commit without Redis);
-    a rollback leaves neither the run nor a job behind. Never commits."""
+    a rollback leaves neither the run nor a job behind. Never commits. QueueUnavailable when
+    Redis cannot be reached: the caller rolls back and says so (its view answers 503). Should
+    Redis go away between this check and the commit, the run is marked failed instead."""
     if name not in REGISTRY:
         raise KeyError(f"no job named {name!r}")
     for key, value in params.items():
         if not isinstance(value, (int, bool)) and value is not None:
             raise TypeError(f"job parameter {key!r} must be an id or a flag")
+    connection = redis_connection()
+    if connection is not None:
+        try:  # refuse now, before the caller claims anything, rather than fail after its commit
+            connection.ping()
+        except RedisError as exc:
+            log.error("job %s not started, the queue is unreachable: %s", name,
+                      type(exc).__name__)
+            raise QueueUnavailable() from None
+        finally:
+            connection.close()
     run = JobRun(name=name, params=params, owner_kind=actor.kind, owner_id=actor.id)
     db.session.add(run)
     db.session.flush()

@@ -1,6 +1,7 @@
 """The CSV import pages: upload, preview with errors per column, choices, run as a job, report."""
 import csv
 import io
+import json
 import os
 import re
 
@@ -8,6 +9,8 @@ import pytest
 from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import func, select, text
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from crm.audit.models import AuditEvent
 from crm.contacts.models import Contact, ContactImport
@@ -27,10 +30,13 @@ BAD = GOOD + "Nowhere Diner,wizard,Cy,,cy@@nowhere,123,,,,,,,\n"
 
 
 def upload(auth, data, name="people.csv", htmx=False, **choices):
-    body = {"file": (io.BytesIO(data.encode() if isinstance(data, str) else data), name),
-            "on_duplicate": "skip", **choices}
+    # Encoded in memory: the test client spools a large body to a file it never closes.
+    boundary, body = encode_multipart({
+        "file": FileStorage(io.BytesIO(data.encode() if isinstance(data, str) else data), name,
+                            content_type="text/csv"),
+        "on_duplicate": "skip", **choices})
     return auth.post("/contacts/import", body, page="/contacts/import", htmx=htmx,
-                     content_type="multipart/form-data")
+                     content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def uploaded(auth, data, **choices):
@@ -164,13 +170,21 @@ def test_latin_1_semicolons_and_ignored_columns_are_said_in_the_preview(client, 
     assert "Café Ñandú" in page and "José" in page
 
 
-def test_the_preview_shows_at_most_200_rows_and_says_so(client, auth):
+def test_the_preview_pages_every_row_errors_first(client, auth):
     auth.sign_in("manager")
-    rows = "".join(f"Place {n},restaurant,Al{n},,bad-{n},,,,,,,,\n" for n in range(250))
-    page = client.get(uploaded(auth, HEADER + "\n" + rows)).text
-    assert "The first 200 of 250 rows are shown; the report after the import lists every row." \
-        in page
-    assert page.count('<th scope="row"') == 200
+    rows = "".join(f"Place {n},restaurant,Al{n},,{f'bad-{n}' if n % 2 else f'{n}@x.example'},"
+                   ",,,,,,,\n" for n in range(250))
+    url = uploaded(auth, HEADER + "\n" + rows)
+    page = client.get(url).text
+    assert "Rows with errors first. Rows 1–100 of 250 (page 1 of 3)." in page
+    assert page.count('<th scope="row"') == 100
+    assert 'rel="next"' in page and 'rel="prev"' not in page
+    last = client.get(url + "?page=3").text
+    assert "Rows 201–250 of 250 (page 3 of 3)." in last and last.count('<th scope="row"') == 50
+    lines = [int(n) for n in re.findall(r'<th scope="row" class="num">(\d+)</th>', page)]
+    assert lines[:3] == [3, 5, 7]  # the 125 rows with errors come first, by line
+    for bad in ("?page=0", "?page=99", "?page=%EF%BC%92", "?page=9223372036854775809"):
+        assert client.get(url + bad).status_code == 200  # clamped to the nearest page
 
 
 def test_formula_payloads_are_shown_escaped_in_the_preview(client, auth):
@@ -423,20 +437,29 @@ def test_an_import_whose_worker_died_can_be_retried_or_discarded(app, client, au
     assert customers(app) == 1
 
 
-def test_starting_an_import_while_the_queue_is_unreachable_says_so_and_leaves_it_retryable(
-        app, client, auth):
-    from crm.jobs.services import UNQUEUED
+def test_starting_an_import_while_redis_is_stopped_says_so_and_claims_nothing(
+        app, client, auth, redis_server):
+    """Redis (a server of the test's own) stopped: Import answers 503 with a plain message,
+    the page stays as it was, the import stays previewed, no run is left queued."""
+    from crm.jobs.services import QueueUnavailable
 
     auth.sign_in("manager")
     url = uploaded(auth, GOOD)
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.config["REDIS_URL"] = redis_server.url
+    redis_server.stop()
     try:
         response = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url, htmx=True)
+        assert response.status_code == 503 and response.text == ""
+        assert json.loads(response.headers["HX-Trigger"]) == {
+            "toast": {"message": QueueUnavailable.message, "level": "error"}}
+        assert response.headers["Retry-After"]
+        page = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)  # without htmx
+        assert page.status_code == 503 and "Background work is unavailable" in page.text
+        assert "Nothing was started or changed" in page.text
     finally:
         app.config["REDIS_URL"] = None
-    assert response.status_code == 200
-    assert "The last run of this import failed and nothing was imported" in response.text
     with app.app_context():
-        assert db.session.scalar(select(JobRun.message)) == UNQUEUED
-    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)  # Redis back: it runs
+        assert db.session.scalar(select(ContactImport.status)) == "previewed"
+        assert db.session.scalars(select(JobRun)).all() == []
+    auth.post(url + "/run", {"on_duplicate": "skip"}, page=url)  # the queue is back: it runs
     assert customers(app) == 1

@@ -9,9 +9,17 @@ from sqlalchemy import select
 from crm.common import SYSTEM
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import REGISTRY, enqueue, queue, register_job
+from crm.jobs.services import (
+    REGISTRY,
+    UNQUEUED,
+    QueueUnavailable,
+    enqueue,
+    queue,
+    register_job,
+)
 from crm.security.models import SearchToken
 from tests import factories
+from tests.conftest import closed_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -87,19 +95,39 @@ def test_a_rolled_back_transaction_leaves_no_run_and_no_job(redis_app):
         assert queue(connection).count == 0
 
 
-def test_a_queue_that_cannot_be_reached_marks_the_run_failed(app_ctx, caplog):
+def test_a_queue_that_cannot_be_reached_refuses_the_job_before_anything_is_claimed(app_ctx,
+                                                                                  caplog):
     from flask import current_app
 
-    current_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    current_app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
     try:
-        run = enqueue("test.count_to", actor=SYSTEM, n=1)
-        db.session.commit()  # what the caller saved stays saved
-        run = db.session.get(JobRun, run.id)
-        assert (run.status, run.message) == ("failed", "The job could not be queued. Try again "
-                                                       "in a moment.")
-        assert f"job run {run.id} (test.count_to) could not be queued" in caplog.text
+        with pytest.raises(QueueUnavailable):
+            enqueue("test.count_to", actor=SYSTEM, n=1)
+        db.session.rollback()
+        assert db.session.scalars(select(JobRun)).all() == []
+        assert "job test.count_to not started, the queue is unreachable" in caplog.text
     finally:
         current_app.config["REDIS_URL"] = None
+
+
+def test_a_queue_lost_between_the_check_and_the_commit_marks_the_run_failed(redis_app, caplog,
+                                                                             monkeypatch):
+    """The compensating update: the caller's commit stands, its run ends failed, not queued."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import Queue
+
+    app, connection = redis_app
+    with app.app_context():
+        run = enqueue("test.count_to", actor=SYSTEM, n=1)
+
+        def lost(*args, **kwargs):
+            raise RedisConnectionError("gone")
+
+        monkeypatch.setattr(Queue, "enqueue", lost)
+        db.session.commit()  # what the caller saved stays saved
+        run = db.session.get(JobRun, run.id)
+        assert (run.status, run.message) == ("failed", UNQUEUED)
+        assert f"job run {run.id} (test.count_to) could not be queued" in caplog.text
 
 
 def test_job_runs_on_a_real_redis_worker(redis_app):

@@ -7,6 +7,7 @@ one module per stage, each importing only the stages before it:
     columns.py  the file's columns, labels, how names compare, spreadsheet-safe cells
     read.py     bytes -> text -> rows: size, encoding, delimiter, header aliases
     check.py    every row validated and matched, within the file and in the database: the plan
+    preview.py  the plan stored once for the preview's pages (checked here or by a job)
     write.py    the plan written through the customers' and contacts' services
     report.py   what became of every row (CSV), the summary line, the run's audit event
 
@@ -55,6 +56,7 @@ from crm.contacts.importing.read import (
     Row,
     check_size,
     decode,
+    opened,
     parse,
     read,
 )
@@ -64,6 +66,6 @@ from crm.contacts.importing.write import ImportRefused, apply
 __all__ = [
     "COLUMNS", "LABELS", "MAX_BYTES", "MAX_ROWS", "POLICIES", "REQUIRED", "Group",
     "ImportFileError", "ImportRefused", "Parsed", "Person", "Plan", "Row", "apply",
-    "audit_run", "check", "check_size", "decode", "parse", "read", "report_csv", "safe_cell",
-    "summary_line", "unsafe_cell",
+    "audit_run", "check", "check_size", "decode", "opened", "parse", "read", "report_csv",
+    "safe_cell", "summary_line", "unsafe_cell",
 ]

@@ -1,10 +1,13 @@
-"""The background job ("contacts_import"): a previewed upload checked again and written. It runs
-the engine as the package exports it (crm.contacts.importing)."""
+"""The background jobs: "contacts_import_check" checks a large upload for its preview once;
+"contacts_import" checks a previewed upload again and writes it. They run the engine as the
+package exports it (crm.contacts.importing)."""
+import json
 import time
 
 from sqlalchemy import update
 
 from crm.contacts import importing
+from crm.contacts.importing import preview
 from crm.contacts.models import ContactImport
 from crm.extensions import db
 
@@ -31,6 +34,23 @@ def _progress_writer(run):
     return progress
 
 
+def check_job(run, report, import_id: int):
+    """Check an upload for its preview and store the result (crm.contacts.importing.preview);
+    a file that cannot be used ends "unreadable" with the reason for its page."""
+    imp = db.session.get(ContactImport, import_id)
+    if imp is None or imp.status != "checking":
+        return {"skipped": True}
+    try:
+        plan = preview.check_upload(imp, report)
+    except importing.ImportFileError as exc:
+        preview.clear(imp)
+        imp.status, imp.checked = "unreadable", json.dumps({"error": str(exc)})
+        run.message = "The file could not be read."
+        return {"unreadable": True}
+    run.message = f"Checked {len(plan.rows):,} rows."
+    return plan.stats
+
+
 def import_job(run, report, import_id: int):
     """Run a previewed import: check again (the database may have moved on), write everything in
     one transaction, keep the report, drop the file's content. The run has a session of its
@@ -52,6 +72,7 @@ def import_job(run, report, import_id: int):
         importing.apply(plan, actor=actor, progress=_progress_writer(run))
         imp.status = "imported"
         imp.content = ""  # the file is gone once imported; the report stays
+    preview.clear(imp)  # the report says what became of every row now
     imp.report = importing.report_csv(plan)
     imp.counts = {**plan.counts, "encoding": parsed.encoding}
     importing.audit_run(plan, actor=actor, import_id=imp.id)

@@ -141,6 +141,24 @@ def read(data: bytes) -> Parsed:
     return parse(text, encoding)
 
 
+def opened(data: bytes) -> tuple[str, str]:
+    """An upload's text and encoding, with its size and header line checked (ImportFileError):
+    what the upload request does before the rows are read and checked, here or in a job."""
+    check_size(len(data))
+    text, encoding = decode(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise ImportFileError("The file is empty.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        header = next(cells for cells in reader if any(c.strip() for c in cells))
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV ({exc}).") from None
+    _map_headers(header)
+    return text, encoding
+
+
 def parse(text: str, encoding: str = "UTF-8") -> Parsed:
     """Rows of a CSV text; ImportFileError when the file as a whole cannot be used."""
     if text.startswith("\ufeff"):

@@ -55,6 +55,7 @@
   // Network or server errors on htmx requests get a visible message instead of silence.
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
+    if (/"toast"/.test(event.detail.xhr.getResponseHeader("HX-Trigger") || "")) return;  // said already
     showToast(status === 400 ? "This page has expired. Reload it and try again." :
       status === 403 ? "Your role does not allow that." :
       status === 404 ? "That record no longer exists." :
