@@ -154,15 +154,15 @@ def new_customer():
     form = NewCustomerForm()
     form.owner_id.choices = owner_choices()
     if request.method == "GET":
-        form.owner_id.data = str(current_user.id)
+        form.owner_id.data = current_user.id
     candidates = None
     if form.validate_on_submit():
         person = form.contact_data()
-        # After the possible duplicates were shown, the button pressed says "new" (a new
-        # person anyway) or the id of the person on record to make the primary contact.
-        choice = request.form.get("contact_choice", "")
-        existing = db.session.get(Contact, int(choice)) if choice.isdigit() else None
-        if person and choice != "new" and existing is None:
+        # After the possible duplicates were shown, the button pressed says "a new person
+        # anyway" or gives the id of the person on record to make the primary contact.
+        choice = form.contact_choice.data
+        existing = db.session.get(Contact, choice) if choice else None
+        if person and not form.new_contact.data and existing is None:
             candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
                                              city=form.city.data or None)
         if not candidates:

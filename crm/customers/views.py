@@ -88,7 +88,7 @@ def edit(customer_id):
     form.customer_id = customer.id
     form.owner_id.choices = owner_choices(customer.owner)
     if request.method == "GET":
-        form.owner_id.data = str(customer.owner_id or "")
+        form.owner_id.data = customer.owner_id
         form.parent_number.data = customer.parent.number if customer.parent else ""
         form.version.data = customer.version
     conflict = None
