@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import os
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -159,7 +159,7 @@ def unseal(token: str, *, actor, max_length: int = 100) -> str | None:
         if len(opened) < _STAMP.size:
             return None
         (sealed_at,) = _STAMP.unpack(opened[:_STAMP.size])
-        age = utcnow() - datetime.fromtimestamp(sealed_at, timezone.utc)
+        age = utcnow() - datetime.fromtimestamp(sealed_at, UTC)
         if not -SEAL_CLOCK_SKEW <= age <= SEAL_MAX_AGE:
             return None
         return text if len(text) <= max_length else None
