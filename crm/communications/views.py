@@ -223,7 +223,7 @@ def log_email_file(customer_id):
             upload.file.errors.append(str(exc))
         else:
             db.session.commit()
-            toast(f"Email logged{' from ' + entry.contact.full_name if entry.contact else ''}.")
+            toast(f"Email logged{' from ' + entry.contact.reference if entry.contact else ''}.")
             return _render_panel(customer, _fresh_quick_log(customer))
     return _render_panel(customer, _fresh_quick_log(customer), status=422, upload=upload)
 

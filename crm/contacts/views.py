@@ -130,7 +130,7 @@ def merge(kind, a, b):
                 errors.append(str(exc))
             else:
                 db.session.commit()
-                label = merged.number if kind == "customer" else merged.full_name
+                label = merged.number if kind == "customer" else merged.reference  # no PII
                 url = (url_for("customers.detail", customer_id=merged.id) if kind == "customer"
                        else url_for("contacts.detail", contact_id=merged.id))
                 return redirect_with(url, f"Merged into {label}.")
@@ -235,8 +235,8 @@ def add_person(customer_id):
         if candidates:
             form.save_anyway.data = "1"
             return _tab(customer, 200, person_form=form, candidates=candidates)
-    add_contact(customer, person, role=form.role.data, actor=current_user.actor)
-    return _done(customer.id, f"Added {person['first_name']}.")
+    added = add_contact(customer, person, role=form.role.data, actor=current_user.actor)
+    return _done(customer.id, f"Added {added.reference}.")
 
 
 @bp.post(PEOPLE + "/<int:contact_id>/link")
@@ -249,8 +249,8 @@ def link_person(customer_id, contact_id):
     if role not in CONTACT_ROLES:
         abort(400, "Choose a role.")
     linked = link_contact(customer, contact, role, actor=current_user.actor)
-    return _done(customer.id, f"Linked {contact.full_name}." if linked
-                 else f"{contact.full_name} was already linked in that role.")
+    return _done(customer.id, f"Linked {contact.reference}." if linked
+                 else f"{contact.reference.capitalize()} was already linked in that role.")
 
 
 @bp.post(PEOPLE + "/<int:contact_id>/remove")
