@@ -37,15 +37,20 @@ def create_app(config_class=None, features=None):
 
 
 def register_url_converters(app):
-    """`<int:…>` in every route matches only ids a database column can hold; larger is a 404."""
-    from werkzeug.routing import IntegerConverter
+    """`<int:…>` in every route matches only what crm.common.parse_id reads as an id: ASCII
+    digits (werkzeug's `\\d+` also matches "２"), 1..MAX_ID; anything else is a 404."""
+    from werkzeug.routing import IntegerConverter, ValidationError
 
-    from crm.common import MAX_ID
+    from crm.common import parse_id
 
     class IdConverter(IntegerConverter):
-        def __init__(self, map, *args, **kwargs):
-            kwargs.setdefault("max", MAX_ID)
-            super().__init__(map, *args, **kwargs)
+        regex = r"[0-9]+"
+
+        def to_python(self, value):
+            found = parse_id(value)
+            if found is None:
+                raise ValidationError()
+            return found
 
     app.url_map.converters["int"] = IdConverter
 

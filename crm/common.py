@@ -9,6 +9,21 @@ from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
+ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(text) -> int | None:
+    """The one reading of an id typed into a URL or a form: ASCII digits only (int() would
+    also read "２" or "٢" as 2), 1..MAX_ID (SQLite cannot bind more than 2**63 - 1, PostgreSQL's
+    integer column holds 2**31 - 1); anything else is None. The query-string and form-field
+    helpers (crm.web.arg_id, crm.forms.IdField) and the URL converter all come here."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
+        return None
+    text = text.lstrip("0")
+    if not text or len(text) > ID_DIGITS:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 ACTOR_KINDS = ("staff", "portal", "system")
 

@@ -1,10 +1,46 @@
-"""Form helpers every feature's forms use: choices, trimming, normalising, the version field."""
-from wtforms import HiddenField, SelectChoice
+"""Form helpers every feature's forms use: choices, trimming, normalising, the version field,
+the fields that carry a record's id."""
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import ValidationError
+
+from crm.common import parse_id
+
+NOT_AN_ID = "Choose one from the list."
 
 
 def choices(mapping: dict) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+def record_id(value) -> int | None:
+    """Coerce what an id field holds (posted text, or the id an object has) to the id, or None
+    for "none chosen" (empty). Text that crm.common.parse_id does not read as an id (not ASCII
+    digits, 0, more than MAX_ID) is a ValueError: the field gets NOT_AN_ID, the form a 422."""
+    if value is None or value == "":
+        return None
+    found = parse_id(str(value))
+    if found is None:
+        raise ValueError(NOT_AN_ID)
+    return found
+
+
+class IdField(SelectField):
+    """A select (or radio buttons) whose value is a record's id: `data` is an int or None, never
+    text; every form field that carries an id is one (or an IdsField). Whether the id is one the
+    user may choose is still the form's or the service's to check (`validate_choice` on, or
+    off and a validator); this field only guarantees a well-formed id."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=record_id,
+                         invalid_value_message=NOT_AN_ID, **kwargs)
+
+
+class IdsField(SelectMultipleField):
+    """Several ids (checkboxes, a multiple select): `data` is a list of ints; see IdField."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=record_id,
+                         invalid_value_message=NOT_AN_ID, **kwargs)
 
 
 def normalised(field, normaliser, *args):

@@ -3,6 +3,7 @@ from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crm.audit.services import RecordMoved
+from crm.common import parse_id
 from crm.extensions import db, htmx
 
 
@@ -20,6 +21,19 @@ def database_unavailable(error) -> bool:
         error.connection_invalidated
         or (isinstance(error, OperationalError) and error.statement is None)
     )
+
+
+def arg_id(name: str) -> int | None:
+    """The id in query argument `name` (crm.common.parse_id: ASCII digits, 1..MAX_ID), None
+    when the argument is absent or empty; anything else is a 404, as in a path. Every id read
+    from a query string comes through here."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    found = parse_id(raw)
+    if found is None:
+        abort(404)
+    return found
 
 
 def wants_fragment() -> bool:

@@ -162,6 +162,14 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def session_cookie(app, client) -> str:
+    """What the client's session cookie holds, decoded (it is signed, not encrypted: anyone who
+    sees the cookie can read this), as text to search."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None, "no session cookie"
+    return repr(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+
+
 class Auth:
     """Signs the test client in as a role, through the real sign-in form."""
 

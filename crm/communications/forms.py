@@ -26,24 +26,15 @@ from crm.communications.models import (
     TICKET_STATUSES,
     VISIBILITIES,
 )
-from crm.forms import choices, version_field
+from crm.forms import IdField, choices, version_field
 
 
 def staff_choices(users, empty: str):
     return choices({"": empty, **{str(u.id): u.name for u in users}})
 
 
-def _id(value):
-    return int(value) if value else None
-
-
 def _text(field):
     return (field.data or "").strip() or None
-
-
-def _in_choices(field, message):
-    if (field.data or "") not in {c.value for c in field.choices}:
-        raise ValidationError(message)
 
 
 class QuickLogForm(FlaskForm):
@@ -51,7 +42,7 @@ class QuickLogForm(FlaskForm):
 
     channel = SelectField("Channel", choices=choices(CHANNELS))
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
-    contact_id = SelectField("With", validate_choice=False)
+    contact_id = IdField("With", invalid_choice_message="That contact is not linked to this customer.")
     occurred_at = DateTimeLocalField("When", validators=[InputRequired("Say when it happened.")])
     duration_minutes = IntegerField(
         "Minutes", validators=[Optional(), NumberRange(0, 600, "Between 0 and 600 minutes.")]
@@ -62,7 +53,8 @@ class QuickLogForm(FlaskForm):
                           description="E.g. left voicemail, order confirmed, call back Friday.")
     visibility = SelectField("Visibility", choices=choices(VISIBILITIES))
     follow_up_due = DateField("Follow up by", validators=[Optional()])
-    follow_up_assignee_id = SelectField("Follow-up for", validate_choice=False)
+    follow_up_assignee_id = IdField("Follow-up for",
+                                    invalid_choice_message="Choose someone from the list.")
 
     def set_choices(self, contacts, staff):
         """contacts: {id: name} this entry may be with; staff: who may get a follow-up."""
@@ -75,11 +67,7 @@ class QuickLogForm(FlaskForm):
         if self.channel.data == "note" and not (field.data or "").strip():
             raise ValidationError("A note needs some text.")
 
-    def validate_contact_id(self, field):
-        _in_choices(field, "That contact is not linked to this customer.")
-
     def validate_follow_up_assignee_id(self, field):
-        _in_choices(field, "Choose someone from the list.")
         if field.data and not self.follow_up_due.data:
             raise ValidationError("Give the follow-up a due date too.")
 
@@ -92,7 +80,7 @@ class QuickLogForm(FlaskForm):
         return {
             "channel": self.channel.data,
             "direction": self.direction.data,
-            "contact_id": _id(self.contact_id.data) if self.contact_id else None,
+            "contact_id": self.contact_id.data if self.contact_id else None,
             "occurred_at": local.astimezone(ZoneInfo("UTC")),
             "duration_minutes": self.duration_minutes.data,
             "subject": _text(self.subject),
@@ -100,7 +88,7 @@ class QuickLogForm(FlaskForm):
             "outcome": _text(self.outcome),
             "visibility": self.visibility.data,
             "follow_up_due": self.follow_up_due.data,
-            "follow_up_assignee_id": _id(self.follow_up_assignee_id.data),
+            "follow_up_assignee_id": self.follow_up_assignee_id.data,
         }
 
     def set_defaults(self, primary_contact_id: int | None, channel: str | None):
@@ -108,7 +96,7 @@ class QuickLogForm(FlaskForm):
         self.occurred_at.data = datetime.now(farm_zone()).replace(second=0, microsecond=0,
                                                                   tzinfo=None)
         if self.contact_id:
-            self.contact_id.data = str(primary_contact_id or "")
+            self.contact_id.data = primary_contact_id
         if channel in CHANNELS:
             self.channel.data = channel
 
@@ -117,10 +105,7 @@ class ContactLogForm(QuickLogForm):
     """The quick log on a contact's page: the person is given, the customer is chosen."""
 
     contact_id = None
-    customer_id = SelectField("Customer", validate_choice=False)
-
-    def validate_customer_id(self, field):
-        _in_choices(field, "Choose one of this contact's customers.")
+    customer_id = IdField("Customer", invalid_choice_message="Choose one of this contact's customers.")
 
 
 class EntryForm(QuickLogForm):
@@ -131,21 +116,18 @@ class EntryForm(QuickLogForm):
     def load(self, entry):
         zone = farm_zone()
         self.occurred_at.data = entry.occurred_at.astimezone(zone).replace(tzinfo=None)
-        self.contact_id.data = str(entry.contact_id or "")
-        self.follow_up_assignee_id.data = str(entry.follow_up_assignee_id or "")
+        self.contact_id.data = entry.contact_id
+        self.follow_up_assignee_id.data = entry.follow_up_assignee_id
         self.version.data = entry.version
 
 
 class TicketForm(FlaskForm):
     status = SelectField("Status", choices=choices(TICKET_STATUSES))
-    assignee_id = SelectField("Assignee", validate_choice=False)
+    assignee_id = IdField("Assignee", invalid_choice_message="Choose someone from the list.")
     version = version_field()
 
-    def validate_assignee_id(self, field):
-        _in_choices(field, "Choose someone from the list.")
-
     def data_for_service(self) -> dict:
-        return {"status": self.status.data, "assignee_id": _id(self.assignee_id.data)}
+        return {"status": self.status.data, "assignee_id": self.assignee_id.data}
 
 
 class ReplyForm(FlaskForm):
@@ -223,6 +205,6 @@ def ticket_form(ticket, staff, formdata=None):
     form.assignee_id.choices = staff_choices(staff, "Nobody yet")
     keep_choice(form.assignee_id, ticket.assignee, lambda u: f"{u.name} (inactive)")
     if formdata is None:
-        form.assignee_id.data = str(ticket.assignee_id or "")
+        form.assignee_id.data = ticket.assignee_id
         form.version.data = ticket.version
     return form

@@ -3,6 +3,7 @@
 Every write is audited (field names only) and leaves committing to the caller, so a request
 saves all of its changes or none.
 """
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, tuple_
@@ -10,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
-from crm.common import ConflictError, farm_today, save_versioned, utcnow
+from crm.common import ConflictError, farm_today, parse_id, save_versioned, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
@@ -51,11 +52,19 @@ def encode_cursor(entry: Interaction) -> str:
     return f"{micros}_{entry.id}"
 
 
+CURSOR_RE = re.compile(r"([0-9]{1,19})_([0-9]+)")  # encode_cursor's "<micros>_<entry id>"
+
+
 def decode_cursor(cursor: str | None):
+    """(occurred_at, entry id) of a cursor from encode_cursor; None for anything else (the
+    entry id is read by crm.common.parse_id)."""
+    match = CURSOR_RE.fullmatch(cursor or "")
+    entry_id = parse_id(match[2]) if match else None
+    if entry_id is None:
+        return None
     try:
-        micros, entry_id = (int(part) for part in (cursor or "").split("_"))
-        return EPOCH + timedelta(microseconds=micros), entry_id
-    except (ValueError, OverflowError):
+        return EPOCH + timedelta(microseconds=int(match[1])), entry_id
+    except OverflowError:
         return None
 
 

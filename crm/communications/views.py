@@ -7,7 +7,6 @@ from sqlalchemy import select
 from crm.audit.services import found
 from crm.auth.models import StaffUser
 from crm.common import (
-    MAX_ID,
     ConflictError,
     accepts_uploads,
     farm_today,
@@ -31,6 +30,7 @@ from crm.communications.services import (
     InteractionError,
     assignable_staff,
     complete_follow_up,
+    decode_cursor,
     deleted_entries,
     follow_ups,
     get_entry,
@@ -53,7 +53,7 @@ from crm.extensions import db, htmx
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
-from crm.web import save_form, wants_fragment
+from crm.web import arg_id, save_form, wants_fragment
 
 LOG_ERRORS = (InteractionError, ArchivedError)  # what the service says is shown on the form
 EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused with a message
@@ -75,8 +75,11 @@ def _contact(contact_id):
 
 # -- timelines -------------------------------------------------------------------------------
 
-def _filters(args):
-    """Timeline filters from the query string; bad values are ignored, not errors."""
+def _filters():
+    """Timeline filters from the query string: a bad date or channel is ignored; an id that is
+    not one is a 404 (crm.web.arg_id)."""
+    args = request.args
+
     def day(name):
         try:
             found = datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
@@ -84,18 +87,23 @@ def _filters(args):
             return None
         return found if 2000 <= found.year <= 2100 else None
 
-    def number(name):
-        value = args.get(name, "")
-        return int(value) if value.isdigit() and int(value) <= MAX_ID else None
-
     return {
-        "customer": number("customer"),
-        "contact": number("contact"),
+        "customer": arg_id("customer"),
+        "contact": arg_id("contact"),
         "channel": args.get("channel") if args.get("channel") in CHANNELS else "",
-        "staff": number("staff"),
+        "staff": arg_id("staff"),
         "from": day("from"),
         "to": day("to"),
     }
+
+
+def _before():
+    """The `before` cursor of "Show older entries" (None for the first page); one that is not a
+    cursor is a 404, like an id that is not one."""
+    before = request.args.get("before") or None
+    if before is not None and decode_cursor(before) is None:
+        abort(404)
+    return before
 
 
 def _timeline(filters, before=None):
@@ -123,7 +131,7 @@ def _timeline_context(filters):
 
 def _entries_page(filters):
     """The answer to "Show older entries" or to changed filters: a fragment of the timeline."""
-    before = request.args.get("before")
+    before = _before()
     found, more_url = _timeline(filters, before=before)
     context = dict(entries=found, more_url=more_url, filters=filters,
                    show_customer=not filters["customer"])
@@ -137,7 +145,7 @@ def _entries_page(filters):
 @requires("communications.view")
 def entries():
     """A customer's or a contact's timeline entries (?customer= or ?contact=)."""
-    filters = _filters(request.args)
+    filters = _filters()
     if not (filters["customer"] or filters["contact"]):
         abort(400)
     return _entries_page(filters)
@@ -147,7 +155,7 @@ def entries():
 @requires("communications.manage")
 def activity():
     """Everything logged with every customer, newest first."""
-    filters = {**_filters(request.args), "customer": None, "contact": None}
+    filters = {**_filters(), "customer": None, "contact": None}
     if wants_fragment():
         return _entries_page(filters)
     return render_template("communications/activity.html", **_timeline_context(filters))
@@ -156,7 +164,7 @@ def activity():
 # -- the customer's Communications tab -------------------------------------------------------
 
 def _render_panel(customer, form, status=200, upload=None):
-    filters = {**_filters(request.args), "customer": customer.id, "contact": None}
+    filters = {**_filters(), "customer": customer.id, "contact": None}
     context = dict(customer=customer, tab="communications", form=form,
                    upload=upload or EmailFileForm(formdata=None),
                    log_action=url_for("communications.log", customer_id=customer.id),
@@ -215,7 +223,7 @@ def log_email_file(customer_id):
             upload.file.errors.append(str(exc))
         else:
             db.session.commit()
-            toast(f"Email logged{' from ' + entry.contact.full_name if entry.contact else ''}.")
+            toast(f"Email logged{' from ' + entry.contact.reference if entry.contact else ''}.")
             return _render_panel(customer, _fresh_quick_log(customer))
     return _render_panel(customer, _fresh_quick_log(customer), status=422, upload=upload)
 
@@ -229,7 +237,7 @@ def contact_panel(contact, form=None):
     if form is None:
         form = contact_log_form(contact, assignable_staff())
         form.set_defaults(None, last_channel(current_user.id))
-    filters = {**_filters(request.args), "customer": None, "contact": contact.id}
+    filters = {**_filters(), "customer": None, "contact": contact.id}
     return dict(form=form, can_log=can(current_user, "communications.log"),
                 log_action=url_for("communications.log_for_contact", contact_id=contact.id),
                 **_timeline_context(filters))
@@ -244,7 +252,7 @@ def log_for_contact(contact_id):
 
     def log_it():
         data = {**form.data_for_service(), "contact_id": contact.id}
-        return log_interaction(_customer(int(form.customer_id.data)), data,
+        return log_interaction(_customer(form.customer_id.data), data,
                                actor=current_user.actor)
 
     def logged(_entry):

@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.jobs.progress import poll_status
 from crm.security.permissions import requires
 from crm.toasts import redirect_with, toast
-from crm.web import wants_fragment
+from crm.web import arg_id, wants_fragment
 
 KINDS = {"contact": "People", "customer": "Customers"}
 
@@ -87,7 +87,7 @@ def duplicates_scan():
         return _scan_widget(finished_now=run if run.done else None, focus=True)
     if not wants_fragment():
         return redirect(url_for("contacts.duplicates"))
-    polled = request.args.get("run", type=int)
+    polled = arg_id("run")
     state = scan_state()
     last = None if state["running"] else state["failed"] or state["finished"]
     done_now = last if last is not None and polled == last.id else None

@@ -18,7 +18,7 @@ from crm import normalise
 from crm.contacts.models import CONTACT_ROLES
 from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
-from crm.forms import choices, normalised, strip, version_field
+from crm.forms import IdField, choices, normalised, strip, version_field
 from crm.normalise import phone_display
 
 
@@ -171,6 +171,10 @@ class NewCustomerForm(CustomerForm):
     delivery_instructions = TextAreaField(
         "Delivery instructions", validators=[Optional(), Length(max=1000)]
     )
+    # After the possible duplicates were shown, the button pressed: "Use <person>" sends the
+    # id of that person on record, "Create with a new person anyway" sends new_contact.
+    contact_choice = IdField("Primary contact on record", validate_choice=False)
+    new_contact = BooleanField("A new person anyway")
 
     CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
     ADDRESS_FIELDS = ("street", "street2", "city", "region", "postal_code", "delivery_instructions")

@@ -331,7 +331,7 @@ def import_report(import_id):
 # -- export ----------------------------------------------------------------------------------
 
 def _export_url(filters, q):
-    return url_for("contacts.export", s=seal(q) if q else None, kind=filters["kind"] or None,
+    return url_for("contacts.export", s=seal(q, actor=current_user.actor) if q else None, kind=filters["kind"] or None,
                    status=filters["status"] or None,
                    archived="1" if filters["archived"] else None,
                    sort=None if filters["sort"] == "number" else filters["sort"])
@@ -398,7 +398,7 @@ def export():
     """Customers and their contacts as CSV: the customer list's filters (kind, status, archived,
     sort, sealed search), every matching customer, streamed; audited; formulas neutralised."""
     filters = list_filters(request.args)
-    q = unseal(request.args.get("s", "")) or ""
+    q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
     actor = current_user.actor
     used = [f"filter:{k}={v}" for k, v in filters.items() if v and k in ("kind", "status")]
     used += ["filter:archived"] * filters["archived"] + ["filter:search"] * bool(q)

@@ -46,6 +46,13 @@ class Contact(db.Model):
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
     @property
+    def reference(self) -> str:
+        """How text that may be stored or logged names this person (flashes and toasts ride
+        in the signed, not encrypted, session cookie): by id, never by name. A customer's is
+        its number."""
+        return f"contact #{self.id}"
+
+    @property
     def primary_email(self):
         return next((e for e in self.emails if e.is_primary), None)
 

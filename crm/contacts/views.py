@@ -130,7 +130,7 @@ def merge(kind, a, b):
                 errors.append(str(exc))
             else:
                 db.session.commit()
-                label = merged.number if kind == "customer" else merged.full_name
+                label = merged.number if kind == "customer" else merged.reference  # no PII
                 url = (url_for("customers.detail", customer_id=merged.id) if kind == "customer"
                        else url_for("contacts.detail", contact_id=merged.id))
                 return redirect_with(url, f"Merged into {label}.")
@@ -154,15 +154,15 @@ def new_customer():
     form = NewCustomerForm()
     form.owner_id.choices = owner_choices()
     if request.method == "GET":
-        form.owner_id.data = str(current_user.id)
+        form.owner_id.data = current_user.id
     candidates = None
     if form.validate_on_submit():
         person = form.contact_data()
-        # After the possible duplicates were shown, the button pressed says "new" (a new
-        # person anyway) or the id of the person on record to make the primary contact.
-        choice = request.form.get("contact_choice", "")
-        existing = db.session.get(Contact, int(choice)) if choice.isdigit() else None
-        if person and choice != "new" and existing is None:
+        # After the possible duplicates were shown, the button pressed says "a new person
+        # anyway" or gives the id of the person on record to make the primary contact.
+        choice = form.contact_choice.data
+        existing = db.session.get(Contact, choice) if choice else None
+        if person and not form.new_contact.data and existing is None:
             candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
                                              city=form.city.data or None)
         if not candidates:
@@ -235,8 +235,8 @@ def add_person(customer_id):
         if candidates:
             form.save_anyway.data = "1"
             return _tab(customer, 200, person_form=form, candidates=candidates)
-    add_contact(customer, person, role=form.role.data, actor=current_user.actor)
-    return _done(customer.id, f"Added {person['first_name']}.")
+    added = add_contact(customer, person, role=form.role.data, actor=current_user.actor)
+    return _done(customer.id, f"Added {added.reference}.")
 
 
 @bp.post(PEOPLE + "/<int:contact_id>/link")
@@ -249,8 +249,8 @@ def link_person(customer_id, contact_id):
     if role not in CONTACT_ROLES:
         abort(400, "Choose a role.")
     linked = link_contact(customer, contact, role, actor=current_user.actor)
-    return _done(customer.id, f"Linked {contact.full_name}." if linked
-                 else f"{contact.full_name} was already linked in that role.")
+    return _done(customer.id, f"Linked {contact.reference}." if linked
+                 else f"{contact.reference.capitalize()} was already linked in that role.")
 
 
 @bp.post(PEOPLE + "/<int:contact_id>/remove")

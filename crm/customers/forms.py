@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from crm.auth.models import StaffUser
 from crm.customers.models import KINDS, PRICING_TIERS, STATUSES
 from crm.extensions import db
-from crm.forms import Trimmed, choices, version_field
+from crm.forms import IdField, Trimmed, choices, version_field
 
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
 
@@ -30,7 +30,7 @@ class CustomerForm(FlaskForm):
     kind = SelectField("Kind", choices=choices(KINDS))
     status = SelectField("Status", choices=choices(STATUSES))
     pricing_tier = SelectField("Pricing tier", choices=choices(PRICING_TIERS))
-    owner_id = SelectField("Account owner", coerce=str, validate_choice=True)
+    owner_id = IdField("Account owner")
     parent_number = StringField(
         "Parent account",
         validators=[Optional(), Length(max=20)],
@@ -47,7 +47,7 @@ class CustomerForm(FlaskForm):
             "kind": self.kind.data,
             "status": self.status.data,
             "pricing_tier": self.pricing_tier.data,
-            "owner_id": int(self.owner_id.data) if self.owner_id.data else None,
+            "owner_id": self.owner_id.data,
             "parent_id": parent.id if parent else None,
             "notes": self.notes.data or None,
         }

@@ -32,7 +32,7 @@ SORTS = {
     "kind": (Customer.kind.asc(), Customer.id.asc()),
     "status": (Customer.status.asc(), Customer.id.asc()),
 }
-NUMBER_RE = re.compile(r"^(?:cust-?)?0*(\d{1,9})$", re.IGNORECASE)
+NUMBER_RE = re.compile(r"^(?:cust-?)?0*([0-9]{1,9})$", re.IGNORECASE)  # ASCII digits only
 
 
 class ArchivedError(Exception):

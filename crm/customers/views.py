@@ -24,9 +24,12 @@ from crm.web import render, wants_fragment
 
 
 def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = None) -> str:
-    """The list's URL; the search text travels sealed (encrypted), never readable."""
+    """The list's URL; the search text travels sealed (encrypted, for the signed-in user only,
+    for a few hours: crm.security.encryption.seal), never readable."""
+    if q and not sealed:
+        sealed = seal(q, actor=current_user.actor)
     return url_for(
-        "customers.index", s=(sealed or seal(q)) if q else None, kind=filters["kind"] or None,
+        "customers.index", s=sealed if q else None, kind=filters["kind"] or None,
         status=filters["status"] or None, archived="1" if filters["archived"] else None,
         sort=None if filters["sort"] == "number" else filters["sort"],
         page=page if page > 1 else None,
@@ -37,9 +40,10 @@ def _render_list(filters, q, page, fragment):
     customers, has_next = search_customers(
         q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
     )
+    sealed = seal(q, actor=current_user.actor) if q else None  # once for every link
     context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
                    kinds=KINDS, statuses=STATUSES, searchable=searchable(q),
-                   list_url=partial(list_url, sealed=seal(q) if q else None))  # seal once
+                   list_url=partial(list_url, sealed=sealed))
     return render_template("customers/_results.html" if fragment else "customers/index.html",
                            **context)
 
@@ -50,7 +54,7 @@ def index():
     """Customer list with filters, sorting and pagination (search text sealed in `s`)."""
     page = request.args.get("page", 1, type=int)
     page = page if page and 0 < page < 100_000 else 1
-    q = unseal(request.args.get("s", "")) or ""
+    q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
     fragment = wants_fragment()
     return _render_list(list_filters(request.args), q, page, fragment)
 
@@ -88,7 +92,7 @@ def edit(customer_id):
     form.customer_id = customer.id
     form.owner_id.choices = owner_choices(customer.owner)
     if request.method == "GET":
-        form.owner_id.data = str(customer.owner_id or "")
+        form.owner_id.data = customer.owner_id
         form.parent_number.data = customer.parent.number if customer.parent else ""
         form.version.data = customer.version
     conflict = None

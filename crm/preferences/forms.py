@@ -18,7 +18,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.forms import choices, version_field
+from crm.forms import IdField, IdsField, choices, version_field
 from crm.preferences.models import (
     CHANNELS,
     CONSENT_SOURCES,
@@ -36,8 +36,15 @@ class Checkboxes(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class IdCheckboxes(IdsField):
+    """A set of checkboxes whose values are ids (products liked)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 def _ids(values):
-    return {int(v) for v in values or () if str(v).isdigit()}
+    return {v for v in values or () if v is not None}
 
 
 class PlanForm(FlaskForm):
@@ -49,7 +56,7 @@ class PlanForm(FlaskForm):
                             description="Every other week counts from the week of this date.")
     window_start = TimeField("Window from", validators=[Optional()])
     window_end = TimeField("Window until", validators=[Optional()])
-    route_id = SelectField("Route", validate_choice=False)
+    route_id = IdField("Route", invalid_choice_message="Choose a route from the list.")
     stop_order = IntegerField("Stop number", validators=[Optional(), NumberRange(1, 999)])
     delivery_instructions = TextAreaField("Delivery instructions",
                                           validators=[Optional(), Length(max=1000)])
@@ -83,10 +90,6 @@ class PlanForm(FlaskForm):
             field.errors = [*field.errors, message]
         return valid and not problems
 
-    def validate_route_id(self, field):
-        if (field.data or "") not in {c.value for c in field.choices}:
-            raise ValidationError("Choose a route from the list.")
-
     def validate_weekdays(self, field):
         if self.route_id.data and not field.data:
             raise ValidationError("Tick the days this customer takes deliveries.")
@@ -98,7 +101,7 @@ class PlanForm(FlaskForm):
             "anchor_date": self.anchor_date.data,
             "window_start": self.window_start.data,
             "window_end": self.window_end.data,
-            "route_id": int(self.route_id.data) if self.route_id.data else None,
+            "route_id": self.route_id.data,
             "stop_order": self.stop_order.data,
             "returnables": self.returnables.data,
             "compostable_only": self.compostable_only.data,
@@ -112,30 +115,30 @@ class PlanForm(FlaskForm):
 
 
 class StandingItemForm(FlaskForm):
-    product_id = SelectField("Product", validate_choice=False)
+    product_id = IdField("Product", validate_choice=False)
     size = SelectField("Size", validate_choice=False,
                        validators=[InputRequired("Choose a size."), Length(max=20)])
     quantity = IntegerField("Quantity", validators=[
         InputRequired("How many per delivery?"),
         NumberRange(1, 100, "Between 1 and 100 per delivery.")])
-    packaging_id = SelectField("Packaging", validate_choice=False)
+    packaging_id = IdField("Packaging", validate_choice=False)
     substitutions_allowed = BooleanField("Substitutes allowed")
-    substitute_ids = SelectMultipleField("Acceptable substitutes", validate_choice=False)
+    substitute_ids = IdsField("Acceptable substitutes", validate_choice=False)
 
     def data_for_service(self) -> dict:
         return {
-            "product_id": int(self.product_id.data) if (self.product_id.data or "").isdigit() else None,
+            "product_id": self.product_id.data,
             "size": self.size.data.strip(),
             "quantity": self.quantity.data,
-            "packaging_id": int(self.packaging_id.data) if (self.packaging_id.data or "").isdigit() else None,
+            "packaging_id": self.packaging_id.data,
             "substitutions_allowed": self.substitutions_allowed.data,
             "substitute_ids": sorted(_ids(self.substitute_ids.data)) if self.substitutions_allowed.data else [],
         }
 
 
 class LikesForm(FlaskForm):
-    likes = Checkboxes("Likes", validate_choice=False)
-    dislikes = Checkboxes("Never send", validate_choice=False)
+    likes = IdCheckboxes("Likes", validate_choice=False)
+    dislikes = IdCheckboxes("Never send", validate_choice=False)
 
     def data_for_service(self):
         return _ids(self.likes.data), _ids(self.dislikes.data)
@@ -184,7 +187,7 @@ def section_forms(customer, prefs, products, packaging, routes, given):
     forms["plan"].route_id.choices = choices({"": "No route", **{str(r.id): r.name for r in routes}})
     if "plan" not in given:
         forms["plan"].weekdays.data = [str(i) for i in range(7) if plan and plan.weekdays & (1 << i)]
-        forms["plan"].route_id.data = str(plan.route_id or "") if plan else ""
+        forms["plan"].route_id.data = plan.route_id if plan else None
         forms["plan"].version.data = plan.version if plan else ""
         forms["plan"].delivery_instructions.data = address.delivery_instructions if address else ""
     forms["item"] = given.get("item") or StandingItemForm(formdata=None)
@@ -198,8 +201,8 @@ def section_forms(customer, prefs, products, packaging, routes, given):
     offered = choices({str(p.id): p.name for p in active})
     forms["likes"].likes.choices = forms["likes"].dislikes.choices = offered
     if "likes" not in given:
-        forms["likes"].likes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "like"]
-        forms["likes"].dislikes.data = [str(p.product_id) for p in prefs["likes"] if p.kind == "dislike"]
+        forms["likes"].likes.data = [p.product_id for p in prefs["likes"] if p.kind == "like"]
+        forms["likes"].dislikes.data = [p.product_id for p in prefs["likes"] if p.kind == "dislike"]
     forms["pause"] = given.get("pause") or PauseForm(formdata=None)
     return forms
 

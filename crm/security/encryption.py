@@ -8,6 +8,8 @@ import base64
 import hashlib
 import hmac
 import os
+import struct
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -15,6 +17,8 @@ from flask import current_app
 from sqlalchemy import Text
 from sqlalchemy_utils import StringEncryptedType
 from sqlalchemy_utils.types.encrypted.encrypted_type import AesGcmEngine, InvalidCiphertextError
+
+from crm.common import utcnow
 
 
 class CachedAesGcmEngine(AesGcmEngine):
@@ -108,30 +112,55 @@ class EncryptedString(StringEncryptedType):
 
 # URL seals use keys of their own (derived per encryption key) and bind the purpose as associated
 # data, so a ciphertext copied out of the database can never be "unsealed" through a URL.
-_SEAL_AAD = b"crm:url-seal:v1"
+_SEAL_PURPOSE = b"crm:url-seal:v1"  # the key derivation (unchanged since v1)
+SEAL_MAX_AGE = timedelta(hours=8)  # a working day: yesterday's URLs open as an empty search
+SEAL_CLOCK_SKEW = timedelta(minutes=5)  # app servers' clocks may differ a little
+_STAMP = struct.Struct(">q")  # seconds since 1970 when sealed, before the text
 
 
 def _seal_key(key: str) -> bytes:
-    return hmac.new(key.encode(), _SEAL_AAD, hashlib.sha256).digest()
+    return hmac.new(key.encode(), _SEAL_PURPOSE, hashlib.sha256).digest()
 
 
-def seal(text: str) -> str:
-    """Encrypt a short text for a URL (a search query), so URLs and logs never carry it."""
+def _seal_aad(actor) -> bytes:
+    """Associated data: the purpose and who sealed (actor kind and id), so a token opens only
+    for the account that made it."""
+    return b"crm:url-seal:v2|%s:%s" % (actor.kind.encode(), str(actor.id).encode())
+
+
+def seal(text: str, *, actor) -> str:
+    """Encrypt a short text for a URL (a search query), so URLs and logs never carry it.
+
+    The token opens only for `actor` (crm.common.Actor; their kind and id are the AES-GCM
+    associated data) and only for SEAL_MAX_AGE (8 hours) after sealing (the time is sealed
+    with the text): a URL copied from a log, a proxy or someone's browser history shows
+    another account nothing, nor its own account the next day."""
     nonce = os.urandom(12)
-    sealed = AESGCM(_seal_key(encryption_keys()[0])).encrypt(nonce, text.encode(), _SEAL_AAD)
+    stamp = _STAMP.pack(int(utcnow().timestamp()))
+    sealed = AESGCM(_seal_key(encryption_keys()[0])).encrypt(
+        nonce, stamp + text.encode(), _seal_aad(actor))
     return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
 
-def unseal(token: str, max_length: int = 100) -> str | None:
-    """The text sealed in `token`, or None when it is not ours (tampered, or its key retired)."""
+def unseal(token: str, *, actor, max_length: int = 100) -> str | None:
+    """The text sealed in `token`, or None when it is not ours (tampered, or its key retired),
+    was sealed for another actor, or is older than SEAL_MAX_AGE."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except ValueError:
         return None
+    aad = _seal_aad(actor)
     for key in encryption_keys():
         try:
-            text = AESGCM(_seal_key(key)).decrypt(raw[:12], raw[12:], _SEAL_AAD).decode()
+            opened = AESGCM(_seal_key(key)).decrypt(raw[:12], raw[12:], aad)
+            text = opened[_STAMP.size:].decode()
         except (InvalidTag, ValueError):
             continue
+        if len(opened) < _STAMP.size:
+            return None
+        (sealed_at,) = _STAMP.unpack(opened[:_STAMP.size])
+        age = utcnow() - datetime.fromtimestamp(sealed_at, UTC)
+        if not -SEAL_CLOCK_SKEW <= age <= SEAL_MAX_AGE:
+            return None
         return text if len(text) <= max_length else None
     return None

@@ -40,7 +40,8 @@ def test_an_eml_becomes_an_inbound_email_from_the_matching_contact(app, client, 
     assert "Friday order: more sunflower" in response.text
     assert "Please add 2 lb sunflower to Friday." in response.text
     assert "&lt;script&gt;" in response.text and "<script>alert" not in response.text
-    assert "Email logged from Rosa" in response.headers["HX-Trigger"]
+    assert f"Email logged from contact #{contact.id}." in response.headers["HX-Trigger"]
+    assert "Rosa" not in response.headers["HX-Trigger"]
     with app.app_context():
         stored = db.session.scalar(select(Interaction))
         assert (stored.channel, stored.direction, stored.contact_id) == ("email", "inbound",

@@ -152,8 +152,11 @@ def test_timeline_pages_newest_first_and_filters(app, client, auth, customer_id)
     assert "Nothing logged with these filters yet." in future.text
     huge = client.get(f"/timeline?customer={customer_id}&to=9999-12-31")
     assert huge.status_code == 200 and huge.text.count('class="entry ') == 20  # ignored
-    junk = client.get(f"/timeline?customer={customer_id}&from=soon&staff=x&before=zz")
-    assert junk.status_code == 200 and junk.text.count('class="entry ') == 20
+    junk = client.get(f"/timeline?customer={customer_id}&from=soon&channel=fax")
+    assert junk.status_code == 200 and junk.text.count('class="entry ') == 20  # ignored
+    # An id or a cursor that is not one is a 404, as in a path (tests/test_ids.py).
+    assert client.get(f"/timeline?customer={customer_id}&staff=x").status_code == 404
+    assert client.get(f"/timeline?customer={customer_id}&before=zz").status_code == 404
 
 
 def test_timeline_query_count_does_not_grow(app, client, auth, customer_id):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
-from crm.common import SYSTEM
+from crm.common import SYSTEM, Actor
 from crm.contacts.importing import COLUMNS
 from crm.contacts.models import Contact
 from crm.customers.models import Customer
@@ -90,14 +90,14 @@ def test_one_row_per_customer_and_contact_with_the_import_columns(app, client, a
 
 
 def test_the_export_takes_the_lists_filters(app, client, auth, farm):
-    auth.sign_in("manager")
+    manager = Actor("staff", auth.sign_in("manager"))
     assert {r["customer_name"] for r in exported(client, "?kind=grocer")} == {
         "Green Grocer Collective"}
     assert {r["customer_name"] for r in exported(client, "?status=lead")} == {
         "Green Grocer Collective"}
     assert {r["customer_name"] for r in exported(client, "?archived=1")} == {"Closed Cafe"}
     with app.test_request_context():
-        sealed = seal("fern kit")
+        sealed = seal("fern kit", actor=manager)
     assert {r["customer_name"] for r in exported(client, f"?s={sealed}")} == {
         "Little Fern Kitchen"}
     assert [r["customer_name"] for r in exported(client, "?sort=-number")][0] == (
@@ -118,9 +118,9 @@ def test_the_list_button_seals_the_typed_search_into_the_download_url(app, clien
 
 def test_every_export_is_audited_with_its_filters_and_row_count_but_no_values(app, client,
                                                                               auth, farm):
-    auth.sign_in("manager")
+    manager = Actor("staff", auth.sign_in("manager"))
     with app.test_request_context():
-        sealed = seal("fern")
+        sealed = seal("fern", actor=manager)
     exported(client, f"?kind=restaurant&s={sealed}")
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.preferences.models import DeliveryPlan, ProductPreference
 from crm.security.blind_index import email_index, phone_index
 from tests import factories
+from tests.conftest import session_cookie
 
 
 def two_customers(app):
@@ -171,3 +172,32 @@ def test_only_admins_and_managers_merge(app, client, auth):
     ids = two_customers(app)
     auth.sign_in("sales")
     assert client.get(f"/merge/customer/{ids['a']}/{ids['b']}").status_code == 403
+
+
+def test_the_session_cookie_names_nobody_after_a_merge(app, client, auth):
+    """Flashes ride in the session cookie, which is signed, not encrypted: a merge's message
+    names the survivor by number or id, never by a person's or customer's name."""
+    auth.sign_in("admin")
+    with app.app_context():
+        north, south = factories.customer("North Deli"), factories.customer("South Deli")
+        ana, ana2 = north.contact_links[0].contact, south.contact_links[0].contact
+        a, b, number, north_id, south_id = ana.id, ana2.id, north.number, north.id, south.id
+        names = {ana.first_name, ana.last_name, ana2.last_name, "North Deli", "South Deli"}
+    _, form = merge_form(client, "contact", a, b)
+    done = client.post(f"/merge/contact/{a}/{b}", data={
+        **form, "survivor": "a", "first_name": "a", "last_name": "b", "notes": "a"})
+    assert done.status_code == 303
+    held = session_cookie(app, client)
+    assert f"Merged into contact #{a}." in held
+    assert not [name for name in names if name in held], held
+
+    _, form = merge_form(client, "customer", north_id, south_id)
+    done = client.post(f"/merge/customer/{north_id}/{south_id}", data={
+        **form, "survivor": "a", "name": "b", "kind": "a", "status": "a", "pricing_tier": "a",
+        "owner_id": "a", "parent_id": "a", "notes": "a"}, headers={"HX-Request": "true"})
+    assert done.status_code == 204  # htmx: HX-Redirect, the message flashed for the next page
+    held = session_cookie(app, client)
+    assert f"Merged into {number}." in held
+    assert not [name for name in names if name in held], held
+    shown = client.get(done.headers["HX-Redirect"])
+    assert f"Merged into {number}." in shown.text  # still shown where the user lands

@@ -7,6 +7,7 @@ from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.customers.models import Address
 from crm.extensions import db
 from tests import factories
+from tests.conftest import session_cookie
 
 HTMX = {"HX-Request": "true"}
 
@@ -278,3 +279,26 @@ def test_an_address_edit_over_someone_elses_change_is_refused(app, client, auth)
     assert again.status_code == 200  # saving again on purpose replaces theirs
     with app.app_context():
         assert db.session.get(Address, place_id).street == "14 Mine St"
+
+
+def test_adding_and_linking_people_toasts_no_names(app, client, auth):
+    """The tab's confirmations name the person by id: with htmx they are a response header,
+    without it they are flashed into the session cookie (signed, not encrypted)."""
+    auth.sign_in("sales")
+    customer_id, _ = made(app, "Sprout Cafe")
+    _, rosa_id = made(app, "Other Cafe")
+    tab = f"/customers/{customer_id}/contacts"
+    with app.app_context():
+        rosa = db.session.get(Contact, rosa_id)
+        names = {"Maria", "Delgado", rosa.first_name, rosa.last_name, "Sprout Cafe", "Other"}
+    added = post(auth, tab, person(), tab)
+    with app.app_context():
+        maria_id = db.session.scalar(select(Contact.id).order_by(Contact.id.desc()))
+    linked = post(auth, f"{tab}/{rosa_id}/link", {"role": "billing"}, tab)
+    again = auth.post(f"{tab}/{rosa_id}/link", {"role": "billing"}, page=tab)  # without htmx
+    assert (added.status_code, linked.status_code, again.status_code) == (200, 200, 200)
+    toasts = added.headers["HX-Trigger"] + linked.headers["HX-Trigger"]
+    assert f"Added contact #{maria_id}." in toasts and f"Linked contact #{rosa_id}." in toasts
+    assert f"Contact #{rosa_id} was already linked in that role." in again.text
+    held = toasts + session_cookie(app, client)
+    assert not [name for name in names if name in held], held

@@ -103,7 +103,7 @@ def test_a_known_email_on_create_shows_the_person_on_record_first(app, client, a
             (person_id, "primary")]
         assert count(app, Contact) == 1
     # Or a new person anyway.
-    anyway = auth.post("/customers/new", {**VALID, "email": email, "contact_choice": "new"},
+    anyway = auth.post("/customers/new", {**VALID, "email": email, "new_contact": "y"},
                        page="/customers/new")
     assert anyway.status_code == 303 and count(app, Contact) == 2
 

@@ -38,7 +38,7 @@ def test_edit_saves_changes_and_audits_field_names(app, client, auth):
         "Osteria Verde Uptown", "paused", group, 2)
     from tests.customers.test_list import search_url
 
-    assert "Osteria Verde Uptown" in client.get(search_url(app, "osteria upt")).text
+    assert "Osteria Verde Uptown" in client.get(search_url(auth, "osteria upt")).text
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert (event.action, event.entity_id) == ("update", cid)

@@ -2,7 +2,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from crm.common import Actor
 from crm.extensions import db
+from crm.security.encryption import seal
 from tests import factories
 
 
@@ -47,12 +49,13 @@ def test_search_without_javascript_redirects_to_a_sealed_url(app, client, auth):
     assert tampered.status_code == 200 and "Maria Lopez" in tampered.text
 
 
-def search_url(app, q, **params):
+def search_url(auth, q, **params):
+    """The list's URL searching for `q`, sealed for the user `auth` signed in."""
     from crm.customers.views import list_url
 
-    with app.test_request_context():
+    with auth.app.test_request_context():
         filters = {"kind": "", "status": "", "archived": False, "sort": "number", **params}
-        return list_url(filters, q)
+        return list_url(filters, q, sealed=seal(q, actor=Actor("staff", auth.user_id)))
 
 
 def test_filters_sorting_and_pagination(app, client, auth):
@@ -72,9 +75,9 @@ def test_filters_sorting_and_pagination(app, client, auth):
         assert "Grocer 3" in newest_first.text and "Grocer 0" not in newest_first.text
         leads = client.get("/customers/?status=lead")
         assert "Only Caterer" in leads.text and "Grocer 0" not in leads.text
-        one_letter = client.get(search_url(app, "g"))
+        one_letter = client.get(search_url(auth, "g"))
         assert "Type at least 2 letters" in one_letter.text and "Grocer 0" in one_letter.text
-        nothing = client.get(search_url(app, "zzzz"))
+        nothing = client.get(search_url(auth, "zzzz"))
         assert "No customers match “zzzz”." in nothing.text
         junk = client.get("/customers/?kind=spaceship&sort=drop+table&page=-4")
         assert junk.status_code == 200 and "Grocer 0" in junk.text
@@ -109,7 +112,7 @@ def test_query_counts_do_not_grow_with_the_data(app, client, auth):
     with app.app_context():
         first = factories.customer("Query Counter").id
         factories.customer("Other One")
-    urls = ["/customers/", search_url(app, "quer cou"), f"/customers/{first}",
+    urls = ["/customers/", search_url(auth, "quer cou"), f"/customers/{first}",
             f"/customers/{first}/contacts"]
     small = [queries_for(app, client, url) for url in urls]
 

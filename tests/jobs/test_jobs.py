@@ -166,7 +166,7 @@ def test_progress_component_polls_until_done(app, client, auth, redis_app):
     assert "every 1s" not in done.text and "finished" in done.text
     from tests.customers.test_list import search_url
 
-    assert "Reindexed Radish" in client.get(search_url(app, "reind rad")).text
+    assert "Reindexed Radish" in client.get(search_url(auth, "reind rad")).text
     page = client.get(f"/jobs/{run_id}")
     assert page.status_code == 200 and "<html" in page.text
 

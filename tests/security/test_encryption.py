@@ -2,6 +2,7 @@
 import os
 import re
 import subprocess
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy_utils.types.encrypted.encrypted_type import InvalidCiphertextError
 
 from crm.auth.demo import STAFF
+from crm.common import SYSTEM, Actor, utcnow
 from crm.communications.demo import INTERACTIONS
 from crm.contacts.models import Contact, ContactEmail
 from crm.customers.models import Customer
@@ -18,6 +20,7 @@ from crm.extensions import db
 from crm.security import encryption
 from crm.security.blind_index import email_index, name_tokens, query_tokens
 from crm.security.rotation import rotate_keys
+from tests.conftest import Auth
 
 
 def raw_database_text(app) -> str:
@@ -150,17 +153,90 @@ def test_exact_email_and_number_lookup(app_ctx):
 
 
 def test_url_seals_cannot_open_database_ciphertext(app, client, auth):
-    auth.sign_in("viewer")
+    me = Actor("staff", auth.sign_in("viewer"))
     with app.app_context():
         from crm.auth.models import StaffUser
 
         stored = db.session.scalar(select(type_coerce(StaffUser.email, Text)))
-        assert encryption.unseal(encryption.seal("blu her")) == "blu her"
-        assert encryption.unseal(encryption.seal("x" * 101)) is None
+        assert encryption.unseal(encryption.seal("blu her", actor=me), actor=me) == "blu her"
+        assert encryption.unseal(encryption.seal("x" * 101, actor=me), actor=me) is None
     as_url = stored.replace("+", "-").replace("/", "_").rstrip("=")
     page = client.get(f"/customers/?s={as_url}")
     assert page.status_code == 200
     assert "viewer@farm.test" not in page.text  # the database value stays sealed
+
+
+SALES, OTHER = Actor("staff", 1), Actor("staff", 2)
+
+
+def test_a_url_seal_opens_only_for_the_actor_who_made_it(app_ctx):
+    token = encryption.seal("rosa@kitchen.example.com", actor=SALES)
+    assert encryption.unseal(token, actor=SALES) == "rosa@kitchen.example.com"
+    assert encryption.unseal(token, actor=OTHER) is None
+    assert encryption.unseal(token, actor=Actor("portal", 1)) is None  # same id, other kind
+    assert encryption.unseal(token, actor=SYSTEM) is None
+
+
+def test_a_url_seal_expires_after_eight_hours(app_ctx, monkeypatch):
+    now = utcnow()
+    monkeypatch.setattr(encryption, "utcnow", lambda: now)
+    token = encryption.seal("blu her", actor=SALES)
+
+    def opened_at(later):
+        monkeypatch.setattr(encryption, "utcnow", lambda: now + later)
+        return encryption.unseal(token, actor=SALES)
+
+    assert encryption.SEAL_MAX_AGE == timedelta(hours=8)
+    assert opened_at(timedelta(hours=8) - timedelta(seconds=1)) == "blu her"
+    assert opened_at(timedelta(hours=8, seconds=1)) is None
+    assert opened_at(timedelta(days=400)) is None
+    assert opened_at(-timedelta(hours=1)) is None  # sealed "in the future": not ours to trust
+
+
+def _list_as(app, role):
+    client = app.test_client()
+    auth = Auth(app, client)
+    auth.sign_in(role)
+    return client, auth
+
+
+def test_a_search_url_shows_another_user_nothing(app, monkeypatch):
+    """A sales user's pushed search URL (from a log, a shared screen, browser history) opened
+    by a viewer: no search, no plaintext; the sales user's own URL stops working after 8 h."""
+    from crm.customers.models import Customer
+    from tests import factories
+
+    with app.app_context():
+        wanted = factories.customer("Sought Bistro")
+        factories.customer("Unrelated Deli")
+        email = wanted.contact_links[0].contact.emails[0].email
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 2
+    sales, sales_auth = _list_as(app, "sales")
+    found = sales_auth.post("/customers/search", {"q": email}, page="/customers/", htmx=True)
+    pushed = found.headers["HX-Push-Url"]
+    assert email not in pushed
+    mine = sales.get(pushed)
+    assert f'value="{email}"' in mine.text and "Unrelated Deli" not in mine.text  # works for A
+
+    viewer, _ = _list_as(app, "viewer")
+    theirs = viewer.get(pushed)
+    assert theirs.status_code == 200
+    assert email not in theirs.text and "Unrelated Deli" in theirs.text  # an empty search
+    for header in ("HX-Request", "HX-History-Restore-Request"):
+        assert email not in viewer.get(pushed, headers={header: "true"}).text
+
+    # The CSV export's sealed search: another manager's download is not narrowed by it.
+    manager, manager_auth = _list_as(app, "manager")
+    download = manager_auth.post("/contacts/export", {"q": "sought"}, page="/customers/",
+                                 htmx=True).headers["HX-Redirect"]
+    assert "Sought" in manager.get(download).text and "Unrelated" not in manager.get(download).text
+    admin, _ = _list_as(app, "admin")
+    assert "Unrelated Deli" in admin.get(download).text  # the whole list, not the search
+
+    later = utcnow() + timedelta(hours=9)
+    monkeypatch.setattr(encryption, "utcnow", lambda: later)
+    expired = sales.get(pushed)
+    assert email not in expired.text and "Unrelated Deli" in expired.text
 
 
 def test_stored_format_is_sqlalchemy_utils_aes_gcm(app_ctx):
