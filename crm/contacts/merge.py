@@ -27,8 +27,7 @@ from crm.contacts.models import (
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.features import KEEP_SURVIVOR, registry
-from crm.security.models import SearchToken
-from crm.security.search import index_name
+from crm.security.search import drop_tokens, index_name
 
 MODELS = {"customer": Customer, "contact": Contact}
 
@@ -190,9 +189,7 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
     for pairs in (DuplicatePair, DuplicateDismissal):
         db.session.execute(delete(pairs).where(
             pairs.kind == kind, (pairs.low_id == loser_id) | (pairs.high_id == loser_id)))
-    if kind == "customer":
-        db.session.execute(delete(SearchToken).where(
-            SearchToken.entity_type == "customer", SearchToken.entity_id == loser_id))
+    drop_tokens(kind, loser_id)  # its name search tokens: only the survivor is found
     db.session.expunge(loser)
     db.session.execute(delete(model).where(model.id == loser_id))
     db.session.expire_all()  # rows moved under the ORM's feet: read them again
@@ -205,6 +202,8 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
     else:
         _tidy_contact_channels(survivor)
         flag_modified(survivor, "first_name")  # a real UPDATE, so its version moves on
+        if {"first_name", "last_name"} & set(changed):
+            index_name("contact", survivor.id, survivor.first_name, survivor.last_name)
     db.session.flush()
     record("merge", kind, survivor.id, actor=actor, fields=changed)
     record("merged_away", kind, loser_id, actor=actor, fields=[])

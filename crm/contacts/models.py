@@ -21,6 +21,9 @@ class Contact(db.Model):
     """A person; may buy for several customers."""
 
     __tablename__ = "contact"
+    # word-prefix tokens of both names (crm.security.search): the directory, the customer
+    # search and the header search find people by them
+    __search_index__ = ("first_name", "last_name")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(EncryptedString(80))

@@ -17,6 +17,7 @@ from crm.customers.services import (
 )
 from crm.extensions import db
 from crm.security.blind_index import INDEXERS, email_index, phone_index, words
+from crm.security.search import add_name_tokens, index_name
 
 
 def get_contact(contact_id: int) -> Contact | None:
@@ -77,11 +78,14 @@ def add_contacts(people: list[dict], *, actor) -> list[int]:
     add_contact() takes it, with "links": the (customer or customer id, role) pairs they are
     added to. Writes the people, their primary email and phone with blind indexes, their links
     and an audit event for each (the fields given). Returns their ids in the order given
-    (caller commits); archived customers refuse (ArchivedError) before anything is written."""
+    (caller commits); archived customers refuse (ArchivedError) before anything is written.
+    Their name-search tokens are written with them."""
     ensure_all_editable([customer for person in people for customer, _ in person["links"]])
     given = [{k: v for k, v in person.items() if k != "links"} for person in people]
     ids = insert_rows(Contact, [{"first_name": p["first_name"], "last_name": p.get("last_name")}
                                 for p in given])
+    add_name_tokens("contact", {contact_id: (p["first_name"], p.get("last_name"))
+                                for contact_id, p in zip(ids, given)})
     for model, attr in ((ContactEmail, "email"), (ContactPhone, "phone")):
         rows = [{"contact_id": contact_id, **_channel(attr, p[attr]), "is_primary": True}
                 for contact_id, p in zip(ids, given) if p.get(attr)]
@@ -277,6 +281,8 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     changed = [k for k, v in data.items() if getattr(contact, k) != v]
     for field in changed:
         setattr(contact, field, data[field])
+    if {"first_name", "last_name"} & set(changed):
+        index_name("contact", contact.id, contact.first_name, contact.last_name)
     changed += _sync_channels(contact.emails, emails, ContactEmail, "email")
     changed += _sync_channels(contact.phones, phones, ContactPhone, "phone")
     if changed:

@@ -14,6 +14,7 @@ from flask import current_app
 
 MIN_PREFIX = 2
 MAX_PREFIX = 10
+TYPO_MIN = 4  # a typed word of this many letters may also be tried one letter shorter
 
 
 def _mac(purpose: str, value: str) -> str:
@@ -60,6 +61,38 @@ def name_tokens(text: str) -> set[str]:
     return tokens
 
 
-def query_tokens(query: str) -> set[str]:
-    """Tokens a search must all match: one per typed word (words under MIN_PREFIX are ignored)."""
-    return {_mac("name", w[:MAX_PREFIX]) for w in words(query) if len(w) >= MIN_PREFIX}
+def typed_prefixes(query: str, *, shorter: bool = False) -> list[str]:
+    """The word prefixes a search looks for, one per typed word (words under MIN_PREFIX are
+    ignored, at most MAX_PREFIX letters each). Plaintext: hashed by query_tokens, never stored.
+
+    `shorter` is the typo allowance: each word of TYPO_MIN letters or more is tried one letter
+    shorter ("reyez" finds "Reyes", "margueritte" finds "Marguerite"). Those prefixes are
+    stored anyway, so the allowance reveals nothing more to someone holding the database.
+    """
+    prefixes = []
+    for word in words(query):
+        if len(word) < MIN_PREFIX:
+            continue
+        size = min(len(word), MAX_PREFIX)
+        if shorter and size >= TYPO_MIN:
+            size -= 1
+        prefixes.append(word[:size])
+    return prefixes
+
+
+def query_tokens(query: str, *, shorter: bool = False) -> set[str]:
+    """Tokens a search must all match: one per typed word (typed_prefixes)."""
+    return {_mac("name", prefix) for prefix in typed_prefixes(query, shorter=shorter)}
+
+
+def has_prefixes(text: str, query: str, *, shorter: bool = False) -> bool:
+    """Whether a name already decrypted has every typed word prefix: what its tokens would
+    answer (e.g. to say why a record matched, without asking the database again)."""
+    prefixes = typed_prefixes(query, shorter=shorter)
+    found = words(text)
+    return bool(prefixes) and all(any(w.startswith(p) for w in found) for p in prefixes)
+
+
+def can_shorten(query: str) -> bool:
+    """Whether query_tokens(query, shorter=True) tries anything query_tokens(query) does not."""
+    return any(len(word) >= TYPO_MIN for word in words(query))

@@ -65,7 +65,8 @@ def rotate_keys(batch_size: int = 500, report=None) -> dict:
 
 def _reindex_steps():
     """(model, apply) for every model with blind-indexed columns or a name-search index, as
-    the models declare them (crm.security.blind_index.blind_indexed, `__search_index__`)."""
+    the models declare them (crm.security.blind_index.blind_indexed, `__search_index__`: the
+    attribute holding the name, or a tuple of them, e.g. a contact's first and last name)."""
     from crm.security.blind_index import INDEXERS
     from crm.security.search import index_name
 
@@ -79,9 +80,12 @@ def _reindex_steps():
                 for column, source, kind in indexed:
                     setattr(item, column, INDEXERS[kind](getattr(item, source)))
             steps.append((model, apply))
-        if getattr(model, "__search_index__", None):
-            def tokens(item, model=model):
-                index_name(model.__tablename__, item.id, getattr(item, model.__search_index__))
+        searched = getattr(model, "__search_index__", None)
+        if searched:
+            names = (searched,) if isinstance(searched, str) else tuple(searched)
+
+            def tokens(item, model=model, names=names):
+                index_name(model.__tablename__, item.id, *(getattr(item, n) for n in names))
             steps.append((model, tokens))
     return steps
 

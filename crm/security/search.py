@@ -1,7 +1,7 @@
 """Keeping name-search tokens in step with the names they index, and querying them."""
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, exists, insert
+from sqlalchemy import and_, bindparam, delete, exists, insert, select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -11,12 +11,17 @@ from crm.security.models import SearchToken
 
 def index_name(entity_type: str, entity_id: int, *names: str):
     """Replace the tokens of one record (caller commits)."""
+    drop_tokens(entity_type, entity_id)
+    add_name_tokens(entity_type, {entity_id: names})
+
+
+def drop_tokens(entity_type: str, entity_id: int):
+    """Remove a record's tokens: it is gone (merged away, erased). Caller commits."""
     db.session.execute(
         delete(SearchToken).where(
             SearchToken.entity_type == entity_type, SearchToken.entity_id == entity_id
         )
     )
-    add_name_tokens(entity_type, {entity_id: names})
 
 
 def add_name_tokens(entity_type: str, names: dict):
@@ -45,15 +50,25 @@ def _name_condition(entity_type: str, count: int):
     return first, and_(*conditions)
 
 
-def name_match(entity_type: str, query: str):
+def name_match(entity_type: str, query: str, *, shorter: bool = False):
     """(tokens, condition, params) for records whose name has every typed word prefix, or None.
 
     `tokens` is the row of the first typed word's token; join it on `tokens.entity_id` and
     execute with `params`. Its primary-key range is already in entity_id order, so a page
-    ordered by id can stop early.
+    ordered by id can stop early. `shorter`: the typo allowance (query_tokens).
     """
-    typed = sorted(query_tokens(query))
+    typed = sorted(query_tokens(query, shorter=shorter))
     if not typed:
         return None
     first, condition = _name_condition(entity_type, len(typed))
     return first, condition, {f"token_{i}": token for i, token in enumerate(typed)}
+
+
+def name_matches(entity_type: str, query: str, *, shorter: bool = False):
+    """A select of the ids of records whose name has every typed word prefix (the tokens bound
+    in it, so it can sit inside another query), or None when nothing searchable was typed."""
+    match = name_match(entity_type, query, shorter=shorter)
+    if match is None:
+        return None
+    tokens, condition, params = match
+    return select(tokens.entity_id).where(condition).params(params)
