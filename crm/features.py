@@ -3,7 +3,8 @@
 A feature is a folder under crm/ whose __init__.py holds one `feature = Feature(...)`: its
 blueprints and the modules that add their routes, its models, its permissions with the roles
 holding them, navigation items (with an optional badge), customer-page tabs, background jobs,
-CLI commands, demo-data step and merge rules. Encrypted and blind-indexed columns are declared
+CLI commands, demo-data step, merge rules, and what the customer search and the header search
+find through it. Encrypted and blind-indexed columns are declared
 on the models themselves (crm.security.rotation finds them there).
 
 Adding a feature means writing its folder and naming it in crm.FEATURES; nothing else central
@@ -52,6 +53,53 @@ class Tab:
 
 
 @dataclass(frozen=True)
+class CustomerFinder:
+    """What a feature adds to the customer list's search, for roles holding `permission`
+    (callers without a user, e.g. jobs and commands, get all of it):
+
+    - `exact`: "module:function(q)" -> a select of customer ids when the feature recognises
+      what was typed as its own (an email, a phone number, an invoice number): then only those
+      customers are listed; None when it does not.
+    - `words`: "module:function(query, q, *, shorter)" -> (query, params) or None: the
+      customers' select joined to what else the typed words find (e.g. their people's names),
+      listed together with the customers whose own name matches.
+    - `why`: "module:function(q, customer_ids, *, shorter)" -> {customer id: text}: why those
+      customers of a page matched through this feature, in a few words and in fixed queries
+      ("contact: Zoe R…"). `shorter` is the typo allowance (crm.security.blind_index).
+    """
+
+    permission: str
+    exact: str | None = None
+    words: str | None = None
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result of the header search: what it is, where it leads, and a short detail (why it
+    matched, whose it is; never more personal data than the viewer may see anyway)."""
+
+    label: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Finder:
+    """A kind of record the header search finds, shown as one group to roles holding
+    `permission`. `find` names a function(q, *, user, limit) -> [Hit]: at most `limit`, best
+    first, in a fixed number of queries (with its own typo allowance, if any). `more`: the
+    endpoint listing all of them, given the search sealed as `s` (e.g. the customer list)."""
+
+    key: str  # the group's id in the page, e.g. "people"
+    label: str  # its heading, e.g. "People"
+    find: str
+    permission: str
+    more: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     blueprints: tuple = ()
@@ -68,9 +116,8 @@ class Feature:
     # (tables not named simply move to the survivor).
     merge: dict[str, str] = field(default_factory=dict)
     merge_veto: str | None = None  # "module:function(kind, a, b)" -> reason or None
-    # "module:function(q)" -> a select of customer ids matching what staff typed in the
-    # customer search, or None when it does not recognise it (names are searched then)
-    customer_finder: str | None = None
+    customer_finder: CustomerFinder | None = None  # what it adds to the customer search
+    search: tuple[Finder, ...] = ()  # what the header search finds through it
     # sections of a contact's page: (template, "module:function(contact)" -> context or None)
     contact_sections: tuple[tuple[str, str], ...] = ()
     setup: str | None = None  # "module:function(app)" for anything else at registration
@@ -86,7 +133,8 @@ class Registry:
     demo_steps: list = field(default_factory=list)
     merge_rules: dict[str, object] = field(default_factory=dict)
     merge_vetoes: list = field(default_factory=list)
-    customer_finders: list[str] = field(default_factory=list)
+    customer_finders: list[CustomerFinder] = field(default_factory=list)
+    finders: list[Finder] = field(default_factory=list)
     contact_sections: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -124,6 +172,7 @@ def register_feature(app, feature: Feature):
         found.merge_vetoes.append(load(feature.merge_veto))
     if feature.customer_finder:
         found.customer_finders.append(feature.customer_finder)
+    found.finders = sorted([*found.finders, *feature.search], key=lambda f: f.order)
     found.contact_sections.extend(feature.contact_sections)
     if feature.setup:
         load(feature.setup)(app)

@@ -1,7 +1,7 @@
 """Contacts (people) and addresses, possible duplicates, merging, CSV import and export."""
 from flask import Blueprint
 
-from crm.features import KEEP_SURVIVOR, Feature, NavItem, Tab
+from crm.features import KEEP_SURVIVOR, CustomerFinder, Feature, Finder, NavItem, Tab
 from crm.security.permissions import ROLES
 
 bp = Blueprint("contacts", __name__)
@@ -28,5 +28,11 @@ feature = Feature(
     cli=("crm.contacts.cli:contacts_cli",),
     demo="crm.contacts.demo:seed",
     merge={"customer_contact": KEEP_SURVIVOR},
-    customer_finder="crm.contacts.services:customers_by_email",
+    # the customer search also finds customers by their people: an email or phone number
+    # typed (exact), or the start of a person's names, saying whom it found
+    customer_finder=CustomerFinder(
+        "contacts.view", exact="crm.contacts.search:customers_by_channel",
+        words="crm.contacts.search:customers_by_people", why="crm.contacts.search:why_customers"),
+    search=(Finder("people", "People", "crm.contacts.search:people_hits", "contacts.view",
+                   more="contacts.index", order=20),),
 )

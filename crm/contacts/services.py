@@ -1,5 +1,5 @@
 """Contacts: reading one person, adding people to customers (and a new customer with its
-primary contact), finding people by email or phone, the customer search by email."""
+primary contact), finding people by email or phone (the searches: crm.contacts.search)."""
 from rapidfuzz import fuzz
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
@@ -39,16 +39,6 @@ def with_contacts(details: bool = False) -> list:
     if details:
         people = people.options(selectinload(Contact.emails), selectinload(Contact.phones))
     return [people]
-
-
-def customers_by_email(q: str):
-    """The customer search's finder (declared in crm.contacts): what staff typed is an email,
-    so the customers whose contacts have it (blind index); None for anything else."""
-    if "@" not in q:
-        return None
-    return (select(CustomerContact.customer_id)
-            .join(ContactEmail, ContactEmail.contact_id == CustomerContact.contact_id)
-            .where(ContactEmail.email_bidx == email_index(q)))
 
 
 def new_customer(data: dict, *, contact: dict | None, address: dict | None, actor,

@@ -1,8 +1,9 @@
 """Customer records: listing, search, create, update with conflict detection, archive, and
 the rule every feature applies before changing anything of a customer (not when archived)."""
+import dataclasses
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from crm.audit.services import found, record, record_many, survivor_of
@@ -20,7 +21,8 @@ from crm.customers.models import KINDS, STATUSES, Address, Customer
 from crm.extensions import db
 from crm.features import registry
 from crm.normalise import clean_text
-from crm.security.blind_index import query_tokens
+from crm.security.blind_index import can_shorten, has_prefixes, query_tokens
+from crm.security.permissions import can
 from crm.security.search import add_name_tokens, index_name, name_match
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
@@ -62,50 +64,138 @@ def current_id(customer_id: int) -> int:
     return survivor_of("customer", customer_id) or customer_id
 
 
-def search_customers(
-    q: str = "", kind: str = "", status: str = "", archived: bool = False,
-    sort: str = "number", page: int = 1, per_page: int = 50,
-):
-    """One page of customers and whether there is a next page (no COUNT over the table)."""
-    # Only what the list shows is decrypted: no notes, and of the owner only the name.
-    query = select(Customer).options(
-        defer(Customer.notes),
-        joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
-    )
-    query = query.where(
+def _filtered(kind: str = "", status: str = "", archived: bool = False):
+    """Customers as the list's filters narrow them (a select of Customer, no loader options)."""
+    query = select(Customer).where(
         Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
     )
     if kind:
         query = query.where(Customer.kind == kind)
     if status:
         query = query.where(Customer.status == status)
+    return query
+
+
+def search_customers(
+    q: str = "", kind: str = "", status: str = "", archived: bool = False,
+    sort: str = "number", page: int = 1, per_page: int = 50, *, user=None,
+    shorter: bool = False,
+):
+    """One page of customers and whether there is a next page (no COUNT over the table).
+
+    What was typed is a customer number, else what a feature recognises (an email, a phone
+    number: crm.features.CustomerFinder.exact), else words: customers whose name has every
+    typed word prefix, together with those the features find by them (their people's names).
+    `user` limits the features' part to what their role may search (None: a job or command,
+    everything); `shorter` is the typo allowance (crm.security.blind_index.typed_prefixes).
+    """
+    query = _filtered(kind, status, archived)
     order, params = SORTS.get(sort, SORTS["number"]), {}
     q = clean_text(q)
-    if q and searchable(q):
-        match = NUMBER_RE.match(q)
-        if match:
-            query = query.where(Customer.id == current_id(int(match[1])))
-        elif (found := _found_by_features(q)) is not None:
-            query = query.where(Customer.id.in_(found))
+    how, found = _interpret(q, user)
+    if how == "number":
+        query = query.where(Customer.id == found)
+    elif how == "exact":
+        query = query.where(Customer.id.in_(found))
+    elif how == "words":
+        tokens, condition, params = name_match("customer", q, shorter=shorter)
+        own = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
+        if sort in ("number", "-number"):  # walk the token index in id order, stop early
+            order = (tokens.entity_id.desc() if sort == "-number" else tokens.entity_id,)
+        others = []
+        for finder in _finders(user, "words"):
+            other = load(finder.words)(_filtered(kind, status, archived), q, shorter=shorter)
+            if other is not None:
+                others.append(other[0])
+                params = {**params, **other[1]}
+        if not others:
+            query = own
         else:
-            tokens, condition, params = name_match("customer", q)
-            query = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
-            if sort in ("number", "-number"):  # walk the token index in id order, stop early
-                order = (tokens.entity_id.desc() if sort == "-number" else tokens.entity_id,)
-    query = query.order_by(*order)
+            # Each source's first rows in the list's order (the token walk still stops early),
+            # then the page from their union: one statement, however many sources.
+            limit = page * per_page + 1
+            ordered = SORTS.get(sort, SORTS["number"])
+            sources = [own.with_only_columns(Customer.id).order_by(*order).limit(limit)]
+            # (DISTINCT: a person may be linked in several roles; PostgreSQL wants the sort's
+            # columns among those selected)
+            shown = [Customer.id, *(column for column in (o.element for o in ordered)
+                                    if column.key != "id")]
+            sources += [other.with_only_columns(*shown).distinct().order_by(*ordered)
+                        .limit(limit) for other in others]
+            ids = union(*(select(source.subquery().c.id) for source in sources))
+            query, order = _filtered(kind, status, archived).where(Customer.id.in_(ids)), ordered
+    # Only what the list shows is decrypted: no notes, and of the owner only the name.
+    query = query.options(
+        defer(Customer.notes),
+        joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
+    ).order_by(*order)
     query = query.offset((page - 1) * per_page).limit(per_page + 1)
     rows = db.session.scalars(query, params).all()
     return rows[:per_page], len(rows) > per_page
 
 
-def _found_by_features(q: str):
-    """A select of customer ids from the first feature that recognises what was typed (e.g.
-    contacts: an email address), or None (then names are searched)."""
-    for finder in registry().customer_finders:
-        found = load(finder)(q)
+def _finders(user, part: str):
+    """The features' customer finders that have `part` and that the user's role may use."""
+    return [finder for finder in registry().customer_finders if getattr(finder, part)
+            and (user is None or can(user, finder.permission))]
+
+
+def _interpret(q: str, user):
+    """How the customer search reads what was typed: ("number", customer id), ("exact", a
+    select of customer ids from the first feature that recognises it, e.g. an email),
+    ("words", None), or (None, None) when nothing can match."""
+    if not q:
+        return None, None
+    match = NUMBER_RE.match(q)
+    if match:
+        return "number", current_id(int(match[1]))
+    for finder in _finders(user, "exact"):
+        found = load(finder.exact)(q)
         if found is not None:
-            return found
-    return None
+            return "exact", found
+    return ("words", None) if query_tokens(q) else (None, None)
+
+
+@dataclasses.dataclass
+class CustomerSearch:
+    """A page of the customer list's search, as the list shows it."""
+
+    customers: list
+    has_next: bool
+    close: bool = False  # nothing matched as typed: these match one letter shorter
+    # {customer id: why it matched}, for those found not by their own name or number
+    why: dict = dataclasses.field(default_factory=dict)
+
+
+def find_customers(q: str = "", *, user=None, page: int = 1, per_page: int = 50,
+                   **filters) -> CustomerSearch:
+    """search_customers() for the list: when words match nothing, the typo allowance (each
+    word of 4+ letters one letter shorter); and why each customer matched when it was not by
+    its own name or number (the features' CustomerFinder.why, a query each for the page)."""
+    q = clean_text(q)
+    rows, more = search_customers(q, **filters, page=page, per_page=per_page, user=user)
+    close = False
+    if (not rows and can_shorten(q) and _interpret(q, user)[0] == "words"
+            and (page == 1 or not search_customers(q, **filters, per_page=1, user=user)[0])):
+        rows, more = search_customers(q, **filters, page=page, per_page=per_page, user=user,
+                                      shorter=True)
+        close = bool(rows)
+    return CustomerSearch(rows, more, close, match_reasons(q, rows, user=user, shorter=close))
+
+
+def match_reasons(q: str, customers: list, *, user=None, shorter: bool = False) -> dict:
+    """{customer id: why it matched} for the customers of a page that did not match by their
+    own name or number: asked of the features that found them (a query each, at most)."""
+    how, _ = _interpret(clean_text(q), user)
+    if how not in ("exact", "words"):
+        return {}
+    others = [c.id for c in customers
+              if how == "exact" or not has_prefixes(c.name, q, shorter=shorter)]
+    why = {}
+    for finder in _finders(user, "why") if others else ():
+        for customer_id, text in load(finder.why)(q, others, shorter=shorter).items():
+            why.setdefault(customer_id, text)
+    return why
 
 
 def list_filters(source) -> dict:
@@ -119,10 +209,10 @@ def list_filters(source) -> dict:
     }
 
 
-def searchable(q: str) -> bool:
-    """Whether a typed search can match: a number, an email, or a word of 2+ letters."""
-    q = clean_text(q)
-    return bool(NUMBER_RE.match(q) or query_tokens(q) or _found_by_features(q) is not None)
+def searchable(q: str, user=None) -> bool:
+    """Whether a typed search can match: a number, an email or phone number (what a feature
+    recognises), or a word of 2+ letters."""
+    return _interpret(clean_text(q), user)[0] is not None
 
 
 def get_customer(customer_id: int, *, overview: bool = True, load=()) -> Customer | None:

@@ -10,8 +10,8 @@ from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
     ArchivedError,
     customer_or_404,
+    find_customers,
     list_filters,
-    search_customers,
     searchable,
     set_archived,
     update_customer,
@@ -37,12 +37,12 @@ def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = Non
 
 
 def _render_list(filters, q, page, fragment):
-    customers, has_next = search_customers(
-        q=q, **filters, page=page, per_page=current_app.config["CUSTOMERS_PER_PAGE"]
-    )
+    found = find_customers(q, user=current_user, **filters, page=page,
+                           per_page=current_app.config["CUSTOMERS_PER_PAGE"])
     sealed = seal(q, actor=current_user.actor) if q else None  # once for every link
-    context = dict(customers=customers, filters=filters, q=q, page=page, has_next=has_next,
-                   kinds=KINDS, statuses=STATUSES, searchable=searchable(q),
+    context = dict(customers=found.customers, filters=filters, q=q, page=page,
+                   has_next=found.has_next, why=found.why, close=found.close,
+                   kinds=KINDS, statuses=STATUSES, searchable=searchable(q, current_user),
                    list_url=partial(list_url, sealed=sealed))
     return render_template("customers/_results.html" if fragment else "customers/index.html",
                            **context)
