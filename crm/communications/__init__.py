@@ -1,7 +1,7 @@
 """Interactions, follow-ups, tickets and .eml import; timelines and Activity."""
 from flask import Blueprint
 
-from crm.features import Feature, NavItem, Tab
+from crm.features import Feature, Finder, NavItem, Tab
 
 bp = Blueprint("communications", __name__)
 
@@ -29,4 +29,7 @@ feature = Feature(
     # the person's timeline and quick log on their page (nothing without the permission)
     contact_sections=(("communications/_contact_panel.html",
                        "crm.communications.views:contact_panel"),),
+    # the header search finds a ticket by its number (T-00004)
+    search=(Finder("tickets", "Tickets", "crm.communications.search:ticket_hits",
+                   "communications.view", order=30),),
 )

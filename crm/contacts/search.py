@@ -107,14 +107,17 @@ def why_customers(q: str, customer_ids: list[int], *, shorter: bool = False) -> 
 
 # -- the directory and the header search --------------------------------------------------------
 
-def search_people(q: str = "", *, page: int = 1, per_page: int = 25, shorter: bool = False):
-    """One page of people, newest last, with their emails, phones and customers (in four
-    queries however many there are), and whether there is a next page. `q`: an email, a phone
-    number or the start of their names' words (every word typed)."""
-    query = select(Contact).options(
-        selectinload(Contact.emails), selectinload(Contact.phones),
-        selectinload(Contact.customer_links).joinedload(CustomerContact.customer)
-        .load_only(Customer.id, Customer.name, Customer.archived_at))
+def search_people(q: str = "", *, page: int = 1, per_page: int = 25, shorter: bool = False,
+                  details: bool = True):
+    """One page of people, oldest first, with their customers and (with `details`) their
+    emails and phones, in two or four queries however many there are, and whether there is a
+    next page. `q`: an email, a phone number or the start of their names' words (every word
+    typed)."""
+    options = [selectinload(Contact.customer_links).joinedload(CustomerContact.customer)
+               .load_only(Customer.id, Customer.name, Customer.archived_at)]
+    if details:
+        options += [selectinload(Contact.emails), selectinload(Contact.phones)]
+    query = select(Contact).options(*options)
     order, params = (Contact.id,), {}
     q = clean_text(q)
     if q:
@@ -137,12 +140,14 @@ def searchable(q: str) -> bool:
     return typed_channel(q)[0] is not None or bool(query_tokens(q))
 
 
-def find_people(q: str = "", *, page: int = 1, per_page: int = 25):
+def find_people(q: str = "", *, page: int = 1, per_page: int = 25, details: bool = True):
     """search_people(), with the typo allowance when words find nobody: (people, has_next,
     close), close when they match one letter shorter."""
-    people, more = search_people(q, page=page, per_page=per_page)
-    if not people and typed_channel(q)[0] is None and can_shorten(q):
-        people, more = search_people(q, page=page, per_page=per_page, shorter=True)
+    people, more = search_people(q, page=page, per_page=per_page, details=details)
+    if (not people and typed_channel(q)[0] is None and can_shorten(q)
+            and (page == 1 or not search_people(q, per_page=1, details=False)[0])):
+        people, more = search_people(q, page=page, per_page=per_page, shorter=True,
+                                     details=details)
         return people, more, bool(people)
     return people, more, False
 
@@ -159,7 +164,7 @@ def roles_at(contact: Contact) -> list[tuple]:
 def people_hits(q: str, *, user, limit: int = 5) -> list[Hit]:
     """The header search's People (declared as a crm.features.Finder): each person's name, why
     they matched when it was not their name, and their customers."""
-    people, _, close = find_people(q, per_page=limit)
+    people, _, close = find_people(q, per_page=limit, details=False)
     how = typed_channel(q)[0]
     hits = []
     for person in people:

@@ -1,7 +1,7 @@
 """Customers (the accounts): list and search, create, edit, archive, the customer page."""
 from flask import Blueprint
 
-from crm.features import Feature, NavItem, Tab
+from crm.features import Feature, Finder, NavItem, Tab
 from crm.security.permissions import ROLES
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -20,4 +20,6 @@ feature = Feature(
     tabs=(Tab("overview", "Overview", "customers.detail", "customers.view",
               "customers/_overview.html", order=10),),
     setup="crm.customers.views:setup",  # the answer to a change of an archived customer
+    search=(Finder("customers", "Customers", "crm.customers.search:customer_hits",
+                   "customers.view", more="customers.index", order=10),),
 )

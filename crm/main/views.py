@@ -1,12 +1,14 @@
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis import Redis, RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm.extensions import db
+from crm.extensions import db, htmx
 from crm.main import bp
+from crm.main.search import MAX_QUERY, search_everything
 from crm.navigation import render_badges
+from crm.security.encryption import seal, unseal
 from crm.security.permissions import public, requires
 
 
@@ -68,3 +70,36 @@ def readyz():
 def badges():
     """The navigation's numbers, out of band, in one request after the page has loaded."""
     return render_badges(current_user)
+
+
+DROPDOWN_HITS = 5  # of each kind, under the header's search box
+PAGE_HITS = 20  # of each kind, on the results page
+
+
+def _results(q: str, limit: int) -> dict:
+    """What the results partial shows; the search sealed once for every link that carries it."""
+    groups = search_everything(q, current_user, limit=limit)
+    sealed = seal(q, actor=current_user.actor) if q else None
+    return dict(q=q, groups=groups, sealed=sealed,
+                count=sum(len(group.hits) for group in groups))
+
+
+@bp.post("/search")
+@requires("main.navigation")
+def search():
+    """The header search: the typed text arrives in the body. htmx gets the grouped results
+    under the box; without JavaScript, the results page (the search sealed in its URL)."""
+    q = request.form.get("q", "")[:MAX_QUERY].strip()
+    if not htmx:
+        sealed = seal(q, actor=current_user.actor) if q else None
+        return redirect(url_for(".search_page", s=sealed), 303)
+    return render_template("main/_search_results.html", dropdown=True,
+                           **_results(q, DROPDOWN_HITS))
+
+
+@bp.get("/search")
+@requires("main.navigation")
+def search_page():
+    """Everything a search finds, grouped by kind, as a page (the search sealed in `s`)."""
+    q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
+    return render_template("main/search.html", dropdown=False, **_results(q, PAGE_HITS))

@@ -1,7 +1,7 @@
 """A small feature used only by tests: its declaration alone must put it in place."""
 from flask import Blueprint, render_template_string
 
-from crm.features import Feature, NavItem, Tab
+from crm.features import Feature, Finder, Hit, NavItem, Tab
 from crm.security.permissions import requires
 
 bp = Blueprint("sample", __name__, url_prefix="/sample")
@@ -35,6 +35,10 @@ def refuse_held_accounts(kind, survivor, loser):
     return None
 
 
+def sample_hits(q, *, user, limit):
+    return [Hit("Sample 1", "/sample/", "a sample")] if q == "sample" else []
+
+
 feature = Feature(
     name="sample",
     blueprints=(bp,),
@@ -45,4 +49,7 @@ feature = Feature(
               order=25),),
     jobs={"sample.job": "tests.features.sample:sample_job"},
     merge_veto="tests.features.sample:refuse_held_accounts",
+    search=(Finder("samples", "Samples", "tests.features.sample:sample_hits", "sample.view",
+                   order=15),),
 )
+

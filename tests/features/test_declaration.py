@@ -45,9 +45,22 @@ def test_a_declared_feature_gets_its_nav_item_badge_tab_permission_and_job(sampl
 
 def test_the_declared_permission_is_enforced(sample_app):
     client = sample_app.test_client()
-    Auth(sample_app, client).sign_in("viewer")
+    auth = Auth(sample_app, client)
+    auth.sign_in("viewer")
     assert client.get("/sample/").status_code == 403
     assert "Samples" not in client.get("/customers/").text
+    found = auth.post("/search", {"q": "sample"}, page="/customers/", htmx=True)
+    assert found.status_code == 200 and "Sample 1" not in found.text
+
+
+def test_a_declared_finder_adds_its_group_to_the_header_search(sample_app):
+    client = sample_app.test_client()
+    auth = Auth(sample_app, client)
+    auth.sign_in("sales")
+    found = auth.post("/search", {"q": "sample"}, page="/customers/", htmx=True)
+    assert 'id="site-search-group-samples">Samples<' in found.text
+    assert 'href="/sample/" tabindex="-1" aria-selected="false"><span class="hit-label">' \
+           'Sample 1</span> <span class="hit-detail">a sample</span>' in found.text
 
 
 def test_a_view_needing_an_undeclared_permission_stops_the_app(make_app, database_url):

@@ -62,6 +62,90 @@
       status === 413 ? "That file is too large for this form." :
       "Something went wrong (" + status + "). Try again.", "error");
   });
+  // The header search (layouts/staff.html): an ARIA combobox. Focus stays in the box; the
+  // arrow keys move aria-activedescendant through the options htmx swapped in, Enter opens
+  // the chosen one (or, with none chosen, submits to the results page), Escape closes. "/"
+  // anywhere but in a field comes here. One live region says how many results there are.
+  function siteSearch() {
+    var input = document.getElementById("site-search-q");
+    var panel = document.getElementById("site-search-results");
+    var status = document.getElementById("site-search-status");
+    if (!input || !panel) return;
+    var form = input.form;
+    var active = -1;
+
+    function options() { return panel.querySelectorAll('[role="option"]'); }
+    function isOpen() { return !panel.hidden; }
+    function open() {
+      if (!panel.firstElementChild) return;
+      panel.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+    function choose(index) {  // -1: none
+      var found = options();
+      found.forEach(function (option) { option.setAttribute("aria-selected", "false"); });
+      if (index < 0 || !found.length) {
+        active = -1;
+        input.removeAttribute("aria-activedescendant");
+        return;
+      }
+      active = index % found.length;
+      found[active].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", found[active].id);
+      found[active].scrollIntoView({block: "nearest"});
+    }
+    function close() {
+      panel.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      choose(-1);
+    }
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!options().length) return;
+        event.preventDefault();
+        var count = options().length, down = event.key === "ArrowDown";
+        if (!isOpen()) { open(); choose(down ? 0 : count - 1); return; }
+        choose(down ? (active + 1) % count : (active <= 0 ? count - 1 : active - 1));
+      } else if (event.key === "Enter" && isOpen() && active >= 0) {
+        event.preventDefault();
+        window.location.assign(options()[active].href);
+      } else if (event.key === "Escape") {
+        if (isOpen()) { event.preventDefault(); close(); }
+        else if (input.value) { event.preventDefault(); input.value = ""; panel.innerHTML = ""; status.textContent = ""; }
+      }
+    });
+    input.addEventListener("input", function () {
+      if (!input.value.trim()) { close(); panel.innerHTML = ""; status.textContent = ""; }
+    });
+    input.addEventListener("focus", function () { if (input.value.trim()) open(); });
+    form.addEventListener("focusout", function (event) {
+      if (!event.relatedTarget || !form.contains(event.relatedTarget)) close();
+    });
+    // Options are links: a click opens them; keep focus in the box while choosing with a mouse.
+    panel.addEventListener("mousedown", function (event) {
+      if (event.target.closest('[role="option"]')) event.preventDefault();
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target !== panel) return;
+      choose(-1);
+      if (!input.value.trim() || !panel.firstElementChild) { close(); status.textContent = ""; return; }
+      var listbox = panel.querySelector('[role="listbox"]');
+      status.textContent = listbox ? listbox.getAttribute("data-summary") : "";
+      if (document.activeElement === input) open();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      var target = event.target;
+      if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+      event.preventDefault();
+      input.focus();
+      input.select();
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", siteSearch);
+  else siteSearch();
+
   document.addEventListener("htmx:sendError", function () {
     showToast("The server could not be reached. Check the connection and try again.", "error");
   });
