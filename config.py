@@ -67,6 +67,7 @@ class Config:
     ARGON2_MEMORY_COST = 65536
 
     CUSTOMERS_PER_PAGE = 25
+    PEOPLE_PER_PAGE = 25  # the contact directory
     DEMO_DATA_ALLOWED = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 

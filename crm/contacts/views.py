@@ -1,4 +1,6 @@
-from flask import abort, current_app, render_template, request, url_for
+from functools import partial
+
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import normalise
@@ -10,6 +12,7 @@ from crm.contacts.merge import MergeError, linked_counts, load_pair
 from crm.contacts.merge import merge as merge_records
 from crm.contacts.models import CONTACT_ROLES, Contact
 from crm.contacts.pages import contact_page
+from crm.contacts.search import find_people, roles_at, searchable
 from crm.contacts.services import (
     EmailTaken,
     add_contact,
@@ -32,7 +35,8 @@ from crm.customers.services import (
     remove_address,
     update_address,
 )
-from crm.extensions import db
+from crm.extensions import db, htmx
+from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
 from crm.web import render, wants_fragment
@@ -48,13 +52,46 @@ TOOLS = [
 ]
 
 
+def directory_url(q: str = "", page: int = 1, sealed: str | None = None) -> str:
+    """The directory's URL; the search travels sealed (crm.security.encryption.seal)."""
+    if q and not sealed:
+        sealed = seal(q, actor=current_user.actor)
+    return url_for("contacts.index", s=sealed if q else None, page=page if page > 1 else None)
+
+
+def _render_directory(q: str, page: int, fragment: bool):
+    people, has_next, close = find_people(
+        q, page=page, per_page=current_app.config["PEOPLE_PER_PAGE"])
+    sealed = seal(q, actor=current_user.actor) if q else None  # once for every link
+    tools = [(label, endpoint, text) for label, endpoint, permission, text in TOOLS
+             if endpoint in current_app.view_functions and can(current_user, permission)]
+    context = dict(people=people, has_next=has_next, close=close, q=q, page=page, tools=tools,
+                   searchable=searchable(q) if q else True, roles_at=roles_at,
+                   directory_url=partial(directory_url, sealed=sealed))
+    return render_template("contacts/_directory.html" if fragment else "contacts/index.html",
+                           **context)
+
+
 @bp.get("/contacts/")
 @requires("contacts.view")
 def index():
-    """The contact book's tools: import, export, possible duplicates."""
-    tools = [(label, endpoint, text) for label, endpoint, permission, text in TOOLS
-             if endpoint in current_app.view_functions and can(current_user, permission)]
-    return render_template("contacts/index.html", tools=tools)
+    """The directory of people: searchable by name, email or phone, paged, with each person's
+    customers and roles; the contact book's tools (import, export, duplicates) for managers."""
+    page = request.args.get("page", 1, type=int)
+    page = page if page and 0 < page < 100_000 else 1
+    q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
+    return _render_directory(q, page, wants_fragment())
+
+
+@bp.post("/contacts/search")
+@requires("contacts.view")
+def search():
+    """The directory's search as you type: the text in the body, the URL pushed sealed."""
+    q = request.form.get("q", "")[:100].strip()
+    url = directory_url(q)
+    if not htmx:
+        return redirect(url, 303)
+    return _render_directory(q, 1, fragment=True), {"HX-Push-Url": url}
 
 
 @bp.get("/contacts/<int:contact_id>")
