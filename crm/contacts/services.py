@@ -239,6 +239,18 @@ def emails_taken(emails: list[str], contact_id: int) -> set[str]:
 
 
 CHANNEL_FLAGS = ("opted_out", "invalid", "is_primary")
+# At most this many emails and as many phones per person: room for real people, none for a
+# form or file posted with thousands.
+MAX_CHANNELS = 10
+
+
+class TooManyChannels(ValueError):
+    """More emails (or phones) than a person may have (MAX_CHANNELS)."""
+
+    def __init__(self, attr: str):
+        super().__init__(f"A person can have at most {MAX_CHANNELS} {attr}s. Remove one "
+                         "before adding another.")
+        self.attr = attr
 
 
 def _sync_channels(rows: list, wanted: list[dict], make, attr: str) -> list[str]:
@@ -266,9 +278,13 @@ def _sync_channels(rows: list, wanted: list[dict], make, attr: str) -> list[str]
 def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: list[dict],
                    expected_version: int, actor, customer=None, role: str | None = None):
     """Save a contact's edit if nobody saved in between (ConflictError otherwise); with
-    `customer` and `role`, their role at that customer too. Returns changed field names."""
+    `customer` and `role`, their role at that customer too. Returns changed field names.
+    More than MAX_CHANNELS emails or phones is TooManyChannels, before anything changes."""
     if customer is not None:
         ensure_editable(customer)
+    for attr, items in (("email", emails), ("phone", phones)):
+        if len(items) > MAX_CHANNELS:
+            raise TooManyChannels(attr)
     taken = emails_taken([item["value"] for item in emails], contact.id)
     if taken:  # one email belongs to one person: two people with it are a merge
         raise EmailTaken(taken)
