@@ -364,7 +364,7 @@ def test_the_import_meets_the_same_cap(app):
         db.session.commit()
         version = rosa.version
         with pytest.raises(TooManyChannels, match=f"at most {CAP} emails"):
-            add_to_contact(rosa, {"first_name": "Rosalind"}, email="new@cafe.example",
+            add_to_contact(rosa, {"first_name": "Rosalind"}, emails=["new@cafe.example"],
                            actor=SYSTEM)
         db.session.rollback()
         rosa = db.session.get(Contact, rosa.id)

@@ -36,7 +36,7 @@ def test_the_sheet_lists_stops_per_route_with_what_the_crew_needs(app, client, a
     assert text.index("North route") < text.index("Fern Cafe") < text.index("South route")
     assert "7:00 AM–9:30 AM" in text and "Call ahead" in text
     assert "Back door, ring twice" in text  # the delivery address's instructions
-    assert "Receiving: Rosa" in text and "(312) 555" in text
+    assert "Receiving: Rosa" in text and "(312) 556" in text
     assert "Sunflower" in text and "4 oz clamshell" in text and "Keep out of the sun" in text
     assert "Packing totals" in text
     assert "Pricing" not in text and "Credit" not in text  # no financial data

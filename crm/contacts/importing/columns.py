@@ -4,7 +4,6 @@ import unicodedata
 
 COLUMNS = ("customer_name", "customer_kind", "first_name", "last_name", "email", "phone", "role",
            "street", "city", "region", "postal_code", "country", "notes")
-REQUIRED = ("customer_name", "first_name")
 LABELS = {"customer_name": "Customer", "customer_kind": "Kind", "first_name": "First name",
           "last_name": "Last name", "email": "Email", "phone": "Phone", "role": "Role",
           "street": "Street", "city": "City", "region": "State / province",
