@@ -72,7 +72,7 @@ def test_import_a_messy_file_then_merge_a_duplicate(app, page, make_staff):
     # The columns step: "Memo" is not imported as it stands; read it as the notes.
     memo = page.get_by_label("Memo")
     expect(memo).to_have_value("")
-    expect(page.get_by_role("region", name="Columns of the file")).to_contain_text("Back door")
+    expect(page.get_by_role("group", name="Columns")).to_contain_text("Back door")
     memo.select_option(label="Notes")
     expect(page.locator("#import-preview")).to_contain_text("Ignored columns")
     expect(page.get_by_label("Memo")).to_have_value("notes")  # the preview, checked again
