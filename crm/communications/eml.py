@@ -7,7 +7,7 @@ The stdlib parser's time grows much faster than its input on some shapes (one lo
 header, thousands of addresses, thousands of parts, deep multipart nesting, millions of short
 lines), so a file is measured on its raw bytes first and refused past the limits below, and the
 parse itself counts what it builds and stops at the same limits. With them, no file the upload
-accepts (10 MB) takes more than about half a second.
+accepts (10 MB) takes more than about half a second, HTML bodies included.
 """
 import codecs
 import email
@@ -36,6 +36,7 @@ MAX_MIME_BYTES = 16 * 1024      # and all of them together (each is parsed, ~3-9
 MAX_PARTS = 100                 # MIME parts: attachments, alternatives, sections
 MAX_SECTIONS = 10               # multipart sections: each one is checked on every line below it
 MAX_LINES = 200_000             # a 10 MB file of base64 attachments has about 140,000
+MAX_HTML = 200_000              # characters of an HTML body turned into text (MAX_TEXT kept)
 TOO_COMPLEX = "This email is too large to read here: {}. Log it by hand instead."
 OVER_LIMIT = {
     "header bytes": f"its headers are over {MAX_HEADER_BYTES // 1024} KB",
@@ -56,6 +57,7 @@ _NEWLINES = re.compile(rb"\r\n?")
 _NOT_A_HEADER_LINE = re.compile(rb"^(?!From |[\x21-\x39\x3b-\x7e]*:|[ \t])", re.MULTILINE)
 _QUOTED = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.IGNORECASE)
+_STRAY_LT = re.compile(r"<(?![A-Za-z/!?])")  # HTMLParser hands these over one by one
 SKIPPED_TAGS = {"script", "style", "title"}
 BLOCK_TAGS = set("address article blockquote br dd div dl dt footer h1 h2 h3 h4 h5 h6 header hr "
                  "li ol p pre section table td th tr ul".split())
@@ -101,10 +103,15 @@ class _HtmlText(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, without script/style, one blank line between blocks at most."""
+    """Visible text of an HTML body, without script/style, one blank line between blocks at most.
+
+    Only the first MAX_HTML characters are read, a "<" that starts no tag is text, and markup
+    left unfinished at the end is dropped: HTMLParser.close() rescans such a tail once per "<"
+    in it (minutes for a body of "</" repeated), so it only runs on a tail of plain text."""
     parser = _HtmlText()
-    parser.feed(html)
-    parser.close()
+    parser.feed(_STRAY_LT.sub("&lt;", html[:MAX_HTML]))
+    if "<" not in parser.rawdata:  # e.g. "… AT&T" at the very end, held back as a possible entity
+        parser.close()
     lines = [line.strip() for line in "".join(parser.parts).splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -5,7 +5,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from crm.communications.eml import EmlError, parse_eml
+from crm.communications.eml import EmlError, html_to_text, parse_eml
 
 NOT_AN_EMAIL = "This file is not an email: it has no sender (From) header."
 
@@ -293,7 +293,7 @@ def test_long_content_type_and_disposition_are_refused():
 
 @pytest.mark.parametrize("shape", [
     "folded subject", "encoded words", "one long name", "many-word names", "comments",
-    "parameters", "sections and lines",
+    "parameters", "sections and lines", "html tags",
 ])
 def test_the_worst_files_inside_the_limits_are_read_quickly(shape):
     """The shapes the parser is slowest on, as large as the limits allow: each well under a
@@ -317,6 +317,7 @@ def test_the_worst_files_inside_the_limits_are_read_quickly(shape):
         "sections and lines": lambda: SENDER + b"".join(
             b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (d, d)
             for d in range(10)) + b"Content-Type: text/plain\r\n\r\n" + b"\n" * 199_000,
+        "html tags": lambda: SENDER + b"Content-Type: text/html\r\n\r\n" + b"<p>" * 2_000_000,
     }[shape]()
     started = time.monotonic()
     try:
@@ -325,3 +326,16 @@ def test_the_worst_files_inside_the_limits_are_read_quickly(shape):
         assert not str(error).startswith("This email is too large"), str(error)
     assert time.monotonic() - started < GUARD
 
+
+def test_html_left_unfinished_is_converted_quickly():
+    started = time.monotonic()
+    assert html_to_text("<p>Basil</p>" + "</" * 150_000) == "Basil"
+    assert html_to_text("<p>Basil < 3 trays</p><p>Shiso") == "Basil < 3 trays\n\nShiso"
+    assert html_to_text("<p>Call AT&T") == "Call AT&T"
+    assert html_to_text("<p>Basil</p><b") == "Basil"
+    assert time.monotonic() - started < GUARD  # HTMLParser.close() took ~6 s on this
+
+
+def test_only_the_start_of_a_huge_html_body_is_read():
+    text = html_to_text("<p>Start</p>" + "<b>x</b>" * 100_000 + "<p>The end</p>")
+    assert text.startswith("Start") and "The end" not in text
