@@ -43,6 +43,7 @@ from crm.contacts.importing.preview import PAGE_ROWS
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
 from crm.customers.models import KINDS, Address, Customer
 from crm.customers.services import list_filters, search_customers
+from crm.downloads import download_headers
 from crm.extensions import db, htmx
 from crm.forms import choices
 from crm.jobs.models import JobRun
@@ -346,7 +347,7 @@ def import_report(import_id):
     if not imp.report:
         abort(404)
     return Response("\ufeff" + imp.report, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="import-{imp.id}-report.csv"'})
+        **download_headers(f"import-{imp.id}-report.csv")})
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -451,4 +452,4 @@ def export():
 
     stamp = datetime.now(farm_zone()).strftime("%Y-%m-%d")
     return Response(stream_with_context(generate()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'})
+        **download_headers(f"customers-{stamp}.csv")})

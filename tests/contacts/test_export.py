@@ -23,8 +23,8 @@ def exported(client, query=""):
     response = client.get("/contacts/export.csv" + query)
     assert response.status_code == 200, response.text
     assert response.mimetype == "text/csv"
-    assert re.fullmatch(r'attachment; filename="customers-\d{4}-\d\d-\d\d\.csv"',
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(r"attachment; filename=\"(customers-\d{4}-\d\d-\d\d\.csv)\"; "
+                        r"filename\*=UTF-8''\1", response.headers["Content-Disposition"])
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeff")
