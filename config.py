@@ -59,7 +59,8 @@ class Config:
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute"
-    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_THRESHOLD = 5  # failed sign-ins for one email within LOCKOUT_WINDOW_MINUTES
+    LOCKOUT_WINDOW_MINUTES = 15
     LOCKOUT_MINUTES = 15
 
     # argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).

@@ -159,24 +159,29 @@ ERRORS = {
     403: ("Not allowed", "Your role does not allow this page or action."),
     404: ("Not found", "There is nothing here. It may have been removed."),
     405: ("Not allowed", "That action is not available here."),
+    409: ("Not possible now", ("That cannot be done in the record's present state. Reload "
+                               "the page to see it as it is now.")),
     413: ("Too large", "That upload is larger than this form accepts ({limit})."),
     429: ("Slow down", "Too many attempts. Wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Try again in a moment."),
-    503: ("The database is unavailable", "The farm's records cannot be reached just now. "
-          "Nothing was lost; try again in a minute."),
+    503: ("The database is unavailable", ("The farm's records cannot be reached just now. "
+                                          "Nothing was lost; try again in a minute.")),
 }
 RETRY_AFTER_SECONDS = 30
 
 
 def register_errors(app):
-    """Error pages. They never query the database (no user lookup: the staff layout only for
-    a user this request already loaded), so they still render while it is down."""
+    """Error pages for every HTTP error: the texts of ERRORS where it has the status, the
+    exception's own name and description otherwise; a fragment for htmx. They never query
+    the database (no user lookup: the staff layout only for a user this request already
+    loaded), so they still render while it is down."""
     from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
 
     from crm.web import database_unavailable, signed_in_user, wants_fragment
 
-    def render_error(status, title, message):
-        headers = {}
+    def render_error(status, title, message, headers=()):
+        headers = dict(headers)
         if status == 500:
             db.session.rollback()
         if status == 413:
@@ -192,16 +197,24 @@ def register_errors(app):
         return render_template(template, status=status, title=title, message=message,
                                staff_layout=user is not None and status != 503), status, headers
 
+    def http_error(error: HTTPException):
+        """Any HTTPException (abort(409), a 405 from routing, …): the app's page, keeping the
+        headers the status needs (Allow on a 405) but not Werkzeug's body or content type.
+        An exception that carries its own response (abort(response)) keeps it."""
+        if error.response is not None:
+            return error.response
+        status = error.code or 500
+        title, message = ERRORS.get(status, (error.name, error.description))
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return render_error(status, title, message, headers)
+
     def server_error(error):
         # Flask has logged the exception (one line and its traceback) before calling this.
         if database_unavailable(getattr(error, "original_exception", None)):
             return render_error(503, *ERRORS[503])
         return render_error(500, *ERRORS[500])
 
-    for status, (title, message) in ERRORS.items():
-        app.register_error_handler(
-            status, lambda error, s=status, t=title, m=message: render_error(s, t, m)
-        )
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(500, server_error)
     from crm.audit.services import RecordMoved
     from crm.web import moved_response

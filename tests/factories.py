@@ -16,7 +16,7 @@ def customer(name=None, kind="restaurant", status="active", contact=True, addres
     made = new_customer(
         data,
         contact={"first_name": "Rosa", "last_name": f"Tester{n}",
-                 "email": f"rosa{n}@kitchen.example.com", "phone": f"+1312555{n % 10000:04d}"}
+                 "email": f"rosa{n}@kitchen.example.com", "phone": f"+1312556{n % 10000:04d}"}
         if contact else None,
         address={"street": f"{100 + n} W Armitage Ave", "street2": None, "city": "Chicago",
                  "region": "IL", "postal_code": "60614", "country": "US",

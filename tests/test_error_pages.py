@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from crm.security.permissions import public
+from tests import factories
 from tests.auth.test_sign_in import sign_in
 
 
@@ -66,3 +67,101 @@ def test_signed_in_error_pages_keep_the_staff_layout_when_the_database_is_up(cli
     auth.sign_in("viewer")
     response = client.get("/customers/999999")
     assert response.status_code == 404 and "Sign out" in response.text
+
+
+# -- every HTTP error gets the app's page, and a fragment for htmx ---------------------------
+
+WERKZEUG_PAGE = "<!doctype html>\n<html lang=en>\n<title>"
+
+
+def assert_app_page(response, status, title):
+    assert response.status_code == status
+    assert not response.text.startswith(WERKZEUG_PAGE)
+    assert "<html" in response.text and f"<h1>{title}</h1>" in response.text
+    assert "Go to the customer list" in response.text
+
+
+def assert_app_fragment(response, status, title):
+    assert response.status_code == status
+    assert "<html" not in response.text and "<title>" not in response.text
+    assert f"<h1>{title}</h1>" in response.text and 'class="card error-card"' in response.text
+
+
+def test_a_conflict_from_abort_gets_the_apps_page_and_a_fragment_for_htmx(app, client, auth):
+    """Discarding an import that already ran is refused with 409 (abort(409) in the view):
+    the app's page, and for htmx the fragment that its responseHandling swaps in."""
+    from tests.contacts.test_import import GOOD, uploaded
+
+    auth.sign_in("manager")
+    url = uploaded(auth, GOOD)
+    assert auth.post(url + "/run", {"on_duplicate": "skip"}, page=url).status_code == 303
+    full = auth.post(url + "/discard", page=url)
+    assert_app_page(full, 409, "Not possible now")
+    assert "Sign out" in full.text  # the staff layout: this user was already loaded
+    swapped = auth.post(url + "/discard", page=url, htmx=True)
+    assert_app_fragment(swapped, 409, "Not possible now")
+    assert "HX-Request" in swapped.headers["Vary"]
+
+
+def test_an_archived_customers_contacts_post_gets_the_apps_409_page(app, client, auth):
+    auth.sign_in("manager")
+    with app.app_context():
+        cid = factories.customer("Closed Cafe").id
+    auth.post(f"/customers/{cid}/archive", page=f"/customers/{cid}")
+    full = auth.post(f"/customers/{cid}/contacts", {"first_name": "Late", "role": "kitchen"},
+                     page=f"/customers/{cid}")
+    assert full.status_code == 409 and not full.text.startswith(WERKZEUG_PAGE)
+    assert "is archived" in full.text
+    # htmx goes to the customer's page with the message instead (crm.customers.views)
+    swapped = auth.post(f"/customers/{cid}/contacts", {"first_name": "Late", "role": "kitchen"},
+                        page=f"/customers/{cid}", htmx=True)
+    assert swapped.status_code == 204 and swapped.headers["HX-Redirect"] == f"/customers/{cid}"
+
+
+def test_a_method_not_allowed_keeps_its_allow_header(client, auth):
+    auth.sign_in("viewer")
+    full = client.get("/auth/sign-out")
+    assert_app_page(full, 405, "Not allowed")
+    assert set(full.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert full.headers["Content-Type"] == "text/html; charset=utf-8"
+    fragment = client.get("/auth/sign-out", headers={"HX-Request": "true"})
+    assert_app_fragment(fragment, 405, "Not allowed")
+    assert "POST" in fragment.headers["Allow"]
+
+
+@pytest.fixture
+def gone_app(make_app, tmp_path):
+    """An app with a route that answers 410, a status ERRORS has no text for (and no
+    database: error pages must not need one)."""
+    from werkzeug.exceptions import abort
+
+    from config import TestingConfig
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'missing' / 'crm.sqlite3'}"
+
+    app = make_app(Config)
+
+    @public
+    def gone():
+        abort(410)
+
+    @public
+    def teapot():
+        abort(418, "Short and stout.")
+
+    app.add_url_rule("/gone", "gone", gone)
+    app.add_url_rule("/teapot", "teapot", teapot)
+    return app
+
+
+def test_a_status_without_its_own_text_gets_the_apps_page_with_werkzeugs_words(gone_app):
+    client = gone_app.test_client()
+    full = client.get("/gone")
+    assert_app_page(full, 410, "Gone")
+    assert "no longer available" in full.text
+    fragment = client.get("/gone", headers={"HX-Request": "true"})
+    assert_app_fragment(fragment, 410, "Gone")
+    teapot = client.get("/teapot", headers={"HX-Request": "true"})
+    assert_app_fragment(teapot, 418, "I&#39;m a teapot")
+    assert "Short and stout." in teapot.text

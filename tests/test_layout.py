@@ -9,7 +9,7 @@ from crm import FEATURES
 
 CRM = Path(__file__).resolve().parents[1] / "crm"
 BASE = ("security", "jobs", "audit", "common", "navigation", "features", "extensions", "forms",
-        "normalise", "web", "toasts")
+        "normalise", "web", "toasts", "downloads")
 # the features other than the base (jobs is both: a base module with its own routes)
 NAMES = [name.split(".")[1] for name in FEATURES if name.split(".")[1] not in BASE]
 

@@ -60,10 +60,13 @@ class StaffUser(db.Model):
 
 class SignInThrottle(db.Model):
     """Failed sign-ins per email (by blind index), known account or not, so a lockout never
-    tells an attacker which emails have accounts."""
+    tells an attacker which emails have accounts. `failures` counts those since
+    `window_started_at` (the first failure of the count); a failure once that window has
+    passed starts a new count."""
 
     __tablename__ = "sign_in_throttle"
 
     email_bidx: Mapped[str] = mapped_column(String(32), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,7 +4,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from crm.audit.services import record
 from crm.auth.models import SignInThrottle, StaffUser
@@ -38,8 +38,9 @@ def authenticate(email: str, password: str) -> StaffUser:
     """The user whose credentials these are, or SignInError.
 
     Every email, with or without an account, gets the same treatment: the password hash is
-    always checked, failures are counted per email, and LOCKOUT_THRESHOLD failures lock that
-    email for LOCKOUT_MINUTES. The caller commits (failure counts and audit events included).
+    always checked, failures are counted per email, and LOCKOUT_THRESHOLD failures within
+    LOCKOUT_WINDOW_MINUTES lock that email for LOCKOUT_MINUTES (failures further apart never
+    add up to a lockout). The caller commits (failure counts and audit events included).
     """
     global _DUMMY_HASH
     cfg = current_app.config
@@ -71,10 +72,21 @@ def authenticate(email: str, password: str) -> StaffUser:
 
 
 def _count_failure(bidx: str, now, cfg):
-    """Add one failure in the database (not read-modify-write, so parallel guesses all count)."""
+    """Add one failure in the database (not read-modify-write, so parallel guesses all count),
+    to the count of the current window, or to a new count once the window has passed."""
     if db.session.get(SignInThrottle, bidx) is None:
         db.session.add(SignInThrottle(email_bidx=bidx, failures=0))
         db.session.flush()
+    window = now - timedelta(minutes=cfg["LOCKOUT_WINDOW_MINUTES"])
+    # Only the first failure after the window passed restarts the count: a parallel one
+    # finds the window already moved on and adds to it.
+    db.session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.email_bidx == bidx,
+               or_(SignInThrottle.window_started_at.is_(None),
+                   SignInThrottle.window_started_at <= window))
+        .values(failures=0, window_started_at=now)
+    )
     db.session.execute(
         update(SignInThrottle)
         .where(SignInThrottle.email_bidx == bidx)
@@ -82,7 +94,7 @@ def _count_failure(bidx: str, now, cfg):
     )
     throttle = db.session.get(SignInThrottle, bidx, populate_existing=True)
     if throttle.failures >= cfg["LOCKOUT_THRESHOLD"]:
-        throttle.failures = 0
+        throttle.failures, throttle.window_started_at = 0, None
         throttle.locked_until = now + timedelta(minutes=cfg["LOCKOUT_MINUTES"])
 
 

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from crm import normalise
 from crm.contacts.models import CONTACT_ROLES
+from crm.contacts.services import MAX_CHANNELS
 from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
 from crm.forms import IdField, choices, normalised, strip, version_field
@@ -92,6 +93,7 @@ class ContactForm(FlaskForm):
     primary_email = RadioField("Primary email", choices=[], validate_choice=False)
     primary_phone = RadioField("Primary phone", choices=[], validate_choice=False)
     version = version_field()
+    channel_limit = MAX_CHANNELS  # per kind; the service refuses more (TooManyChannels)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -241,7 +243,8 @@ def contact_form(contact, customer, formdata=None):
                     value = phone_display(value, current_app.config["DEFAULT_PHONE_REGION"])
                 rows.append_entry({"value": value, "opted_out": item.opted_out,
                                    "invalid": item.invalid})
-            rows.append_entry()  # room for one more
+            if len(items) < MAX_CHANNELS:
+                rows.append_entry()  # room for one more
         form.primary_email.data = next((str(i) for i, e in enumerate(contact.emails)
                                         if e.is_primary), "0")
         form.primary_phone.data = next((str(i) for i, p in enumerate(contact.phones)

@@ -22,13 +22,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, RadioField
+from wtforms import BooleanField, RadioField, SelectField
 
 from crm.audit.services import record
 from crm.common import accepts_uploads, farm_zone
 from crm.contacts import bp
 from crm.contacts.importing import (
     COLUMNS,
+    DEFAULT_KIND,
     LABELS,
     MAX_BYTES,
     POLICIES,
@@ -37,10 +38,12 @@ from crm.contacts.importing import (
     preview,
     safe_cell,
 )
+from crm.contacts.importing import mapping as columns_of
 from crm.contacts.importing.preview import PAGE_ROWS
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
-from crm.customers.models import Address, Customer
+from crm.customers.models import KINDS, Address, Customer
 from crm.customers.services import list_filters, search_customers
+from crm.downloads import download_headers
 from crm.extensions import db, htmx
 from crm.forms import choices
 from crm.jobs.models import JobRun
@@ -55,10 +58,17 @@ EXPORT_BATCH = 500
 
 
 class ImportOptionsForm(FlaskForm):
-    """What to do with rows that match existing records, and with rows that have errors."""
+    """What to do with rows that match existing records, and with rows that have errors; the
+    kind of new customers whose rows give none. (The columns' fields are posted beside it as
+    field-0, field-1…: their number is the file's.)"""
 
     on_duplicate = RadioField("When a row matches a customer or contact already here",
                               choices=choices(POLICIES), default="skip")
+    default_kind = SelectField(
+        "A new customer whose row gives no kind is",
+        choices=choices({k: v for k, v in KINDS.items() if k != "individual"}),
+        default=DEFAULT_KIND,
+        description="People without an organisation become individual customers.")
     skip_invalid = BooleanField(
         "Import valid rows only",
         description="Rows with errors are left out and listed in the report. Without this, "
@@ -97,7 +107,8 @@ def import_upload():
             actor = current_user.actor
             imp = ContactImport(filename=(upload.filename or "upload.csv")[:255],
                                 content=text, on_duplicate=form.on_duplicate.data,
-                                skip_invalid=form.skip_invalid.data, status="checking",
+                                skip_invalid=form.skip_invalid.data,
+                                default_kind=form.default_kind.data, status="checking",
                                 uploaded_by_kind=actor.kind, uploaded_by_id=actor.id,
                                 counts={"encoding": encoding})
             db.session.add(imp)
@@ -167,11 +178,10 @@ def _preview_context(imp, summary, form=None, notice=None):
     page = _page_number(pages)
     if form is None:
         form = ImportOptionsForm(formdata=None, on_duplicate=imp.on_duplicate,
-                                 skip_invalid=imp.skip_invalid)
+                                 skip_invalid=imp.skip_invalid, default_kind=imp.default_kind)
     return dict(imp=imp, preview=summary, stats=summary.stats, shown=preview.rows_page(imp, page),
                 page=page, pages=pages, page_rows=PAGE_ROWS, first_row=(page - 1) * PAGE_ROWS + 1,
-                form=form,
-                labels=LABELS, notice=notice)
+                form=form, labels=LABELS, notice=notice)
 
 
 def _import_page(imp, status=200, **context):
@@ -221,6 +231,16 @@ def import_check(import_id):
     return _import_page(imp)
 
 
+def _take_choices(imp, form):
+    """The posted choices onto the import: the options, and each column's field."""
+    imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
+    imp.default_kind = form.default_kind.data
+    width = len(imp.mapping or [])
+    if width and all(f"field-{n}" in request.form for n in range(width)):
+        imp.mapping = columns_of.clean([request.form[f"field-{n}"] or None
+                                        for n in range(width)], width)
+
+
 def _recheck(imp):
     try:
         _start_check(imp)
@@ -240,8 +260,8 @@ def import_options(import_id):
     form = ImportOptionsForm()
     if not form.validate_on_submit():
         return _import_page(imp, status=422, form=form)
-    imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
-    if imp.checked_policy != imp.on_duplicate:
+    _take_choices(imp, form)
+    if imp.checked_for != preview.checked_for(imp):
         _recheck(imp)
     db.session.commit()
     if not htmx:
@@ -261,9 +281,10 @@ def import_run(import_id):
     form = ImportOptionsForm()
     if not form.validate_on_submit():
         return _import_page(imp, status=422, form=form)
-    if (form.on_duplicate.data, form.skip_invalid.data) != (imp.on_duplicate, imp.skip_invalid):
-        imp.on_duplicate, imp.skip_invalid = form.on_duplicate.data, form.skip_invalid.data
-        if imp.checked_policy != imp.on_duplicate:
+    chosen = (imp.on_duplicate, imp.skip_invalid, imp.default_kind, imp.mapping)
+    _take_choices(imp, form)
+    if (imp.on_duplicate, imp.skip_invalid, imp.default_kind, imp.mapping) != chosen:
+        if imp.checked_for != preview.checked_for(imp):
             _recheck(imp)
         db.session.commit()
         return _import_page(imp, status=409, notice="The choices changed since this preview: "
@@ -284,6 +305,7 @@ def import_run(import_id):
     if not claimed:
         db.session.rollback()
         return redirect(page, 303)
+    preview.remember(imp)  # the next file with this header gets these columns
     run = enqueue("contacts_import", actor=current_user.actor, import_id=imp.id)
     imp = db.session.get(ContactImport, import_id)
     imp.run_id = run.id
@@ -325,7 +347,7 @@ def import_report(import_id):
     if not imp.report:
         abort(404)
     return Response("\ufeff" + imp.report, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="import-{imp.id}-report.csv"'})
+        **download_headers(f"import-{imp.id}-report.csv")})
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -430,4 +452,4 @@ def export():
 
     stamp = datetime.now(farm_zone()).strftime("%Y-%m-%d")
     return Response(stream_with_context(generate()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'})
+        **download_headers(f"customers-{stamp}.csv")})

@@ -165,10 +165,15 @@ class ContactImport(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="previewed")
     counts: Mapped[dict | None] = mapped_column(JSON)  # rows, created, updated, duplicates, errors
     report: Mapped[str | None] = mapped_column(EncryptedString())  # CSV: what became of each row
+    # Which column is which field (importing.mapping; field names only) and the kind of a new
+    # organisation without one.
+    mapping: Mapped[list | None] = mapped_column(JSON)
+    default_kind: Mapped[str] = mapped_column(String(20), default="restaurant")
     # The preview's check, stored once (crm.contacts.importing.preview): its summary as JSON
-    # (the file's header cells are in it, hence encrypted) and the policy it was checked for.
+    # (the file's header cells and sample values are in it, hence encrypted) and the choices
+    # it was checked under.
     checked: Mapped[str | None] = mapped_column(EncryptedString())
-    checked_policy: Mapped[str | None] = mapped_column(String(10))
+    checked_for: Mapped[str | None] = mapped_column(String(80))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
     uploaded_by_kind: Mapped[str] = mapped_column(String(10))  # crm.common.Actor
     uploaded_by_id: Mapped[int | None]
@@ -179,6 +184,18 @@ class ContactImport(db.Model):
     @property
     def uploaded_by(self) -> Actor:
         return Actor.stored(self.uploaded_by_kind, self.uploaded_by_id)
+
+
+class ImportMapping(db.Model):
+    """The columns chosen for a file, remembered for the next file with the same header: keyed
+    by a hash of the header's names (importing.mapping.header_key), holding field names only."""
+
+    __tablename__ = "import_mapping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    header_key: Mapped[str] = mapped_column(String(64), unique=True)
+    fields: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class ContactImportRow(db.Model):

@@ -66,7 +66,8 @@ def add_contact(customer, person: dict, *, role: str = "primary", actor) -> Cont
 def add_contacts(people: list[dict], *, actor) -> list[int]:
     """New contacts, in a few statements however many there are. Each is a person as
     add_contact() takes it, with "links": the (customer or customer id, role) pairs they are
-    added to. Writes the people, their primary email and phone with blind indexes, their links
+    added to; "emails" / "phones" may list several (the first is the primary one) instead of
+    one "email" / "phone". Writes the people, their emails and phones with blind indexes, links
     and an audit event for each (the fields given). Returns their ids in the order given
     (caller commits); archived customers refuse (ArchivedError) before anything is written.
     Their name-search tokens are written with them."""
@@ -77,14 +78,17 @@ def add_contacts(people: list[dict], *, actor) -> list[int]:
     add_name_tokens("contact", {contact_id: (p["first_name"], p.get("last_name"))
                                 for contact_id, p in zip(ids, given)})
     for model, attr in ((ContactEmail, "email"), (ContactPhone, "phone")):
-        rows = [{"contact_id": contact_id, **_channel(attr, p[attr]), "is_primary": True}
-                for contact_id, p in zip(ids, given) if p.get(attr)]
+        rows = [{"contact_id": contact_id, **_channel(attr, value), "is_primary": n == 0}
+                for contact_id, p in zip(ids, given)
+                for n, value in enumerate(p.get(f"{attr}s") or [p.get(attr)]) if value]
         if rows:
             db.session.execute(insert(model), rows)
     _insert_links([(customer, contact_id, role) for contact_id, person in zip(ids, people)
                    for customer, role in person["links"]])
-    record_many("create", "contact", [(contact_id, [k for k, v in p.items() if v])
-                                      for contact_id, p in zip(ids, given)], actor=actor)
+    record_many("create", "contact", [  # field names as the form's: "email", not "emails"
+        (contact_id, sorted({k.removesuffix("s") if k in ("emails", "phones") else k
+                             for k, v in p.items() if v}))
+        for contact_id, p in zip(ids, given)], actor=actor)
     return ids
 
 
@@ -233,6 +237,18 @@ def emails_taken(emails: list[str], contact_id: int) -> set[str]:
 
 
 CHANNEL_FLAGS = ("opted_out", "invalid", "is_primary")
+# At most this many emails and as many phones per person: room for real people, none for a
+# form or file posted with thousands.
+MAX_CHANNELS = 10
+
+
+class TooManyChannels(ValueError):
+    """More emails (or phones) than a person may have (MAX_CHANNELS)."""
+
+    def __init__(self, attr: str):
+        super().__init__(f"A person can have at most {MAX_CHANNELS} {attr}s. Remove one "
+                         "before adding another.")
+        self.attr = attr
 
 
 def _sync_channels(rows: list, wanted: list[dict], make, attr: str) -> list[str]:
@@ -260,9 +276,13 @@ def _sync_channels(rows: list, wanted: list[dict], make, attr: str) -> list[str]
 def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: list[dict],
                    expected_version: int, actor, customer=None, role: str | None = None):
     """Save a contact's edit if nobody saved in between (ConflictError otherwise); with
-    `customer` and `role`, their role at that customer too. Returns changed field names."""
+    `customer` and `role`, their role at that customer too. Returns changed field names.
+    More than MAX_CHANNELS emails or phones is TooManyChannels, before anything changes."""
     if customer is not None:
         ensure_editable(customer)
+    for attr, items in (("email", emails), ("phone", phones)):
+        if len(items) > MAX_CHANNELS:
+            raise TooManyChannels(attr)
     taken = emails_taken([item["value"] for item in emails], contact.id)
     if taken:  # one email belongs to one person: two people with it are a merge
         raise EmailTaken(taken)
@@ -292,20 +312,23 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     return changed
 
 
-def add_to_contact(contact: Contact, names: dict, *, email: str | None = None,
-                   phone: str | None = None, actor) -> list[str]:
+def add_to_contact(contact: Contact, names: dict, *, emails=(), phones=(),
+                   actor) -> list[str]:
     """What an import brings to a person on record, saved by update_contact(): the names given
-    replace theirs, an email or phone they lack is added (their primary one if they have none
-    yet), nothing is taken away. Returns the changed field names (caller commits)."""
+    replace theirs, emails and phones they lack are added (the first their primary one if they
+    have none yet), nothing is taken away. Returns the changed field names (caller commits)."""
     def channels(rows, attr, new):
         by_key = {getattr(r, f"{attr}_bidx"): r for r in rows}  # as _sync_channels keys them
         kept = [{"value": getattr(r, attr), "opted_out": r.opted_out, "invalid": r.invalid,
                  "is_primary": r.is_primary} for r in by_key.values()]
-        if new and _channel(attr, new)[f"{attr}_bidx"] not in by_key:
-            kept.append({"value": new, "opted_out": False, "invalid": False,
-                         "is_primary": not rows})
+        for value in new:
+            key = _channel(attr, value)[f"{attr}_bidx"]
+            if key not in by_key:
+                by_key[key] = value
+                kept.append({"value": value, "opted_out": False, "invalid": False,
+                             "is_primary": not any(k["is_primary"] for k in kept)})
         return kept
 
-    return update_contact(contact, names, emails=channels(contact.emails, "email", email),
-                          phones=channels(contact.phones, "phone", phone),
+    return update_contact(contact, names, emails=channels(contact.emails, "email", emails),
+                          phones=channels(contact.phones, "phone", phones),
                           expected_version=contact.version, actor=actor)

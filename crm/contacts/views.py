@@ -15,6 +15,7 @@ from crm.contacts.pages import contact_page
 from crm.contacts.search import find_people, roles_at, searchable
 from crm.contacts.services import (
     EmailTaken,
+    TooManyChannels,
     add_contact,
     get_contact,
     link_contact,
@@ -318,6 +319,9 @@ def _save_contact(contact, form, customer=None):
             if row.value.data in exc.emails:
                 row.value.errors = [*row.value.errors, str(exc)]
         form.row_errors_noted()
+        return None, None
+    except TooManyChannels as exc:
+        form.form_errors.append(str(exc))
         return None, None
     except ConflictError as exc:
         form.version.data = exc.current.version  # saving again overwrites on purpose

@@ -15,6 +15,9 @@ feature = Feature(
         "customers.view": set(ROLES),
         "customers.edit": {"admin", "manager", "sales"},
         "customers.archive": {"admin", "manager"},
+        # the pricing tier (which prices a customer pays) is financial data: not for delivery
+        # or viewer; sales sets it on the customers they sign up
+        "customers.pricing": {"admin", "manager", "sales", "finance"},
     },
     nav=(NavItem("Customers", "customers.index", "customers.view", order=10),),
     tabs=(Tab("overview", "Overview", "customers.detail", "customers.view",

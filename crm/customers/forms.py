@@ -1,3 +1,4 @@
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -7,6 +8,7 @@ from crm.auth.models import StaffUser
 from crm.customers.models import KINDS, PRICING_TIERS, STATUSES
 from crm.extensions import db
 from crm.forms import IdField, Trimmed, choices, version_field
+from crm.security.permissions import can
 
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
 
@@ -39,18 +41,26 @@ class CustomerForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
     version = version_field()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can(current_user, "customers.pricing"):
+            del self.pricing_tier  # neither shown nor posted: the tier is left as it is
+
     def data_for_service(self) -> dict:
-        """What create_customer / update_customer take."""
+        """What create_customer / update_customer take (no pricing tier from a form that
+        does not show it: an edit keeps the customer's, a new customer gets the default)."""
         parent = getattr(self, "parent", None)
-        return {
+        data = {
             "name": self.name.data,
             "kind": self.kind.data,
             "status": self.status.data,
-            "pricing_tier": self.pricing_tier.data,
             "owner_id": self.owner_id.data,
             "parent_id": parent.id if parent else None,
             "notes": self.notes.data or None,
         }
+        if "pricing_tier" in self:
+            data["pricing_tier"] = self.pricing_tier.data
+        return data
 
     def validate_parent_number(self, field):
         from crm.customers.services import find_by_number

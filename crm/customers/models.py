@@ -18,6 +18,7 @@ KINDS = {
 }
 STATUSES = {"lead": "Lead", "active": "Active", "paused": "Paused", "churned": "Churned"}
 PRICING_TIERS = {"standard": "Standard", "restaurant": "Restaurant", "wholesale": "Wholesale"}
+DEFAULT_PRICING_TIER = "standard"
 ADDRESS_KINDS = {"delivery": "Delivery", "billing": "Billing"}
 
 
@@ -38,7 +39,7 @@ class Customer(db.Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    pricing_tier: Mapped[str] = mapped_column(String(20), default="standard")
+    pricing_tier: Mapped[str] = mapped_column(String(20), default=DEFAULT_PRICING_TIER)
     notes: Mapped[str | None] = mapped_column(EncryptedString(4000))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

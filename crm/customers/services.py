@@ -17,7 +17,13 @@ from crm.common import (
     save_versioned,
     utcnow,
 )
-from crm.customers.models import KINDS, STATUSES, Address, Customer
+from crm.customers.models import (
+    DEFAULT_PRICING_TIER,
+    KINDS,
+    STATUSES,
+    Address,
+    Customer,
+)
 from crm.extensions import db
 from crm.features import registry
 from crm.normalise import clean_text
@@ -246,6 +252,8 @@ def create_customers(customers: list[dict], *, actor) -> list[int]:
     in the order given (caller commits). The forms' create_customer is a call of this for one;
     people come from crm.contacts.services (new_customer, add_contacts)."""
     rows = [{k: item.get(k) for k in EDITABLE_FIELDS} for item in customers]
+    for row in rows:  # not given (a form that does not show it): the column's default
+        row["pricing_tier"] = row["pricing_tier"] or DEFAULT_PRICING_TIER
     ids = insert_rows(Customer, rows)
     add_name_tokens("customer", {customer_id: row["name"] for customer_id, row in zip(ids, rows)})
     record_many("create", "customer", [

@@ -117,6 +117,8 @@ def _conflict(form, current):
     saved = {"owner_id": str(current.owner_id or ""),
              "parent_number": current.parent.number if current.parent else ""}
     for name in ("name", "kind", "status", "pricing_tier", "owner_id", "parent_number", "notes"):
+        if name not in form:  # a field this user is not shown (the pricing tier)
+            continue
         field = form[name]
         value = saved.get(name, getattr(current, name, None)) or ""
         if str(value) != str(field.data or ""):

@@ -15,6 +15,7 @@ from crm.contacts.services import with_contacts
 from crm.customers.services import customer_or_404
 from crm.delivery import bp
 from crm.delivery.services import delivery_sheet
+from crm.downloads import download_headers
 from crm.extensions import db
 from crm.preferences.services import preferences
 from crm.security.permissions import requires
@@ -88,8 +89,7 @@ def sheets_pdf():
     with _gc_paused():  # WeasyPrint allocates millions of objects; collecting midway costs ~30 %
         pdf = HTML(string=html).write_pdf()
     name = f"delivery-{day:%Y-%m-%d}{'-' + route.name.lower().replace(' ', '-') if route else ''}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf",
-                      "Content-Disposition": f'inline; filename="{name}"'}
+    return pdf, 200, {"Content-Type": "application/pdf", **download_headers(name, inline=True)}
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -1,4 +1,5 @@
-"""contact import preview stored once: the check's summary and its rows, encrypted
+"""contact import: the preview stored once (its summary and rows, encrypted), the column
+mapping and default kind, and mappings remembered per header
 
 Revision ID: 0009
 Revises: 0008
@@ -17,8 +18,20 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('contact_import', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('mapping', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('default_kind', sa.String(length=20), nullable=False,
+                                      server_default='restaurant'))
         batch_op.add_column(sa.Column('checked', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('checked_policy', sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column('checked_for', sa.String(length=80), nullable=True))
+    op.create_table(
+        'import_mapping',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('header_key', sa.String(length=64), nullable=False),
+        sa.Column('fields', sa.JSON(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('header_key'),
+    )
     op.create_table(
         'contact_import_row',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -39,6 +52,9 @@ def downgrade():
                "WHERE status IN ('checking', 'unreadable')")
     op.drop_index('ix_contact_import_row_position', table_name='contact_import_row')
     op.drop_table('contact_import_row')
+    op.drop_table('import_mapping')
     with op.batch_alter_table('contact_import', schema=None) as batch_op:
-        batch_op.drop_column('checked_policy')
+        batch_op.drop_column('checked_for')
         batch_op.drop_column('checked')
+        batch_op.drop_column('default_kind')
+        batch_op.drop_column('mapping')

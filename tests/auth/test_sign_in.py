@@ -154,3 +154,40 @@ def test_tampered_csrf_token_is_refused_with_a_clear_message(app, client, auth):
     assert response.status_code == 400
     assert "expired or was tampered with" in response.text
     assert client.get("/customers/").status_code == 302
+
+
+def test_failures_lock_only_when_they_fall_within_the_window(app, auth, monkeypatch):
+    """LOCKOUT_THRESHOLD failures within LOCKOUT_WINDOW_MINUTES lock; typos spread over
+    months never add up to a lockout, and a failure after the window starts a new count."""
+    from crm.auth.services import SignInError, authenticate
+
+    auth.make_user("sales", "sam@farm.test")
+    threshold, window = app.config["LOCKOUT_THRESHOLD"], app.config["LOCKOUT_WINDOW_MINUTES"]
+    clock = [utcnow()]
+    monkeypatch.setattr("crm.auth.services.utcnow", lambda: clock[0])
+
+    def attempt(password="a typo, again"):
+        try:
+            return authenticate("sam@farm.test", password)
+        except SignInError as exc:
+            return str(exc)
+        finally:
+            db.session.commit()
+
+    with app.app_context():
+        for _ in range(3 * threshold):  # one typo every few days for weeks
+            clock[0] += timedelta(days=3)
+            assert attempt() == "Email or password is not right."
+        for _ in range(threshold - 1):  # nearly a lockout...
+            clock[0] += timedelta(minutes=1)
+            assert attempt() == "Email or password is not right."
+        clock[0] += timedelta(minutes=window)  # ...then the window passes: a new count
+        for _ in range(threshold - 1):
+            assert attempt() == "Email or password is not right."
+        assert attempt(auth.password).email == "sam@farm.test"
+
+        step = timedelta(minutes=(window - 1) / (threshold - 1))
+        for _ in range(threshold):  # within the window: locked, even the right password
+            assert attempt() == "Email or password is not right."
+            clock[0] += step
+        assert attempt(auth.password).startswith("Too many failed attempts.")

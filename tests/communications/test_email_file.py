@@ -1,6 +1,8 @@
 """Logging an email from an .eml file: sender matched by blind index, bad files refused."""
+import time
 from email.message import EmailMessage
 
+import pytest
 from sqlalchemy import select
 
 from crm.communications.models import Interaction
@@ -88,3 +90,33 @@ def test_a_30_mb_file_is_refused_with_the_limit(app, client, auth, customer_id):
     assert response.status_code == 413
     assert "larger than this form accepts (10 MB at most)" in response.text
     assert interactions(app) == 0
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("subject.eml", b"From: rosa@kitchen.example.com\r\nSubject: Order\r\n"
+     + b" fresh pea shoots and sunflower for friday\r\n" * (int(7.5 * 2**20) // 44)
+     + b"\r\nHi\r\n", "its headers are over 64 KB"),
+    ("guests.eml", b"From: rosa@kitchen.example.com\r\nTo: "
+     + b", ".join(b"Guest %d <guest%d@example.com>" % (i, i) for i in range(20_000))
+     + b"\r\n\r\nHi\r\n", "its headers are over 64 KB"),
+    ("parts.eml", b'From: rosa@kitchen.example.com\r\nContent-Type: multipart/mixed; boundary="b"'
+     b"\r\n\r\n" + b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * 20_000 + b"--b--\r\n",
+     "it has over 100 parts (attachments and sections)"),
+], ids=["7.5-MB-folded-subject", "20000-addresses", "20000-parts"])
+def test_an_eml_past_the_limits_is_refused_on_the_form_quickly(app, client, auth, customer_id,
+                                                               name, data, message):
+    auth.sign_in("sales")
+    # A raw multipart body: the test client would spool a file this size to disk and leave it open.
+    body = (b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="' + name.encode()
+            + b'"\r\nContent-Type: message/rfc822\r\n\r\n' + data + b"\r\n--b0undary--\r\n")
+    started = time.monotonic()
+    response = auth.post(f"/customers/{customer_id}/communications/email-file", body,
+                         page=f"/customers/{customer_id}/communications", htmx=True,
+                         content_type="multipart/form-data; boundary=b0undary")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 422
+    assert f"This email is too large to read here: {message}. Log it by hand instead." in (
+        response.text)
+    assert "<details class=\"card email-file\" open" in response.text  # the form stays open
+    assert interactions(app) == 0
+    assert elapsed < 5, f"took {elapsed:.2f} s"  # minutes, 6 s and 3 s before the limits

@@ -132,8 +132,8 @@ def test_add_to_contact_adds_what_is_new_and_takes_nothing_away(app):
         email, phone, version = rosa.emails[0].email, rosa.phones[0].phone, rosa.version
         rosa.emails[0].opted_out = True
         db.session.commit()
-        assert add_to_contact(rosa, {}, email=email.upper(), phone=phone, actor=SYSTEM) == []
-        changed = add_to_contact(rosa, {"last_name": "Renamed"}, email="rosa@new.example.com",
+        assert add_to_contact(rosa, {}, emails=[email.upper()], phones=[phone], actor=SYSTEM) == []
+        changed = add_to_contact(rosa, {"last_name": "Renamed"}, emails=["rosa@new.example.com"],
                                  actor=SYSTEM)
         db.session.commit()
         assert changed == ["last_name", "email"]
@@ -147,5 +147,5 @@ def test_add_to_contact_adds_what_is_new_and_takes_nothing_away(app):
         # a person without a phone gets the new one as their primary phone
         [ben] = add_contacts([{**PEOPLE[2], "links": [(fern.id, "ordering")]}], actor=SYSTEM)
         ben = db.session.get(Contact, ben)
-        assert add_to_contact(ben, {}, phone="+13125550199", actor=SYSTEM) == ["phone"]
+        assert add_to_contact(ben, {}, phones=["+13125550199"], actor=SYSTEM) == ["phone"]
         assert [(p.phone, p.is_primary) for p in ben.phones] == [("+13125550199", True)]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from crm.audit.models import AuditEvent
 from crm.common import SYSTEM, Actor
 from crm.contacts.importing import COLUMNS
+from crm.contacts.importing.columns import safe_cell, unsafe_cell
 from crm.contacts.models import Contact
 from crm.customers.models import Customer
 from crm.customers.services import set_archived
@@ -22,8 +23,8 @@ def exported(client, query=""):
     response = client.get("/contacts/export.csv" + query)
     assert response.status_code == 200, response.text
     assert response.mimetype == "text/csv"
-    assert re.fullmatch(r'attachment; filename="customers-\d{4}-\d\d-\d\d\.csv"',
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(r"attachment; filename=\"(customers-\d{4}-\d\d-\d\d\.csv)\"; "
+                        r"filename\*=UTF-8''\1", response.headers["Content-Disposition"])
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeff")
@@ -81,7 +82,7 @@ def test_one_row_per_customer_and_contact_with_the_import_columns(app, client, a
     rosa = rows[0]
     assert rosa["customer_kind"] == "restaurant" and rosa["notes"] == "Back door"
     assert rosa["email"].endswith("@kitchen.example.com")
-    assert rosa["phone"].startswith("'+1312555")  # neutralised: a leading + is a formula
+    assert rosa["phone"].startswith("'+1312556")  # neutralised: a leading + is a formula
     assert (rosa["street"], rosa["city"], rosa["region"], rosa["postal_code"],
             rosa["country"]) == (rosa["street"], "Chicago", "IL", "60614", "US")
     assert rows[1]["street"] == rosa["street"]  # customer values on every row of the customer
@@ -144,6 +145,28 @@ def test_formula_payloads_are_neutralised_in_every_cell(app, client, auth):
     assert row["first_name"] == "'-2+3" and row["last_name"] == "'\tTab"
     for value in row.values():
         assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+@pytest.mark.parametrize("payload", ["＝1+1", "＋1", "－1", "＠SUM(A1:A9)", "﹦1+1",
+                                     "=\u03381+1"])
+def test_fullwidth_and_small_formula_signs_are_neutralised_and_read_back(payload):
+    """Spreadsheets read ＝ ＋ － ＠ (and the small forms) as the plain signs: the same apostrophe,
+    and an import of the export gets the text back as it was."""
+    assert safe_cell(payload) == "'" + payload
+    assert unsafe_cell(safe_cell(payload)) == payload
+    assert safe_cell("Ｆern ＝ 1") == "Ｆern ＝ 1" and unsafe_cell("'Ｆern") == "'Ｆern"
+
+
+def test_fullwidth_formula_signs_are_neutralised_in_the_export(app, client, auth):
+    auth.sign_in("manager")
+    with app.app_context():
+        factories.customer(name="＝1+1", notes="＠SUM(A1:A9)")
+        contact = db.session.scalar(select(Contact))
+        contact.first_name, contact.last_name = "＋1", "－1"
+        db.session.commit()
+    row = exported(client)[0]
+    assert (row["customer_name"], row["notes"], row["first_name"], row["last_name"]) == (
+        "'＝1+1", "'＠SUM(A1:A9)", "'＋1", "'－1")
 
 
 def test_an_export_imports_back_as_duplicates_only(app, client, auth, runner, farm, tmp_path):

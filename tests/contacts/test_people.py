@@ -1,6 +1,7 @@
 """People and addresses on a customer's Contacts tab: entry, duplicate warning, edit, remove."""
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from crm.contacts.models import Contact, ContactEmail, CustomerContact
@@ -302,3 +303,69 @@ def test_adding_and_linking_people_toasts_no_names(app, client, auth):
     assert f"Contact #{rosa_id} was already linked in that role." in again.text
     held = toasts + session_cookie(app, client)
     assert not [name for name in names if name in held], held
+
+
+CAP = 10  # emails, and as many phones, per person
+
+
+def test_a_person_has_at_most_ten_emails_and_ten_phones(app, client, auth):
+    """The cap is in the service (crm.contacts.services.update_contact), so the forms and the
+    import meet the same rule; refused before anything is written."""
+    auth.sign_in("sales")
+    customer_id, rosa_id = made(app, "Many Lines Deli")
+    tab = f"/customers/{customer_id}/contacts"
+    prefix, data = edit_form(client, tab, rosa_id)
+    for i in range(1, CAP):
+        data[f"{prefix}-emails-{i}-value"] = f"rosa{i}@deli.example"
+    assert post(auth, f"{tab}/{rosa_id}/edit", data, tab).status_code == 200
+    assert count(app, ContactEmail, ContactEmail.contact_id == rosa_id) == CAP
+
+    page = client.get(f"{tab}/{rosa_id}/edit", headers=HTMX).text
+    assert f'name="{prefix}-emails-{CAP}-value"' not in page  # no empty line to fill
+    assert f"{CAP} is the most a person can have." in page
+    prefix, data = edit_form(client, tab, rosa_id)
+    data[f"{prefix}-emails-{CAP}-value"] = "one.too.many@deli.example"
+    data[f"{prefix}-first_name"] = "Rosalind"
+    refused = post(auth, f"{tab}/{rosa_id}/edit", data, tab)
+    assert refused.status_code == 422
+    assert f"A person can have at most {CAP} emails." in refused.text
+    assert 'value="one.too.many@deli.example"' in refused.text  # what was typed stays
+    with app.app_context():  # nothing half-written
+        rosa = db.session.get(Contact, rosa_id)
+        assert rosa.first_name == "Rosa" and len(rosa.emails) == CAP
+        assert "one.too.many@deli.example" not in {e.email for e in rosa.emails}
+
+    # the contact's own page: the same rule and message, for phones too
+    prefix, data = edit_form(client, tab, rosa_id)
+    data.pop(f"{prefix}-role")
+    for i in range(CAP + 1):
+        data[f"{prefix}-phones-{i}-value"] = f"(312) 555-{1000 + i}"
+    refused = auth.post(f"/contacts/{rosa_id}/edit", data)
+    assert refused.status_code == 422
+    assert f"A person can have at most {CAP} phones." in refused.text
+    with app.app_context():
+        assert len(db.session.get(Contact, rosa_id).phones) == 1
+
+
+def test_the_import_meets_the_same_cap(app):
+    """add_to_contact (what an import does to a person on record) adds through
+    update_contact: a person at the cap gets no eleventh email, and nothing changes."""
+    from crm.common import SYSTEM
+    from crm.contacts.services import MAX_CHANNELS, TooManyChannels, add_to_contact
+    from crm.security.blind_index import email_index
+
+    assert MAX_CHANNELS == CAP
+    with app.app_context():
+        customer = factories.customer("Capped Cafe")
+        rosa = customer.contact_links[0].contact
+        for i in range(1, CAP):
+            rosa.emails.append(ContactEmail(email=f"rosa{i}@cafe.example", is_primary=False,
+                                            email_bidx=email_index(f"rosa{i}@cafe.example")))
+        db.session.commit()
+        version = rosa.version
+        with pytest.raises(TooManyChannels, match=f"at most {CAP} emails"):
+            add_to_contact(rosa, {"first_name": "Rosalind"}, emails=["new@cafe.example"],
+                           actor=SYSTEM)
+        db.session.rollback()
+        rosa = db.session.get(Contact, rosa.id)
+        assert (rosa.first_name, len(rosa.emails), rosa.version) == ("Rosa", CAP, version)

@@ -1,8 +1,10 @@
 """The delivery sheet pages: HTML to print, PDF, per-customer sheet, bad input, roles."""
 import subprocess
 from datetime import time
+from email.message import EmailMessage, Message
 
 import pytest
+from werkzeug.http import parse_options_header
 
 from crm.extensions import db
 from crm.preferences.models import StandingItem
@@ -36,7 +38,7 @@ def test_the_sheet_lists_stops_per_route_with_what_the_crew_needs(app, client, a
     assert text.index("North route") < text.index("Fern Cafe") < text.index("South route")
     assert "7:00 AM–9:30 AM" in text and "Call ahead" in text
     assert "Back door, ring twice" in text  # the delivery address's instructions
-    assert "Receiving: Rosa" in text and "(312) 555" in text
+    assert "Receiving: Rosa" in text and "(312) 556" in text
     assert "Sunflower" in text and "4 oz clamshell" in text and "Keep out of the sun" in text
     assert "Packing totals" in text
     assert "Pricing" not in text and "Credit" not in text  # no financial data
@@ -103,3 +105,39 @@ def test_finance_has_no_sheets_and_delivery_cannot_edit_preferences(app, client,
     assert auth.post(f"/customers/{route_day}/preferences/pauses",
                      {"starts_on": "2026-12-01", "ends_on": "2026-12-02"},
                      page="/customers/").status_code == 403
+
+
+def route_named(app, name):
+    """A route called `name` with one stop on DAY."""
+    with app.app_context():
+        factories.catalogue()
+        factories.delivery_plan(factories.customer("Fern Cafe"), route_name=name)
+
+
+def test_a_route_with_an_en_dash_downloads_with_its_name(app, client, auth):
+    route_named(app, "East – Loop")
+    auth.sign_in("delivery")
+    pdf = client.get("/delivery/sheets.pdf", query_string={"date": DAY, "route": "East – Loop"})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    header = pdf.headers["Content-Disposition"]
+    header.encode("latin-1")  # as a server writes it: UnicodeEncodeError here before
+    kind, params = parse_options_header(header)
+    assert kind == "inline" and params["filename"] == "delivery-2026-11-24-east-–-loop.pdf"
+    assert 'filename="delivery-2026-11-24-east--loop.pdf"' in header  # the ASCII fallback
+    assert "filename*=UTF-8''delivery-2026-11-24-east-%E2%80%93-loop.pdf" in header
+
+
+def test_a_route_name_cannot_rename_the_pdf(app, client, auth):
+    hostile = "a\";filename*=UTF-8''invoice.exe;x=\""
+    route_named(app, hostile)
+    auth.sign_in("delivery")
+    pdf = client.get("/delivery/sheets.pdf", query_string={"date": DAY, "route": hostile})
+    assert pdf.status_code == 200
+    header = pdf.headers["Content-Disposition"]
+    header.encode("latin-1")
+    legacy, current = Message(), EmailMessage()
+    legacy["Content-Disposition"] = current["Content-Disposition"] = header
+    _, params = parse_options_header(header)
+    assert set(params) == {"filename"}  # no x=, no second filename*
+    for name in (params["filename"], legacy.get_filename(), current.get_filename()):
+        assert name.endswith(".pdf") and "invoice.exe\"" not in name and '"' not in name

@@ -28,10 +28,11 @@ def seed(app):
 
 
 def messy_file(known_email):
-    """Semicolon-separated, Latin-1, aliased headers in odd case, a blank line, a quoted
-    newline, a bad email and a person already on record."""
+    """Semicolon-separated, Latin-1, aliased headers in odd case, a column of notes under a
+    name we do not know ("Memo"), a blank line, a quoted newline, a bad email and a person
+    already on record."""
     lines = [
-        "Company;TYPE;First Name;last name;E-mail;Mobile;Role;Street;City;State;Zip;Country;Notes",
+        "Company;TYPE;First Name;last name;E-mail;Mobile;Role;Street;City;State;Zip;Country;Memo",
         "Café Ñandú;restaurant;josé;PÉREZ;Jose@Example.COM;(312) 555-0101;ordering;"
         "1 W Main St;Chicago;il;60614;US;\"Back door,\nring twice\"",
         "",
@@ -60,7 +61,7 @@ def test_import_a_messy_file_then_merge_a_duplicate(app, page, make_staff):
     preview = page.locator("main")
     expect(preview).to_contain_text("Latin-1")
     expect(preview).to_contain_text("semicolon")
-    rows = page.get_by_role("table")
+    rows = page.get_by_role("table", name="Rows")
     expect(rows).to_contain_text("omar@")  # the typed value, shown to fix the file
     expect(rows.get_by_role("row").filter(has_text="Bad Row Bistro")).to_contain_text(
         re.compile("email", re.I))
@@ -68,6 +69,14 @@ def test_import_a_messy_file_then_merge_a_duplicate(app, page, make_staff):
     run = page.get_by_role("button", name=re.compile(r"^Import"))
     expect(run).to_be_disabled()  # a row has an error: nothing can be imported as it stands
 
+    # The columns step: "Memo" is not imported as it stands; read it as the notes.
+    memo = page.get_by_label("Memo")
+    expect(memo).to_have_value("")
+    expect(page.get_by_role("group", name="Columns")).to_contain_text("Back door")
+    memo.select_option(label="Notes")
+    expect(page.locator("#import-preview")).to_contain_text("Ignored columns")
+    expect(page.get_by_label("Memo")).to_have_value("notes")  # the preview, checked again
+    shots.take(page, "contacts-import-columns")
     page.get_by_label("Import valid rows only").check()
     run = page.get_by_role("button", name=re.compile(r"^Import \d+ rows?$"))
     expect(run).to_be_enabled()
@@ -88,6 +97,8 @@ def test_import_a_messy_file_then_merge_a_duplicate(app, page, make_staff):
     expect(tab).to_contain_text("jose@example.com")
     expect(tab).to_contain_text("(312) 555-0101")
     expect(tab).to_contain_text("Chicago, IL 60614")
+    with app.app_context():
+        assert db.session.get(Customer, made_id).notes == "Back door,\nring twice"
 
     # Possible duplicates: scan, then the customer entered twice.
     page.goto("/contacts/duplicates")

@@ -41,13 +41,14 @@ Messages never quote the file's values (they go to logs, the CLI and the report)
 shows values next to their messages, escaped.
 """
 from crm.contacts.importing.check import (
+    DEFAULT_KIND,
     POLICIES,
     Group,
     Person,
     Plan,
     check,
 )
-from crm.contacts.importing.columns import COLUMNS, LABELS, REQUIRED, safe_cell, unsafe_cell
+from crm.contacts.importing.columns import COLUMNS, LABELS, safe_cell, unsafe_cell
 from crm.contacts.importing.read import (
     MAX_BYTES,
     MAX_ROWS,
@@ -64,7 +65,7 @@ from crm.contacts.importing.report import audit_run, report_csv, summary_line
 from crm.contacts.importing.write import ImportRefused, apply
 
 __all__ = [
-    "COLUMNS", "LABELS", "MAX_BYTES", "MAX_ROWS", "POLICIES", "REQUIRED", "Group",
+    "COLUMNS", "DEFAULT_KIND", "LABELS", "MAX_BYTES", "MAX_ROWS", "POLICIES", "Group",
     "ImportFileError", "ImportRefused", "Parsed", "Person", "Plan", "Row", "apply",
     "audit_run", "check", "check_size", "decode", "opened", "parse", "read", "report_csv",
     "safe_cell", "summary_line", "unsafe_cell",

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from crm import normalise
 from crm.common import batches
 from crm.contacts.importing.columns import COLUMNS, LABELS, loose_key, unsafe_cell
-from crm.contacts.importing.read import Parsed, Row
+from crm.contacts.importing.mapping import MULTI, split_values
+from crm.contacts.importing.read import ImportFileError, Parsed, Row
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.contacts.services import MAX_CHANNELS
 from crm.customers.forms import COUNTRIES
 from crm.customers.models import KINDS, Customer, format_number
 from crm.extensions import db
@@ -22,6 +24,7 @@ POLICIES = {
     "update": "Update the existing record with the file's values",
     "create": "Create a new record anyway",
 }
+DEFAULT_KIND = "restaurant"  # of a new organisation without a kind (CLI --kind, the preview)
 OUTCOMES = ("created", "updated", "skipped", "duplicate", "error")
 CUSTOMER_FIELDS = ("customer_kind", "street", "city", "region", "postal_code", "country", "notes")
 MAX_LENGTHS = {"customer_name": 120, "first_name": 80, "last_name": 80, "email": 254,
@@ -79,6 +82,7 @@ class Plan:
     skip_invalid: bool
     rows: list
     groups: list
+    default_kind: str = "restaurant"
     applied: bool = False
 
     @property
@@ -129,10 +133,21 @@ def _clean(row: Row, region: str):
     for column in COLUMNS:
         d[column] = _text(row, column)
         limit = MAX_LENGTHS.get(column)
+        if column in MULTI:
+            continue
         if limit and len(d[column]) > limit:
             row.error(column, f"Too long: {limit} characters at most.")
+    d["first_name"] = normalise.person_name(d["first_name"])
+    d["last_name"] = normalise.person_name(d["last_name"])
+    if not d["first_name"] and d["last_name"]:
+        d["first_name"], d["last_name"] = d["last_name"], ""  # one name: the first
+    d["individual"] = not d["customer_name"] and bool(d["first_name"])
+    if d["individual"]:  # a person without an organisation: a customer of their own
+        d["customer_name"] = f"{d['first_name']} {d['last_name']}".strip()
+        if not d["customer_kind"]:
+            d["customer_kind"] = "individual"
     if not d["customer_name"]:
-        row.error("customer_name", "Every row needs a customer name.")
+        row.error("customer_name", "This row names neither a customer nor a person.")
     if d["customer_kind"]:
         kind = KIND_VALUES.get(loose_key(d["customer_kind"]))
         if kind is None:
@@ -141,18 +156,12 @@ def _clean(row: Row, region: str):
         d["customer_kind"] = kind
     else:
         d["customer_kind"] = None
-    d["first_name"] = normalise.person_name(d["first_name"])
-    d["last_name"] = normalise.person_name(d["last_name"])
-    if d["email"] and "email" not in row.errors:
-        try:
-            d["email"] = normalise.email(d["email"])
-        except ValueError as exc:
-            row.error("email", f"Not a valid email address: {exc}")
-    if d["phone"] and "phone" not in row.errors:
-        try:
-            d["phone"] = normalise.phone(d["phone"], region)
-        except ValueError as exc:
-            row.error("phone", f"{exc} Numbers abroad need their country code, e.g. +44.")
+    d["emails"] = _values(row, "email", lambda v: normalise.email(v),
+                          "Not a valid email address: {}")
+    d["phones"] = _values(row, "phone", lambda v: normalise.phone(v, region),
+                          "{} Numbers abroad need their country code, e.g. +44.")
+    d["email"] = d["emails"][0] if d["emails"] else ""
+    d["phone"] = d["phones"][0] if d["phones"] else ""
     if d["role"]:
         role = ROLE_VALUES.get(loose_key(d["role"]))
         if role is None:
@@ -183,6 +192,27 @@ def _clean(row: Row, region: str):
     d["notes"] = d["notes"] or None
 
 
+def _values(row: Row, column: str, normalised, message: str) -> list:
+    """The several emails or phones of a cell (" ::: " between them), normalised, each once."""
+    found = []
+    values = split_values(row.data[column])
+    if len(values) > MAX_CHANNELS:
+        row.error(column, f"{len(values)} values: a person can have {MAX_CHANNELS} at most.")
+        return []
+    for value in values:
+        if len(value) > MAX_LENGTHS[column]:
+            row.error(column, f"Too long: {MAX_LENGTHS[column]} characters at most.")
+            continue
+        try:
+            value = normalised(value)
+        except ValueError as exc:
+            row.error(column, message.format(exc))
+            continue
+        if value not in found:
+            found.append(value)
+    return found
+
+
 def _name_key(text: str) -> str:
     return " ".join(words(text)) or normalise.clean_text(text).lower()
 
@@ -191,16 +221,22 @@ def _person_key(d: dict) -> str:
     return _name_key(f"{d['first_name']} {d['last_name']}")
 
 
-def check(parsed: Parsed, on_duplicate: str = "skip", skip_invalid: bool = False) -> Plan:
+def check(parsed: Parsed, on_duplicate: str = "skip", skip_invalid: bool = False,
+          default_kind: str = DEFAULT_KIND) -> Plan:
     """Validate every row and match it within the file and against the database (reads only).
-    Each row gets its planned outcome and message."""
+    Each row gets its planned outcome and message. A new customer without a kind gets
+    `default_kind` (a person without an organisation: "individual")."""
     if on_duplicate not in POLICIES:
         raise ValueError(f"on_duplicate must be one of {', '.join(POLICIES)}")
+    if default_kind not in KINDS:
+        raise ValueError(f"default_kind must be one of {', '.join(KINDS)}")
+    if parsed.mapping_error:
+        raise ImportFileError(parsed.mapping_error)
     region = current_app.config["DEFAULT_PHONE_REGION"]
     rows = parsed.rows
     for row in rows:
         row.data, row.errors = {}, {k: v for k, v in row.errors.items() if k == "row"}
-        row.group = row.person = row.duplicate_of = None
+        row.group = row.person = row.duplicate_of = row.notes_differ_from = None
         row.outcome = row.message = ""
         row.customer_id = row.contact_id = row.role = None
         _clean(row, region)
@@ -210,14 +246,15 @@ def check(parsed: Parsed, on_duplicate: str = "skip", skip_invalid: bool = False
     _resolve_people(rows)
     _match_people(rows, groups)
     plan = Plan(parsed=parsed, on_duplicate=on_duplicate, skip_invalid=skip_invalid, rows=rows,
-                groups=list(groups.values()))
+                groups=list(groups.values()), default_kind=default_kind)
     _decide(plan)
     return plan
 
 
 def _group_customers(rows) -> dict:
-    """Rows by customer; a later row giving a customer-level value different from an earlier
-    row's is an error (two customers with one name must be told apart)."""
+    """Rows by customer. A later row giving a customer-level value different from an earlier
+    row's is an error (two customers with one name must be told apart) — except for notes,
+    free text, where the rows' notes are kept apart and the choice is said (see _decide)."""
     groups: dict[str, Group] = {}
     first_given: dict[str, dict] = {}  # group key -> column -> (value, line)
     for row in rows:
@@ -235,10 +272,28 @@ def _group_customers(rows) -> dict:
             if column not in given:
                 given[column] = (value, row.line)
             elif given[column][0] != value:
-                row.error(column, f"Line {given[column][1]} gives this customer another "
-                                  f"{LABELS[column].lower()}. Make the values agree, or give "
-                                  "different customers different names.")
+                if column == "notes":
+                    row.notes_differ_from = given[column][1]
+                    continue
+                row.error(column, _conflict(column, given[column], value))
     return groups
+
+
+def _conflict(column: str, first: tuple, value: str) -> str:
+    """A customer-level value that disagrees with an earlier row's, in words."""
+    earlier, line = first
+    if column == "customer_kind":
+        return (f"Line {line} says this customer is {_a(KINDS[earlier])}, this line says "
+                f"{_a(KINDS[value])}. One customer has one kind: make the lines agree, or "
+                "give different customers different names.")
+    return (f"Line {line} gives this customer a different {LABELS[column].lower()}. One "
+            "customer has one address here: make the lines agree, or give different "
+            "customers different names.")
+
+
+def _a(label: str) -> str:
+    label = label.lower()
+    return ("an " if label[:1] in "aeiou" else "a ") + label
 
 
 def _match_customers(groups: dict):
@@ -274,10 +329,8 @@ def _resolve_people(rows):
             continue
         name_key = _person_key(d)
         found = []  # (earlier person, what they share)
-        if d["email"] and d["email"] in by_email:
-            found.append((by_email[d["email"]], "email"))
-        if d["phone"] and d["phone"] in by_phone:
-            found.append((by_phone[d["phone"]], "phone"))
+        found += [(by_email[e], "email") for e in d["emails"] if e in by_email]
+        found += [(by_phone[p], "phone") for p in d["phones"] if p in by_phone]
         at_customer = by_name.get((row.group.key, name_key))
         if at_customer is not None:
             found.append((at_customer, "name"))
@@ -301,10 +354,10 @@ def _resolve_people(rows):
         else:
             row.person = Person(row=row, name_key=name_key)
         row.person.rows.append(row)
-        if d["email"]:
-            by_email.setdefault(d["email"], row.person)
-        if d["phone"]:
-            by_phone.setdefault(d["phone"], row.person)
+        for email in d["emails"]:
+            by_email.setdefault(email, row.person)
+        for phone in d["phones"]:
+            by_phone.setdefault(phone, row.person)
         by_name.setdefault((row.group.key, name_key), row.person)
 
 
@@ -312,18 +365,20 @@ def _match_people(rows, groups):
     """Existing contacts by email or phone (blind indexes, in batches), else by name at the
     matched customer."""
     people = {id(r.person): r.person for r in rows if r.person is not None and r.valid}
-    emails = {p.row.data["email"] for p in people.values() if p.row.data["email"]}
-    phones = {p.row.data["phone"] for p in people.values() if p.row.data["phone"]}
+    emails = {e for p in people.values() for e in p.row.data["emails"]}
+    phones = {n for p in people.values() for n in p.row.data["phones"]}
     by_email = _contacts_by_index(ContactEmail.email_bidx, ContactEmail.contact_id,
                                   {email_index(e): e for e in emails})
     by_phone = _contacts_by_index(ContactPhone.phone_bidx, ContactPhone.contact_id,
                                   {phone_index(p): p for p in phones})
     for person in people.values():
         d = person.row.data
-        if d["email"] in by_email:
-            person.matches, person.match_reason = by_email[d["email"]], "the same email"
-        elif d["phone"] in by_phone:
-            person.matches, person.match_reason = by_phone[d["phone"]], "the same phone"
+        email = next((e for e in d["emails"] if e in by_email), None)
+        phone = next((n for n in d["phones"] if n in by_phone), None)
+        if email:
+            person.matches, person.match_reason = by_email[email], "the same email"
+        elif phone:
+            person.matches, person.match_reason = by_phone[phone], "the same phone"
         else:
             group = person.row.group
             found = group.existing_people.get(person.name_key) if group else None
@@ -346,6 +401,12 @@ def _contacts_by_index(column, owner, values: dict) -> dict:
 
 
 
+def _kept_notes(row: Row, policy: str) -> str:
+    """Which line's notes the customer gets when two lines give it different notes."""
+    return ("kept this line's (the later), as “update” keeps the file's latest"
+            if policy == "update" else f"kept line {row.notes_differ_from}'s")
+
+
 def _decide(plan: Plan):
     """Each row's planned outcome under the policy, the customers to create, default roles."""
     policy = plan.on_duplicate
@@ -355,6 +416,8 @@ def _decide(plan: Plan):
         if row.duplicate_of:
             row.outcome = "duplicate"
             row.message = f"Same person as line {row.duplicate_of}; imported once."
+            if row.notes_differ_from:
+                row.message += f" Notes differ: {_kept_notes(row, policy)}."
             continue
         group, person = row.group, row.person
         customer = group.matches[0] if group.matches and policy != "create" else None
@@ -380,11 +443,16 @@ def _decide(plan: Plan):
             for column in CUSTOMER_FIELDS:
                 if row.data.get(column) and column not in group.values:
                     group.values[column] = row.data[column]
+        if policy == "update":  # the file's latest notes for the customer, as with a record here
+            notes = [r.data["notes"] for r in group.rows if r.valid and r.data["notes"]]
+            if notes:
+                group.values["notes"] = notes[-1]
+        for row in written:
+            if row.notes_differ_from:
+                row.message = " ".join(filter(None, [
+                    row.message, f"Notes differ: {_kept_notes(row, policy)}."]))
         if group.create and not group.values.get("customer_kind"):
-            for row in written:
-                row.error("customer_kind", "A new customer needs a kind: one of "
-                                           f"{', '.join(KINDS)}.")
-            continue
+            group.values["customer_kind"] = plan.default_kind
         group.values["customer_name"] = written[0].data["customer_name"]
         for row in written:
             if row.person is None:

@@ -60,9 +60,10 @@ def import_job(run, report, import_id: int):
         return {"error": "missing"}
     imp.status = "running"
     report(5, "Reading the file")
-    parsed = importing.parse(imp.content, (imp.counts or {}).get("encoding", "UTF-8"))
+    parsed = importing.parse(imp.content, (imp.counts or {}).get("encoding", "UTF-8"),
+                             imp.mapping)
     report(15, f"Checking {len(parsed.rows):,} rows")
-    plan = importing.check(parsed, imp.on_duplicate, imp.skip_invalid)
+    plan = importing.check(parsed, imp.on_duplicate, imp.skip_invalid, imp.default_kind)
     report(30, "Writing customers and contacts" if not plan.refused
            else "Refused: rows have errors")
     actor = imp.uploaded_by

@@ -1,41 +1,16 @@
-"""Reading the file: size, encoding, delimiter, CSV records, header names and their aliases.
-Bytes in, a Parsed (its rows as cell text by column) out; ImportFileError when the file as a
-whole cannot be used."""
+"""Reading the file: size, encoding, delimiter, CSV records, and its columns read as our fields
+(importing.mapping). Bytes in, a Parsed (its rows as cell text by field) out; ImportFileError
+when the file as a whole cannot be used."""
 import codecs
 import csv
 import io
 from dataclasses import dataclass, field
 
-from crm.contacts.importing.columns import COLUMNS, LABELS, REQUIRED, loose_key
+from crm.contacts.importing import mapping as columns_of
+from crm.contacts.importing.columns import COLUMNS, LABELS
 
 MAX_BYTES = 20 * 2**20  # the upload form, the CLI and the error messages all say this
 MAX_ROWS = 50_000
-
-# Header names accepted for each column (compared by loose_key: "E-mail" == "email").
-ALIASES = {
-    "customer_name": ["customer_name", "customer", "customer name", "company", "company name",
-                      "business", "business name", "account", "account name", "organisation",
-                      "organization"],
-    "customer_kind": ["customer_kind", "kind", "type", "customer type", "customer kind",
-                      "account type", "business type", "category"],
-    "first_name": ["first_name", "first", "first name", "given name", "forename",
-                   "contact first name"],
-    "last_name": ["last_name", "last", "last name", "surname", "family name",
-                  "contact last name"],
-    "email": ["email", "e-mail", "email address", "e-mail address", "mail", "contact email"],
-    "phone": ["phone", "phone number", "telephone", "tel", "mobile", "cell", "cell phone",
-              "mobile phone", "contact phone"],
-    "role": ["role", "contact role"],
-    "street": ["street", "address", "street address", "address 1", "address line 1", "street 1"],
-    "city": ["city", "town", "locality"],
-    "region": ["region", "state", "province", "state/province", "county"],
-    "postal_code": ["postal_code", "postal code", "postcode", "post code", "zip", "zip code",
-                    "zipcode"],
-    "country": ["country", "country code"],
-    "notes": ["notes", "note", "comments", "comment", "remarks"],
-}
-HEADER_FIELDS = {loose_key(alias): name for name, aliases in ALIASES.items() for alias in aliases}
-
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported; the message says why and what to do."""
@@ -52,6 +27,7 @@ class Row:
     group: object = None  # its customer in the file (importing.check.Group)
     person: object = None  # its person in the file (importing.check.Person)
     duplicate_of: int | None = None  # the earlier line this row repeats
+    notes_differ_from: int | None = None  # the earlier line with other notes for its customer
     outcome: str = ""
     message: str = ""
     customer_id: int | None = None
@@ -77,10 +53,19 @@ class Parsed:
     encoding: str
     delimiter: str
     headers: list  # the file's header cells
-    mapping: dict  # column -> position
-    ignored: list  # header cells that are not ours
+    fields: list  # the field each column is read as, or None (importing.mapping)
     rows: list
+    samples: list = field(default_factory=list)  # the first rows' cells, for the mapping step
+    format: str | None = None  # the known export format recognised, if any
+    mapping_error: str | None = None  # why the mapping cannot be used (then no rows are read)
+    records: int = 0  # the file's rows (also when the mapping cannot be used)
     blank_lines: int = 0
+
+    @property
+    def ignored(self) -> list:
+        """The header cells of the columns not imported."""
+        return [h.strip() or f"(column {i + 1} without a name)"
+                for i, (h, f) in enumerate(zip(self.headers, self.fields)) if f is None]
 
     @property
     def delimiter_name(self) -> str:
@@ -142,8 +127,9 @@ def read(data: bytes) -> Parsed:
 
 
 def opened(data: bytes) -> tuple[str, str]:
-    """An upload's text and encoding, with its size and header line checked (ImportFileError):
-    what the upload request does before the rows are read and checked, here or in a job."""
+    """An upload's text and encoding, with its size checked and a header line found
+    (ImportFileError): what the upload request does before the rows are read and checked,
+    here or in a job."""
     check_size(len(data))
     text, encoding = decode(data)
     if text.startswith("\ufeff"):
@@ -152,22 +138,24 @@ def opened(data: bytes) -> tuple[str, str]:
         raise ImportFileError("The file is empty.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
-        header = next(cells for cells in reader if any(c.strip() for c in cells))
+        next(cells for cells in reader if any(c.strip() for c in cells))
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV ({exc}).") from None
-    _map_headers(header)
     return text, encoding
 
 
-def parse(text: str, encoding: str = "UTF-8") -> Parsed:
-    """Rows of a CSV text; ImportFileError when the file as a whole cannot be used."""
+def parse(text: str, encoding: str = "UTF-8", fields: list | None = None) -> Parsed:
+    """Rows of a CSV text, its columns read as `fields` (one per column; None: as suggested
+    from the header and values). ImportFileError when the file as a whole cannot be used; a
+    mapping that cannot be used is said in `mapping_error` (the columns and samples are kept
+    for the mapping step, no rows)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise ImportFileError("The file is empty.")
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers, mapping, rows, blank, previous = None, {}, [], 0, 0
+    headers, records, blank, previous = None, [], 0, 0
     try:
         for cells in reader:
             line, previous = previous + 1, reader.line_num  # where the record starts
@@ -175,47 +163,42 @@ def parse(text: str, encoding: str = "UTF-8") -> Parsed:
                 blank += headers is not None
                 continue
             if headers is None:
-                headers, mapping = cells, _map_headers(cells)
+                headers = cells
                 continue
-            if len(rows) >= MAX_ROWS:
+            if len(records) >= MAX_ROWS:
                 raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it "
                                       "into smaller files.")
-            row = Row(line=line, raw={c: (cells[i] if i < len(cells) else "")
-                                      for c, i in mapping.items()})
-            extra = [c for c in cells[len(headers):] if c.strip()]
-            if extra:
-                row.error("row", f"This line has {len(cells)} cells but the header has "
-                                 f"{len(headers)}: a value with a "
-                                 f"{'comma' if delimiter == ',' else 'delimiter'} in it needs "
-                                 "quotes around it.")
-            rows.append(row)
+            records.append((line, cells))
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV ({exc}).") from None
-    if not rows:
+    if not records:
         raise ImportFileError("The file has a header line but no rows.")
-    ignored = [h.strip() or f"(column {i + 1} without a name)" for i, h in enumerate(headers)
-               if i not in mapping.values()]
-    return Parsed(text=text, encoding=encoding, delimiter=delimiter, headers=headers,
-                  mapping=mapping, ignored=ignored, rows=rows, blank_lines=blank)
-
-
-def _map_headers(cells: list) -> dict:
-    mapping, seen = {}, {}
-    for position, cell in enumerate(cells):
-        column = HEADER_FIELDS.get(loose_key(cell))
-        if column is None:
-            continue
-        if column in mapping:
-            raise ImportFileError(f"Two columns both mean {column}: “{cells[mapping[column]].strip()}"
-                                  f"” and “{cell.strip()}”. Remove or rename one of them.")
-        mapping[column], seen[column] = position, cell
-    missing = [c for c in REQUIRED if c not in mapping]
-    if missing:
-        found = ", ".join(f"“{c.strip()}”" for c in cells if c.strip()) or "none"
-        raise ImportFileError(
-            f"The header line lacks the required column{'s' if len(missing) > 1 else ''} "
-            f"{' and '.join(missing)} (found: {found}). The first line must name the columns; "
-            f"{', '.join(COLUMNS)} are understood, as are common names such as "
-            "“Company”, “E-mail” and “Zip”.")
-    return mapping
-
+    samples = [cells for _, cells in records[:columns_of.SAMPLE_ROWS]]
+    suggested, found = columns_of.suggest(headers, samples)
+    fields = columns_of.clean(fields, len(headers)) if fields is not None else suggested
+    parsed = Parsed(text=text, encoding=encoding, delimiter=delimiter, headers=headers,
+                    fields=fields, rows=[], samples=samples, format=found, blank_lines=blank,
+                    records=len(records))
+    try:
+        columns_of.check_mapping(fields, headers)
+    except columns_of.MappingError as exc:
+        parsed.mapping_error = str(exc)
+        return parsed
+    positions = {c: [i for i, f in enumerate(fields) if f == c] for c in COLUMNS}
+    for line, cells in records:
+        raw = {}
+        for column, where in positions.items():
+            if not where:
+                continue
+            values = [cells[i] if i < len(cells) else "" for i in where]
+            raw[column] = (f" {columns_of.SEPARATOR} ".join(v.strip() for v in values if v.strip())
+                           if column in columns_of.MULTI else values[0])
+        row = Row(line=line, raw=raw)
+        extra = [c for c in cells[len(headers):] if c.strip()]
+        if extra:
+            row.error("row", f"This line has {len(cells)} cells but the header has "
+                             f"{len(headers)}: a value with a "
+                             f"{'comma' if delimiter == ',' else 'delimiter'} in it needs "
+                             "quotes around it.")
+        parsed.rows.append(row)
+    return parsed

@@ -143,7 +143,7 @@ def _customer(values: dict) -> dict:
 def _person(d: dict) -> dict:
     """A new person of the file, as add_contacts takes them (without their links)."""
     return {"first_name": d["first_name"], "last_name": d["last_name"] or None,
-            "email": d["email"] or None, "phone": d["phone"] or None}
+            "emails": d["emails"], "phones": d["phones"]}
 
 
 def _links(person) -> list:
@@ -187,6 +187,6 @@ def _update_customer(customer: Customer, values: dict, actor) -> list:
 
 
 def _update_contact(contact: Contact, d: dict, actor) -> list:
-    """Names overwritten when given; a new email or phone added (primary if it has none)."""
+    """Names overwritten when given; new emails and phones added (primary if it has none)."""
     return add_to_contact(contact, {k: d[k] for k in ("first_name", "last_name") if d[k]},
-                          email=d["email"] or None, phone=d["phone"] or None, actor=actor)
+                          emails=d["emails"], phones=d["phones"], actor=actor)
