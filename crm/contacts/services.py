@@ -291,8 +291,6 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     changed = [k for k, v in data.items() if getattr(contact, k) != v]
     for field in changed:
         setattr(contact, field, data[field])
-    if {"first_name", "last_name"} & set(changed):
-        index_name("contact", contact.id, contact.first_name, contact.last_name)
     changed += _sync_channels(contact.emails, emails, ContactEmail, "email")
     changed += _sync_channels(contact.phones, phones, ContactPhone, "phone")
     if changed:
@@ -307,6 +305,8 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
                                            role=role))
             changed.append("role")
     save_versioned(lambda: db.session.get(Contact, contact.id))
+    if {"first_name", "last_name"} & set(changed):  # after the save: one version step
+        index_name("contact", contact.id, contact.first_name, contact.last_name)
     if changed:
         record("update", "contact", contact.id, actor=actor, fields=sorted(set(changed)))
     return changed
