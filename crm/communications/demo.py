@@ -1,5 +1,9 @@
 """The demo farm's conversations: a few weeks of calls, emails and visits on most customers;
-some calls carry a follow-up (a few overdue), and a few customers have support tickets."""
+some calls carry a follow-up (a few overdue), and a few customers have support tickets.
+
+What is said fits each customer's status: leads talk about samples and a first order, not
+deliveries; a churned customer's conversations are from before it stopped buying, with no open
+follow-up; tickets are opened by active customers."""
 from datetime import timedelta
 
 from crm.common import farm_zone, utcnow
@@ -19,6 +23,22 @@ INTERACTIONS = [
     ("sms", "outbound", None, "Reminder: no delivery on Thanksgiving, moving to Wednesday.", None),
 ]
 
+# What a lead (no orders, no deliveries yet) says instead of each of the above, in the same
+# order, so the demo draws the same random numbers whatever the customers' statuses.
+LEAD_INTERACTIONS = [
+    ("call", "outbound", "First order", "Talked through the sample box; chef wants prices for "
+     "sunflower and pea shoots by the case.", "Prices to send"),
+    ("email", "inbound", "About the samples", "Chef liked the samples but finds the daikon "
+     "radish too hot for the crudo; asked about mild purple radish.", "Will bring purple radish"),
+    INTERACTIONS[2],  # the tasting visit
+    ("note", "internal", None, "Would want invoices by email once they start.", None),
+    ("call", "inbound", "Delivery days", "Asked whether we deliver on Friday mornings before "
+     "their lunch service.", "Friday route suits them"),
+    ("sms", "outbound", None, "Reminder: tasting on Thursday at 10 with the new microgreens.",
+     None),
+]
+CHURNED_BACK = timedelta(days=75)  # a churned customer's conversations: before it left
+
 # Support tickets: (subject, the customer's first message, status, [(direction, reply), ...]).
 TICKETS = [
     ("Wilted pea shoots", "Two trays of pea shoots arrived wilted on Tuesday; chef sent photos.",
@@ -35,9 +55,13 @@ def seed(farm):
     rng, now = farm.rng, utcnow()
     for customer in farm.customers:
         for _ in range(rng.randint(0, 4)):
-            channel, direction, subject, body, outcome = rng.choice(INTERACTIONS)
+            said = rng.randrange(len(INTERACTIONS))
+            channel, direction, subject, body, outcome = (
+                LEAD_INTERACTIONS if customer.status == "lead" else INTERACTIONS)[said]
             when = now - timedelta(days=rng.randint(0, 40), hours=rng.randint(0, 9))
             follow_up = channel == "call" and rng.random() < 0.5
+            if customer.status == "churned":
+                when, follow_up = when - CHURNED_BACK, False
             log_interaction(customer, {
                 "channel": channel, "direction": direction, "contact_id": _contact(customer),
                 "subject": subject, "body": body, "outcome": outcome, "visibility": "internal",
@@ -47,7 +71,8 @@ def seed(farm):
                                   + timedelta(days=rng.randint(1, 14)))
                 if follow_up else None,
             }, actor=rng.choice(farm.owners).actor)
-    for customer, ticket in zip(farm.customers[1::7], TICKETS):
+    active = [customer for customer in farm.customers if customer.status == "active"]
+    for customer, ticket in zip(active[1::7], TICKETS):
         _ticket(farm, customer, *ticket, now=now)
 
 

@@ -1,9 +1,15 @@
 """The demo farm's customers: a restaurant group with its locations, restaurants, grocers,
 caterers, wholesalers, market stalls and people-named accounts, each with a primary contact and
 a delivery address, owned by the managers and sales staff (contacts' step: customers come
-with their people)."""
+with their people).
+
+The group account agrees with its locations: it is active while any location is (else it
+takes the liveliest of their statuses), and its address is a billing address, for deliveries
+go to the locations. Later steps keep their parts consistent with each status (no delivery
+plan unless active, no open follow-up or ticket on a churned account)."""
 from crm.common import SYSTEM
 from crm.contacts.services import new_customer
+from crm.customers.services import add_address, update_customer
 from crm.extensions import db
 
 # The restaurant group and its three locations.
@@ -85,14 +91,17 @@ NOTES = [
 
 
 STATUSES = ["active"] * 6 + ["lead", "paused", "churned"]
+LIVELIEST = ("active", "paused", "lead", "churned")  # a group takes the first its locations have
 TIERS = {"restaurant": "restaurant", "caterer": "restaurant", "wholesale": "wholesale",
          "grocer": "wholesale"}
 
 
 def seed(farm):
-    group = _add(farm, *GROUP)
-    for location in GROUP_LOCATIONS:
-        _add(farm, location, "restaurant", parent=group)
+    group = _add(farm, *GROUP, billing=True)
+    locations = [_add(farm, location, "restaurant", parent=group) for location in GROUP_LOCATIONS]
+    status = next(s for s in LIVELIEST if any(place.status == s for place in locations))
+    if group.status != status:
+        update_customer(group, {"status": status}, expected_version=group.version, actor=SYSTEM)
     for name, kind in CUSTOMERS:
         _add(farm, name, kind)
     for name, kind in PEOPLE_ACCOUNTS:
@@ -101,7 +110,9 @@ def seed(farm):
     db.session.flush()
 
 
-def _add(farm, name, kind, contact_name=None, parent=None):
+def _add(farm, name, kind, contact_name=None, parent=None, billing=False):
+    """A customer with its primary contact and an address (a billing one for a group), drawing
+    from the farm's one random sequence in the same order whatever it becomes."""
     rng = farm.rng
     first, last = contact_name or (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
     slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "customer"
@@ -113,8 +124,11 @@ def _add(farm, name, kind, contact_name=None, parent=None):
         contact={"first_name": first, "last_name": last,
                  "email": f"{first.lower()}.{slug}{number}@example.com".replace("'", ""),
                  "phone": f"+1312555{rng.randint(0, 9999):04d}"},
-        address=address(rng),
+        address=None if billing else address(rng),
         actor=SYSTEM,
     )
+    if billing:
+        add_address(customer, {**address(rng), "kind": "billing", "delivery_instructions": None},
+                    actor=SYSTEM)
     farm.customers.append(customer)
     return customer

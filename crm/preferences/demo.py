@@ -1,6 +1,7 @@
 """The demo farm's habits: the starting catalogue, delivery plans on three routes so every
-weekday but Sunday has stops, standing items, likes and dislikes, a few pauses (some running
-now), and each contact's channels and consent."""
+weekday but Sunday has stops (active customers only, and a restaurant group's locations, not
+the group), standing items, likes and dislikes, a few pauses (some running now), and each
+contact's channels and consent."""
 from datetime import time as time_of_day
 from datetime import timedelta
 
@@ -29,7 +30,9 @@ def seed(farm):
     db.session.add_all(routes)
     today = farm_today()
     stops = {route.name: 0 for route in routes}
-    active = [customer for customer in farm.customers if customer.status == "active"]
+    # Deliveries go to active customers, and to a group's locations rather than the group.
+    active = [customer for customer in farm.customers
+              if customer.status == "active" and not customer.locations]
     for n, customer in enumerate(active):
         route = routes[n % 3]
         stops[route.name] += 1

@@ -76,3 +76,64 @@ def test_demo_data_is_refused_in_production(database_url, monkeypatch, make_app)
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0
     assert "refused under the production configuration" in result.output
+
+
+def test_the_demo_farms_statuses_agree_with_its_deliveries_and_follow_ups(app, runner):
+    """A group and its locations agree; nothing is delivered to, followed up with or opened by
+    a customer whose status says it does not buy (issue 13, part 5)."""
+    from datetime import timedelta
+
+    from crm.common import farm_today, utcnow
+    from crm.communications.demo import INTERACTIONS
+    from crm.communications.models import Interaction, Ticket
+    from crm.contacts.demo import GROUP, GROUP_LOCATIONS
+    from crm.customers.services import find_customers
+    from crm.delivery.services import delivery_sheet
+    from crm.preferences.models import DeliveryPlan
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        customers = db.session.scalars(select(Customer)).all()
+        group = next(c for c in customers if c.name == GROUP[0])
+        locations = sorted(group.locations, key=lambda c: c.id)
+        assert [c.name for c in locations] == GROUP_LOCATIONS
+        statuses = {c.status for c in locations}
+        assert group.status == next(s for s in ("active", "paused", "lead", "churned")
+                                    if s in statuses)
+        assert group.status == "active" and statuses == {"active"}  # this farm's draw
+        assert [a.kind for a in group.addresses] == ["billing"]  # deliveries go to locations
+
+        planned = set(db.session.scalars(select(DeliveryPlan.customer_id)))
+        assert planned == {c.id for c in customers
+                           if c.status == "active" and not c.is_archived and not c.locations}
+        sheets = [delivery_sheet(farm_today() + timedelta(days=d)) for d in range(14)]
+        delivered = {stop.customer.id for sheet in sheets for stops in sheet.routes.values()
+                     for stop in stops}
+        assert delivered and delivered <= planned
+
+        gone = {c.id for c in customers if c.status == "churned" or c.is_archived}
+        assert gone  # the farm has churned customers to check
+        open_follow_ups = db.session.scalars(select(Interaction.customer_id).where(
+            Interaction.follow_up_due.is_not(None), Interaction.follow_up_done_at.is_(None)))
+        assert not gone & set(open_follow_ups)
+        waiting = db.session.scalars(select(Ticket.customer_id).where(
+            Ticket.status.in_(("open", "pending"))))
+        assert not gone & set(waiting)
+        ticketed = db.session.scalars(select(Ticket.customer_id))
+        assert {db.session.get(Customer, i).status for i in ticketed} == {"active"}
+        recent = db.session.scalars(select(Interaction.customer_id).where(
+            Interaction.occurred_at > utcnow() - timedelta(days=60)))
+        assert not gone & set(recent)  # a churned customer's conversations are from before
+
+        leads = {c.id for c in customers if c.status == "lead"}
+        about_orders = {subject for _, _, subject, _, _ in INTERACTIONS
+                        if subject in ("Weekly order", "Short delivery")}
+        assert db.session.scalars(select(Interaction).where(
+            Interaction.customer_id.in_(leads))).all()  # leads are talked to ...
+        assert not [i for i in db.session.scalars(select(Interaction).where(
+            Interaction.customer_id.in_(leads))) if i.subject in about_orders]  # ... not of orders
+
+        # The issue's examples are on the demo farm: Zoe Reyes, chef at Logan Square.
+        logan = next(c for c in locations if "Logan Square" in c.name)
+        for typed in ("zoe reyes", "(312) 555-1814"):
+            assert logan in find_customers(typed).customers
