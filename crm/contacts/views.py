@@ -1,6 +1,6 @@
 from functools import partial
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm import normalise
@@ -8,6 +8,7 @@ from crm.audit.services import found
 from crm.common import ConflictError
 from crm.contacts import bp
 from crm.contacts.forms import AddressForm, NewCustomerForm, PersonForm, contact_form
+from crm.contacts.import_samples import sample_csv, template_csv
 from crm.contacts.merge import MergeError, linked_counts, load_pair
 from crm.contacts.merge import merge as merge_records
 from crm.contacts.models import CONTACT_ROLES, Contact
@@ -36,6 +37,7 @@ from crm.customers.services import (
     remove_address,
     update_address,
 )
+from crm.downloads import download_headers
 from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
@@ -93,6 +95,22 @@ def search():
     if not htmx:
         return redirect(url, 303)
     return _render_directory(q, 1, fragment=True), {"HX-Push-Url": url}
+
+
+@bp.get("/contacts/import/template.csv")
+@requires("contacts.import")
+def import_template():
+    """A CSV to fill in: the import's columns and one example row."""
+    return Response(template_csv(), mimetype="text/csv",
+                    headers=download_headers("contacts-import-template.csv"))
+
+
+@bp.get("/contacts/import/sample.csv")
+@requires("contacts.import")
+def import_sample():
+    """A small CSV that imports cleanly, to try the import with."""
+    return Response(sample_csv(), mimetype="text/csv",
+                    headers=download_headers("contacts-import-sample.csv"))
 
 
 @bp.get("/contacts/<int:contact_id>")
