@@ -60,9 +60,10 @@ class CustomerFinder:
     - `exact`: "module:function(q)" -> a select of customer ids when the feature recognises
       what was typed as its own (an email, a phone number, an invoice number): then only those
       customers are listed; None when it does not.
-    - `words`: "module:function(query, q, *, shorter)" -> (query, params) or None: the
-      customers' select joined to what else the typed words find (e.g. their people's names),
-      listed together with the customers whose own name matches.
+    - `tokens`: an entity type of search tokens the feature keeps for customers, keyed by
+      the customer's id (contacts: "customer_people", the names of a customer's people), so
+      the words typed also find customers by them, walking the token index in customer order
+      as the customer's own name tokens are walked (crm.security.search).
     - `why`: "module:function(q, customer_ids, *, shorter)" -> {customer id: text}: why those
       customers of a page matched through this feature, in a few words and in fixed queries
       ("contact: Zoe R…"). `shorter` is the typo allowance (crm.security.blind_index).
@@ -70,7 +71,7 @@ class CustomerFinder:
 
     permission: str
     exact: str | None = None
-    words: str | None = None
+    tokens: str | None = None
     why: str | None = None
 
 

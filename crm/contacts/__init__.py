@@ -32,7 +32,7 @@ feature = Feature(
     # typed (exact), or the start of a person's names, saying whom it found
     customer_finder=CustomerFinder(
         "contacts.view", exact="crm.contacts.search:customers_by_channel",
-        words="crm.contacts.search:customers_by_people", why="crm.contacts.search:why_customers"),
+        tokens="customer_people", why="crm.contacts.search:why_customers"),
     search=(Finder("people", "People", "crm.contacts.search:people_hits", "contacts.view",
                    more="contacts.index", order=20),),
 )

@@ -24,6 +24,7 @@ from crm.contacts.models import (
     DuplicateDismissal,
     DuplicatePair,
 )
+from crm.contacts.search import PEOPLE, index_people
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.features import KEEP_SURVIVOR, registry
@@ -190,6 +191,8 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
         db.session.execute(delete(pairs).where(
             pairs.kind == kind, (pairs.low_id == loser_id) | (pairs.high_id == loser_id)))
     drop_tokens(kind, loser_id)  # its name search tokens: only the survivor is found
+    if kind == "customer":
+        drop_tokens(PEOPLE, loser_id)
     db.session.expunge(loser)
     db.session.execute(delete(model).where(model.id == loser_id))
     db.session.expire_all()  # rows moved under the ORM's feet: read them again
@@ -199,11 +202,14 @@ def merge(kind: str, survivor_id: int, loser_id: int, values: dict, *, versions:
         survivor.updated_at = utcnow()
         if "name" in changed:
             index_name("customer", survivor.id, survivor.name)
+        index_people([survivor.id])  # the people of both
     else:
         _tidy_contact_channels(survivor)
         flag_modified(survivor, "first_name")  # a real UPDATE, so its version moves on
         if {"first_name", "last_name"} & set(changed):
             index_name("contact", survivor.id, survivor.first_name, survivor.last_name)
+        # the customers of both now have the survivor, under the name chosen
+        index_people([link.customer_id for link in survivor.customer_links])
     db.session.flush()
     record("merge", kind, survivor.id, actor=actor, fields=changed)
     record("merged_away", kind, loser_id, actor=actor, fields=[])

@@ -100,6 +100,9 @@ class CustomerContact(db.Model):
     """Links a contact to a customer in a role."""
 
     __tablename__ = "customer_contact"
+    # Its people's names are also search tokens of the customer (entity "customer_people"),
+    # rebuilt per customer by this function, which reindexing calls for every customer.
+    __search_rebuild__ = ("customer", "crm.contacts.search:index_people")
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), primary_key=True)
     contact_id: Mapped[int] = mapped_column(

@@ -1,7 +1,12 @@
 """Finding people by what staff remember: a first or last name (word-prefix tokens), a full
 email or a phone number in any format (blind indexes). The directory (Contacts), the customer
 search's people part (declared as crm.features.CustomerFinder in crm.contacts) and the header
-search's People group all read through here, in a fixed number of queries per page."""
+search's People group all read through here, in a fixed number of queries per page.
+
+Two sets of name tokens: each person's own ("contact", for the directory and People), and for
+each customer those of all its people together (PEOPLE, keyed by the customer's id), so the
+customer search walks one token index in customer order and stops after a page, as it does
+for customers' own names, instead of sorting everyone with a common first name."""
 import re
 
 from flask import current_app, url_for
@@ -9,13 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm import normalise
+from crm.common import batches
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactEmail, ContactPhone, CustomerContact
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.features import Hit
 from crm.normalise import clean_text
-from crm.security.blind_index import can_shorten, email_index, phone_index, query_tokens
-from crm.security.search import name_match
+from crm.security.blind_index import (
+    can_shorten,
+    email_index,
+    has_prefixes,
+    phone_index,
+    query_tokens,
+)
+from crm.security.search import add_name_tokens, drop_tokens, name_match
 
 # What may be a phone number: digits with the usual separators, 7 digits at least. A number
 # of up to 9 bare digits is a customer number first (crm.customers.services.NUMBER_RE).
@@ -57,6 +69,9 @@ def initialled(first: str | None, last: str | None) -> str:
 
 # -- the customer search (crm.features.CustomerFinder) ------------------------------------------
 
+PEOPLE = "customer_people"  # search tokens of a customer's people's names, by customer id
+
+
 def customers_by_channel(q: str):
     """The customers of the people with the email or phone number typed; None for anything
     else (the customer search then reads words)."""
@@ -66,43 +81,56 @@ def customers_by_channel(q: str):
     return select(CustomerContact.customer_id).where(CustomerContact.contact_id.in_(people))
 
 
-def customers_by_people(query, q: str, *, shorter: bool = False):
-    """The customer search's `query` narrowed to customers with a person whose names have
-    every typed word prefix: (query, params), or None when no word was typed."""
-    match = name_match("contact", q, shorter=shorter)
-    if match is None:
-        return None
-    tokens, condition, params = match
-    return (query.join(CustomerContact, CustomerContact.customer_id == Customer.id)
-            .join(tokens, tokens.entity_id == CustomerContact.contact_id).where(condition),
-            params)
+def index_people(customer_ids):
+    """Rebuild the PEOPLE tokens of these customers from the names of everyone linked to them
+    (caller commits): a query and two statements per 500 customers. Every service that adds,
+    links, unlinks, renames or merges people calls it for the customers concerned."""
+    for chunk in batches(sorted(set(customer_ids)), 500):
+        names = {customer_id: [] for customer_id in chunk}
+        seen = set()
+        for customer_id, contact_id, first, last in db.session.execute(
+                select(CustomerContact.customer_id, Contact.id, Contact.first_name,
+                       Contact.last_name)
+                .join(Contact, Contact.id == CustomerContact.contact_id)
+                .where(CustomerContact.customer_id.in_(chunk))):
+            if (customer_id, contact_id) not in seen:  # once, whatever their roles
+                seen.add((customer_id, contact_id))
+                names[customer_id] += [first, last]
+        drop_tokens(PEOPLE, *chunk)
+        add_name_tokens(PEOPLE, {i: tuple(n for n in given if n) for i, given in names.items()})
 
 
 def why_customers(q: str, customer_ids: list[int], *, shorter: bool = False) -> dict:
-    """{customer id: "contact: Zoe R…"} (with "(email)" or "(phone)" for those) for these
-    customers' people that match what was typed: one query."""
+    """{customer id: "contact: Zoe R…"} (with "(email)" or "(phone)" for those) for the people
+    of these customers who match what was typed: one query, the names compared once decrypted
+    (as their tokens would). A customer found by words spread over several of its people
+    names those who have any of them."""
     how, people = typed_channel(q)
     rows = select(CustomerContact.customer_id, Contact.id, Contact.first_name,
                   Contact.last_name).join(Contact, Contact.id == CustomerContact.contact_id)
     rows = rows.where(CustomerContact.customer_id.in_(customer_ids))
-    params = {}
     if people is not None:
         rows = rows.where(Contact.id.in_(people))
-    else:
-        match = name_match("contact", q, shorter=shorter)
-        if match is None:
-            return {}
-        tokens, condition, params = match
-        rows = rows.join(tokens, tokens.entity_id == Contact.id).where(condition)
-    named: dict[int, dict[int, str]] = {}
+    found: dict[int, dict[int, tuple]] = {}
     for customer_id, contact_id, first, last in db.session.execute(
-            rows.order_by(CustomerContact.customer_id, Contact.id), params):
-        named.setdefault(customer_id, {})[contact_id] = initialled(first, last)
-    suffix = f" ({how})" if how else ""
-    return {customer_id: ("contact: " if len(names) == 1 else "contacts: ")
-            + ", ".join(list(names.values())[:2]) + (" and others" if len(names) > 2 else "")
-            + suffix
-            for customer_id, names in named.items()}
+            rows.order_by(CustomerContact.customer_id, Contact.id)):
+        found.setdefault(customer_id, {})[contact_id] = (first, last)
+    why = {}
+    for customer_id, named in found.items():
+        if people is None:
+            def has(name, typed):
+                return has_prefixes(" ".join(filter(None, name)), typed, shorter=shorter)
+            named = ([n for n in named.values() if has(n, q)]
+                     or [n for n in named.values() if any(has(n, w) for w in q.split())])
+        else:
+            named = list(named.values())
+        if named:
+            shown = [initialled(first, last) for first, last in named]
+            why[customer_id] = (("contact: " if len(shown) == 1 else "contacts: ")
+                                + ", ".join(shown[:2]) + (" and others" if len(shown) > 2
+                                                           else "")
+                                + (f" ({how})" if how else ""))
+    return why
 
 
 # -- the directory and the header search --------------------------------------------------------

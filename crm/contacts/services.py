@@ -8,6 +8,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from crm.audit.services import record, record_many
 from crm.common import ConflictError, batches, expire_loaded, insert_rows, save_versioned
 from crm.contacts.models import Contact, ContactEmail, ContactPhone, CustomerContact
+from crm.contacts.search import index_people
 from crm.customers.models import Address
 from crm.customers.services import (
     add_delivery_address,
@@ -83,8 +84,10 @@ def add_contacts(people: list[dict], *, actor) -> list[int]:
                 for n, value in enumerate(p.get(f"{attr}s") or [p.get(attr)]) if value]
         if rows:
             db.session.execute(insert(model), rows)
-    _insert_links([(customer, contact_id, role) for contact_id, person in zip(ids, people)
-                   for customer, role in person["links"]])
+    links = [(customer, contact_id, role) for contact_id, person in zip(ids, people)
+             for customer, role in person["links"]]
+    _insert_links(links)
+    index_people({_id(customer) for customer, _, _ in links})
     record_many("create", "contact", [  # field names as the form's: "email", not "emails"
         (contact_id, sorted({k.removesuffix("s") if k in ("emails", "phones") else k
                              for k, v in p.items() if v}))
@@ -202,6 +205,7 @@ def link_contacts(links: list[tuple], *, actor) -> int:
         ):
             wanted.pop(tuple(there), None)
     _insert_links(list(wanted.values()))
+    index_people({customer_id for customer_id, _, _ in wanted})
     record_many("link", "contact", [(contact_id, ["customer_id", "role"])
                                     for _, contact_id, _ in wanted], actor=actor)
     return len(wanted)
@@ -213,6 +217,7 @@ def unlink_contact(customer, contact_id: int, *, actor) -> bool:
     removed = db.session.execute(delete(CustomerContact).where(
         CustomerContact.customer_id == customer.id, CustomerContact.contact_id == contact_id))
     if removed.rowcount:
+        index_people([customer.id])
         record("unlink", "contact", contact_id, actor=actor, fields=["customer_id"])
     return bool(removed.rowcount)
 
@@ -307,6 +312,7 @@ def update_contact(contact: Contact, data: dict, *, emails: list[dict], phones: 
     save_versioned(lambda: db.session.get(Contact, contact.id))
     if {"first_name", "last_name"} & set(changed):  # after the save: one version step
         index_name("contact", contact.id, contact.first_name, contact.last_name)
+        index_people([link.customer_id for link in contact.customer_links])
     if changed:
         record("update", "contact", contact.id, actor=actor, fields=sorted(set(changed)))
     return changed

@@ -2,8 +2,9 @@
 the rule every feature applies before changing anything of a customer (not when archived)."""
 import dataclasses
 import re
+from functools import lru_cache
 
-from sqlalchemy import select, union
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from crm.audit.services import found, record, record_many, survivor_of
@@ -29,7 +30,7 @@ from crm.features import registry
 from crm.normalise import clean_text
 from crm.security.blind_index import can_shorten, has_prefixes, query_tokens
 from crm.security.permissions import can
-from crm.security.search import add_name_tokens, index_name, name_match
+from crm.security.search import add_name_tokens, index_name, name_condition, name_params
 
 EDITABLE_FIELDS = ("name", "kind", "status", "pricing_tier", "owner_id", "parent_id", "notes")
 
@@ -70,18 +71,6 @@ def current_id(customer_id: int) -> int:
     return survivor_of("customer", customer_id) or customer_id
 
 
-def _filtered(kind: str = "", status: str = "", archived: bool = False):
-    """Customers as the list's filters narrow them (a select of Customer, no loader options)."""
-    query = select(Customer).where(
-        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None)
-    )
-    if kind:
-        query = query.where(Customer.kind == kind)
-    if status:
-        query = query.where(Customer.status == status)
-    return query
-
-
 def search_customers(
     q: str = "", kind: str = "", status: str = "", archived: bool = False,
     sort: str = "number", page: int = 1, per_page: int = 50, *, user=None,
@@ -91,53 +80,78 @@ def search_customers(
 
     What was typed is a customer number, else what a feature recognises (an email, a phone
     number: crm.features.CustomerFinder.exact), else words: customers whose name has every
-    typed word prefix, together with those the features find by them (their people's names).
+    typed word prefix, together with those whose tokens kept by features have them
+    (CustomerFinder.tokens: their people's names).
     `user` limits the features' part to what their role may search (None: a job or command,
     everything); `shorter` is the typo allowance (crm.security.blind_index.typed_prefixes).
     """
-    query = _filtered(kind, status, archived)
-    order, params = SORTS.get(sort, SORTS["number"]), {}
+    sort = sort if sort in SORTS else "number"
     q = clean_text(q)
     how, found = _interpret(q, user)
+    params = {"kind": kind, "status": status, "offset": (page - 1) * per_page,
+              "limit": per_page + 1, "source_limit": page * per_page + 1}
+    if how == "words":
+        tokens = name_params(q, shorter=shorter)
+        params.update(tokens)
+        entity_types = ("customer", *(f.tokens for f in _finders(user, "tokens")))
+        statement = _statement("words", bool(kind), bool(status), archived, sort,
+                               len(tokens), entity_types)
+    else:
+        statement = _statement("number" if how == "number" else None, bool(kind),
+                               bool(status), archived, sort)
+        if how == "number":
+            params["customer_id"] = found
+        elif how == "exact":
+            statement = statement.where(Customer.id.in_(found))
+    rows = db.session.scalars(statement, params).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+@lru_cache(maxsize=512)
+def _statement(how: str | None, kind: bool, status: bool, archived: bool, sort: str,
+               words: int = 0, entity_types: tuple = ()):
+    """The list's select for one shape of search (which filters, the sort, how many typed
+    words, whose tokens), built once: every value is a bound parameter (kind, status,
+    customer_id, token_0…, offset, limit, source_limit), so SQLAlchemy also works out its
+    cache key once, not on every request."""
+    def filtered():
+        query = select(Customer).where(
+            Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
+        if kind:
+            query = query.where(Customer.kind == bindparam("kind"))
+        if status:
+            query = query.where(Customer.status == bindparam("status"))
+        return query
+
+    query, order = filtered(), SORTS[sort]
     if how == "number":
-        query = query.where(Customer.id == found)
-    elif how == "exact":
-        query = query.where(Customer.id.in_(found))
+        query = query.where(Customer.id == bindparam("customer_id"))
     elif how == "words":
-        tokens, condition, params = name_match("customer", q, shorter=shorter)
-        own = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
-        if sort in ("number", "-number"):  # walk the token index in id order, stop early
-            order = (tokens.entity_id.desc() if sort == "-number" else tokens.entity_id,)
-        others = []
-        for finder in _finders(user, "words"):
-            other = load(finder.words)(_filtered(kind, status, archived), q, shorter=shorter)
-            if other is not None:
-                others.append(other[0])
-                params = {**params, **other[1]}
-        if not others:
-            query = own
+        sources = []
+        for entity_type in entity_types:
+            # the customer's own name, then what features keep for it (its people's names)
+            tokens, condition = name_condition(entity_type, words)
+            source = query.join(tokens, tokens.entity_id == Customer.id).where(condition)
+            if sort in ("number", "-number"):  # walk the token index in id order, stop early
+                sources.append((source, (tokens.entity_id.desc() if sort == "-number"
+                                         else tokens.entity_id,)))
+            else:
+                sources.append((source, order))
+        if len(sources) == 1:
+            query, order = sources[0]
         else:
-            # Each source's first rows in the list's order (the token walk still stops early),
-            # then the page from their union: one statement, however many sources.
-            limit = page * per_page + 1
-            ordered = SORTS.get(sort, SORTS["number"])
-            sources = [own.with_only_columns(Customer.id).order_by(*order).limit(limit)]
-            # (DISTINCT: a person may be linked in several roles; PostgreSQL wants the sort's
-            # columns among those selected)
-            shown = [Customer.id, *(column for column in (o.element for o in ordered)
-                                    if column.key != "id")]
-            sources += [other.with_only_columns(*shown).distinct().order_by(*ordered)
-                        .limit(limit) for other in others]
-            ids = union(*(select(source.subquery().c.id) for source in sources))
-            query, order = _filtered(kind, status, archived).where(Customer.id.in_(ids)), ordered
+            # Each source's first rows in the list's order, then the page from their union:
+            # one statement, and every token walk still stops early. (The typed words' tokens
+            # are the same whatever the entity type, so one set of params binds them all.)
+            ids = union(*(select(source.with_only_columns(Customer.id).order_by(*by)
+                                 .limit(bindparam("source_limit")).subquery().c.id)
+                          for source, by in sources))
+            query = filtered().where(Customer.id.in_(ids))
     # Only what the list shows is decrypted: no notes, and of the owner only the name.
-    query = query.options(
+    return query.options(
         defer(Customer.notes),
         joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
-    ).order_by(*order)
-    query = query.offset((page - 1) * per_page).limit(per_page + 1)
-    rows = db.session.scalars(query, params).all()
-    return rows[:per_page], len(rows) > per_page
+    ).order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 def _finders(user, part: str):

@@ -74,8 +74,11 @@ def bulk(count: int, rng: random.Random, echo=print, batch: int = 5000) -> int:
                                  for t in name_tokens(name))
             rows["contact"].append({"id": pid, "first_name": first, "last_name": last,
                                     "created_at": now, "version": 1})
+            people = name_tokens(first) | name_tokens(last)
             rows["token"].extend({"entity_type": "contact", "entity_id": pid, "token": t}
-                                 for t in name_tokens(first) | name_tokens(last))
+                                 for t in people)
+            rows["token"].extend({"entity_type": "customer_people", "entity_id": cid,
+                                  "token": t} for t in people)
             email = f"{first.lower()}.{last.lower()}.{cid}@example.net"
             phone = f"+1773{rng.randint(2000000, 9999999)}"
             rows["email"].append({"id": next_ids[ContactEmail] + done + i, "contact_id": pid,

@@ -66,13 +66,26 @@ def rotate_keys(batch_size: int = 500, report=None) -> dict:
 def _reindex_steps():
     """(model, apply) for every model with blind-indexed columns or a name-search index, as
     the models declare them (crm.security.blind_index.blind_indexed, `__search_index__`: the
-    attribute holding the name, or a tuple of them, e.g. a contact's first and last name)."""
+    attribute holding the name, or a tuple of them, e.g. a contact's first and last name), and
+    for tokens a model keeps for another table's records (`__search_rebuild__ = (table,
+    "module:function(ids)")`, e.g. the names of a customer's people, per customer)."""
+    from crm.common import load
     from crm.security.blind_index import INDEXERS
     from crm.security.search import index_name
 
     steps = []
-    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__tablename__):
+    mappers = sorted(db.Model.registry.mappers, key=lambda m: m.class_.__tablename__)
+    by_table = {mapper.class_.__tablename__: mapper.class_ for mapper in mappers}
+    for mapper in mappers:
         model = mapper.class_
+        rebuild = model.__dict__.get("__search_rebuild__")
+        if rebuild:
+            table, function = rebuild
+
+            def rebuilt(items, function=function):
+                load(function)([item.id for item in items])
+            rebuilt.batch = True  # given a whole batch: a few statements per 500 records
+            steps.append((by_table[table], rebuilt))
         indexed = [(c.key, *c.info["blind_index"]) for c in mapper.columns
                    if "blind_index" in c.info]
         if indexed:
@@ -102,8 +115,11 @@ def reindex(batch_size: int = 500, report=None) -> dict:
             ).all()
             if not batch:
                 break
-            for item in batch:
-                apply(item)
+            if getattr(apply, "batch", False):
+                apply(batch)
+            else:
+                for item in batch:
+                    apply(item)
             count += len(batch)
             last = batch[-1].id
             db.session.commit()

@@ -15,11 +15,14 @@ def index_name(entity_type: str, entity_id: int, *names: str):
     add_name_tokens(entity_type, {entity_id: names})
 
 
-def drop_tokens(entity_type: str, entity_id: int):
-    """Remove a record's tokens: it is gone (merged away, erased). Caller commits."""
+def drop_tokens(entity_type: str, *entity_ids: int):
+    """Remove records' tokens: they are gone (merged away, erased) or about to be rebuilt.
+    Caller commits."""
     db.session.execute(
         delete(SearchToken).where(
-            SearchToken.entity_type == entity_type, SearchToken.entity_id == entity_id
+            SearchToken.entity_type == entity_type,
+            SearchToken.entity_id == entity_ids[0] if len(entity_ids) == 1
+            else SearchToken.entity_id.in_(entity_ids),
         )
     )
 
@@ -50,6 +53,18 @@ def _name_condition(entity_type: str, count: int):
     return first, and_(*conditions)
 
 
+def name_condition(entity_type: str, words: int):
+    """(tokens, condition) for records whose name has `words` word prefixes, the tokens bound
+    as token_0, token_1, … (name_params): for a statement built once and run many times."""
+    return _name_condition(entity_type, words)
+
+
+def name_params(query: str, *, shorter: bool = False) -> dict:
+    """The typed words' tokens as name_condition binds them (the same for every entity type)."""
+    return {f"token_{i}": token
+            for i, token in enumerate(sorted(query_tokens(query, shorter=shorter)))}
+
+
 def name_match(entity_type: str, query: str, *, shorter: bool = False):
     """(tokens, condition, params) for records whose name has every typed word prefix, or None.
 
@@ -57,11 +72,11 @@ def name_match(entity_type: str, query: str, *, shorter: bool = False):
     execute with `params`. Its primary-key range is already in entity_id order, so a page
     ordered by id can stop early. `shorter`: the typo allowance (query_tokens).
     """
-    typed = sorted(query_tokens(query, shorter=shorter))
-    if not typed:
+    params = name_params(query, shorter=shorter)
+    if not params:
         return None
-    first, condition = _name_condition(entity_type, len(typed))
-    return first, condition, {f"token_{i}": token for i, token in enumerate(typed)}
+    first, condition = _name_condition(entity_type, len(params))
+    return first, condition, params
 
 
 def name_matches(entity_type: str, query: str, *, shorter: bool = False):

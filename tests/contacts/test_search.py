@@ -124,7 +124,8 @@ def test_tokens_follow_a_contact_through_edit_merge_and_reindex(app):
         assert {c.id for c in find_customers("rosa").customers} == {bistro, grocer}
 
         # Existing data without tokens (written before contacts had any) gets them on reindex.
-        db.session.execute(delete(SearchToken).where(SearchToken.entity_type == "contact"))
+        db.session.execute(delete(SearchToken).where(
+            SearchToken.entity_type.in_(("contact", "customer_people"))))
         db.session.commit()
         assert find_customers("rosa").customers == []
         counts = reindex()
@@ -220,3 +221,38 @@ def test_searching_by_people_runs_the_same_queries_however_many_match(app, clien
         db.session.commit()
     assert queries() == small
     assert max(small) <= 5, small
+
+
+def test_a_customers_people_tokens_follow_links_unlinks_and_customer_merges(app):
+    bistro, grocer, zoe = bistro_with_zoe(app)
+    with app.app_context():
+        from crm.contacts.services import unlink_contact
+        from crm.customers.models import Customer
+
+        shop = db.session.get(Customer, grocer)
+        link_contact(shop, db.session.get(Contact, zoe), "ordering", actor=SYSTEM)
+        db.session.commit()
+        assert {c.id for c in find_customers("zoe").customers} == {bistro, grocer}
+        unlink_contact(shop, zoe, actor=SYSTEM)
+        db.session.commit()
+        assert [c.id for c in find_customers("zoe").customers] == [bistro]
+
+        # Words spread over two people of one customer find it; it names both.
+        add_contact(db.session.get(Customer, bistro), person("Lou", "Haas"), role="billing",
+                    actor=SYSTEM)
+        db.session.commit()
+        found = find_customers("zoe haas")
+        assert [c.id for c in found.customers] == [bistro]
+        assert found.why == {bistro: "contacts: Zoe R…, Lou H…"}
+
+        # The grocer merged into the bistro: its Rosa is found at the bistro only.
+        versions = {i: db.session.get(Customer, i).version for i in (bistro, grocer)}
+        merge("customer", bistro, grocer, {"name": "Blue Heron Bistro"}, versions=versions,
+              actor=SYSTEM)
+        db.session.commit()
+        found = find_customers("rosa")
+        assert [c.id for c in found.customers] == [bistro]
+        assert found.why[bistro].startswith("contact: Rosa T…")
+        assert db.session.scalar(select(func.count()).select_from(SearchToken).where(
+            SearchToken.entity_id == grocer,
+            SearchToken.entity_type.in_(("customer", "customer_people")))) == 0
