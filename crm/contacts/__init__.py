@@ -29,4 +29,5 @@ feature = Feature(
     demo="crm.contacts.demo:seed",
     merge={"customer_contact": KEEP_SURVIVOR},
     customer_finder="crm.contacts.services:customers_by_email",
+    overview_sections=(("contacts/_overview_people.html", "crm.contacts.pages:who_to_call"),),
 )
