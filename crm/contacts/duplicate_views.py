@@ -8,6 +8,7 @@ from crm.contacts.duplicate_scan import AGAINST, MAX_PAIRS
 from crm.contacts.duplicates import (
     PAGE_SIZE,
     dismiss,
+    last_finished_scan,
     list_pairs,
     pair_counts,
     reason_words,
@@ -38,7 +39,8 @@ def _list_context(kind: str, page: int, focus: str | None = None) -> dict:
     items, more = list_pairs(kind, page)
     return {"kind": kind, "kinds": KINDS, "page": page, "more": more, "items": items,
             "counts": pair_counts(), "page_size": PAGE_SIZE, "max_pairs": MAX_PAIRS,
-            "reason_words": reason_words, "against": AGAINST, "focus": focus}
+            "reason_words": reason_words, "against": AGAINST, "focus": focus,
+            "last_scan": last_finished_scan() if not items else None}
 
 
 def _scan_context() -> dict:
