@@ -60,6 +60,10 @@ def duplicates():
                            **_scan_context())
 
 
+def _pairs(count: int, of: str) -> str:
+    return f"{count:,} pair{'s' if count != 1 else ''} of {of}"
+
+
 def _scan_widget(status=200, finished_now=None, focus=False):
     """The scan component; when a scan has just finished, the list reloads and a toast says
     what it found. `focus`: it replaces the button just pressed, so focus moves into it."""
@@ -68,8 +72,8 @@ def _scan_widget(status=200, finished_now=None, focus=False):
     if finished_now is not None:
         result = finished_now.result or {}
         message = ("The scan failed; the error has been logged." if finished_now.status == "failed"
-                   else f"Scan finished: {result.get('contacts', 0):,} pairs of people, "
-                        f"{result.get('customers', 0):,} pairs of customers.")
+                   else f"Scan finished: {_pairs(result.get('contacts', 0), 'people')}, "
+                        f"{_pairs(result.get('customers', 0), 'customers')}.")
         toast(message, "error" if finished_now.status == "failed" else "success",
               events={"duplicates-scanned": True})
     return response

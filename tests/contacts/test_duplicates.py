@@ -267,11 +267,11 @@ def test_scan_button_runs_the_scan_inline_and_reloads_the_list(app, client, auth
     trigger = json.loads(response.headers["HX-Trigger"])
     assert trigger["duplicates-scanned"] is True
     assert trigger["toast"]["message"] == (
-        "Scan finished: 1 pairs of people, 1 pairs of customers.")
+        "Scan finished: 1 pair of people, 1 pair of customers.")
     assert "Last scan:" in response.text and "started by Admin Person" in response.text
     assert "every 1s" not in response.text
     page = client.get(PAGE)
-    assert "It found 1 pairs of people and 1 pairs of customers." in page.text
+    assert "It found 1 pair of people and 1 pair of customers." in page.text
     with app.app_context():
         run = db.session.scalars(select(JobRun)).one()
         assert run.params == {} and run.status == "finished"
@@ -411,7 +411,7 @@ def test_scan_runs_on_a_real_redis_worker(app, client, auth):
             assert SimpleWorker([queue(connection)], connection=connection).work(burst=True)
         done = client.get(f"{PAGE}/scan?run={run_id}", headers=HTMX)
         assert done.status_code == 286
-        assert "1 pairs of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
+        assert "1 pair of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
     finally:
         with app.app_context():
             queue(connection).empty()

@@ -39,7 +39,7 @@ def pages(customer, contact, ticket):
         f"/customers/{customer}/edit", "/customers/new", "/contacts/", f"/contacts/{contact}",
         "/contacts/import", "/contacts/duplicates", "/follow-ups", "/tickets",
         f"/tickets/{ticket}", "/activity", "/delivery/sheets", f"/delivery/customers/{customer}",
-        "/catalogue/", "/admin/",
+        "/catalogue/", "/admin/", "/admin/users/", "/admin/users/1",
     ]
 
 
