@@ -121,6 +121,9 @@ class Feature:
     search: tuple[Finder, ...] = ()  # what the header search finds through it
     # sections of a contact's page: (template, "module:function(contact)" -> context or None)
     contact_sections: tuple[tuple[str, str], ...] = ()
+    # cards at the top of a customer's Overview ("at a glance"), the same way:
+    # (template, "module:function(customer)" -> context, or None for nothing to show)
+    overview_sections: tuple[tuple[str, str], ...] = ()
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -137,10 +140,27 @@ class Registry:
     customer_finders: list[CustomerFinder] = field(default_factory=list)
     finders: list[Finder] = field(default_factory=list)
     contact_sections: list[tuple[str, str]] = field(default_factory=list)
+    overview_sections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def registry() -> Registry:
     return current_app.extensions["crm.features"]
+
+
+def rendered_sections(declared, replace: dict | None = None, **record) -> list:
+    """The sections features declared for a page, rendered: each (template, "module:fn(record)"
+    -> context or None). `replace` {template: context} gives a section the context it is
+    re-rendered with (a form with its errors) instead of asking its feature."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    shown = []
+    for template, context in declared:
+        given = (replace or {}).get(template)
+        given = given if given is not None else load(context)(*record.values())
+        if given is not None:  # None: nothing to show (e.g. not the user's permission)
+            shown.append(Markup(render_template(template, **record, **given)))
+    return shown
 
 
 def register_feature(app, feature: Feature):
@@ -175,5 +195,6 @@ def register_feature(app, feature: Feature):
         found.customer_finders.append(feature.customer_finder)
     found.finders = sorted([*found.finders, *feature.search], key=lambda f: f.order)
     found.contact_sections.extend(feature.contact_sections)
+    found.overview_sections.extend(feature.overview_sections)
     if feature.setup:
         load(feature.setup)(app)

@@ -35,6 +35,10 @@ def disable(email):
     user = find_by_email(email)
     if user is None:
         raise click.ClickException("no staff user with that email")
-    disable_user(user, actor=SYSTEM)
+    try:
+        disable_user(user, actor=SYSTEM)
+    except ValueError as exc:  # the last active admin
+        db.session.rollback()
+        raise click.ClickException(str(exc))
     db.session.commit()
     click.echo(f"Disabled staff user {user.id}; their sessions have ended.")

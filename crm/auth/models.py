@@ -30,6 +30,10 @@ class StaffUser(db.Model):
     # Rotated at sign-out and on disabling: every cookie carrying the old one stops working.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Counts admins' changes (role, disabled) for edit conflicts (crm.auth.services
+    # update_staff_user), not sign-ins or sign-outs: not a version_id_col, so signing in never
+    # makes an admin's open form stale.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # Flask-Login protocol

@@ -1,4 +1,5 @@
-"""Staff accounts: password hashing (argon2id), sign-in with lockout, creation, disabling."""
+"""Staff accounts: password hashing (argon2id), sign-in with lockout, creation, role changes,
+disabling and re-enabling."""
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -8,7 +9,7 @@ from sqlalchemy import or_, select, update
 
 from crm.audit.services import record
 from crm.auth.models import SignInThrottle, StaffUser
-from crm.common import SYSTEM, utcnow
+from crm.common import SYSTEM, ConflictError, utcnow
 from crm.extensions import db
 from crm.security.blind_index import email_index, normalise_email
 from crm.security.permissions import ROLES
@@ -105,17 +106,31 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
+class StaffUserError(ValueError):
+    """A staff user change refused, with the message to show; `field`: the form field it is
+    about (None for the form as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 def create_user(email: str, name: str, role: str, password: str, *, actor) -> StaffUser:
-    """A new staff user (caller commits). ValueError on a bad role, email or password."""
+    """A new staff user (caller commits). StaffUserError (a ValueError) on a bad role, email
+    or password: the rules of `flask users create` and of Admin › Staff users alike."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise ValueError(f"role must be one of: {', '.join(ROLES)}")
+        raise StaffUserError(f"The role must be one of: {', '.join(ROLES)}.", "role")
     if "@" not in email or len(email) > 254:
-        raise ValueError("that is not an email address")
-    if len(password) < 10:
-        raise ValueError("the password must be at least 10 characters")
+        raise StaffUserError("That is not an email address.", "email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffUserError(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", "password")
     if find_by_email(email):
-        raise ValueError("a staff user with that email already exists")
+        raise StaffUserError("A staff user with that email already exists.", "email")
     user = StaffUser(
         email=email,
         email_bidx=email_index(email),
@@ -129,11 +144,71 @@ def create_user(email: str, name: str, role: str, password: str, *, actor) -> St
     return user
 
 
+def update_staff_user(user: StaffUser, *, role: str, active: bool, expected_version: int,
+                      actor) -> list[str]:
+    """Give a staff user another role, disable or re-enable them (caller commits); the names
+    of the fields changed ("role", "active"). A new role or disabling ends all their sessions.
+
+    Refused (StaffUserError): a bad role; an admin changing their own role or disabling
+    themselves; taking away the last active admin. ConflictError (holding the user as now
+    saved) when another admin changed the user since `expected_version` was loaded, also when
+    both save at the same moment.
+    """
+    if role not in ROLES:
+        raise StaffUserError(f"The role must be one of: {', '.join(ROLES)}.", "role")
+    if user.version != expected_version:
+        raise ConflictError(user)
+    changed = [name for name, value in (("role", role), ("active", active))
+               if getattr(user, name) != value]
+    if not changed:
+        return []
+    if actor.is_staff and actor.id == user.id:
+        if "active" in changed:
+            raise StaffUserError("You cannot disable yourself: another admin has to.", "active")
+        raise StaffUserError("You cannot change your own role: another admin has to.", "role")
+    if user.role == "admin" and user.active and not (role == "admin" and active):
+        _keep_an_admin(user, "role" if "role" in changed else "active")
+    _claim_version(user, expected_version)
+    user.role, user.active = role, active
+    user.end_sessions()  # a new role or disabling: what the old sessions could do is over
+    if "role" in changed:
+        record("update", "staff_user", user.id, actor=actor, fields=["role"])
+    if "active" in changed:
+        record("disable" if not active else "enable", "staff_user", user.id, actor=actor,
+               fields=["active"])
+    return changed
+
+
+def _keep_an_admin(user: StaffUser, field: str):
+    """Refuse to take away `user`, an active admin, when no other active admin remains. The
+    active admins' rows are locked first (PostgreSQL), so two admins demoting each other at
+    once cannot both succeed."""
+    admins = db.session.scalars(
+        select(StaffUser.id).where(StaffUser.role == "admin", StaffUser.active.is_(True))
+        .with_for_update()).all()
+    if not set(admins) - {user.id}:
+        raise StaffUserError(
+            f"Staff user #{user.id} is the last active admin: make someone else an admin "
+            "first.", field)
+
+
+def _claim_version(user: StaffUser, expected_version: int):
+    """Move the user's version on in the database only if it is still `expected_version`
+    (compare and set: of two saves of the same version, the second finds nothing to move and
+    is a ConflictError)."""
+    moved = db.session.execute(
+        update(StaffUser).where(StaffUser.id == user.id, StaffUser.version == expected_version)
+        .values(version=expected_version + 1))
+    if moved.rowcount != 1:
+        db.session.refresh(user)
+        raise ConflictError(user)
+
+
 def disable_user(user: StaffUser, *, actor):
-    """Disable an account and end all its sessions (caller commits)."""
-    user.active = False
-    user.end_sessions()
-    record("disable", "staff_user", user.id, actor=actor, fields=["active"])
+    """Disable an account and end all its sessions (caller commits); the rules of
+    update_staff_user (never the last active admin). Nothing when already disabled."""
+    update_staff_user(user, role=user.role, active=False, expected_version=user.version,
+                      actor=actor)
 
 
 def load_user(user_id: str):

@@ -27,6 +27,8 @@ feature = Feature(
     tabs=(Tab("communications", "Communications", "communications.panel",
               "communications.view", "communications/_panel.html", order=40),),
     # the person's timeline and quick log on their page (nothing without the permission)
+    overview_sections=(("communications/_overview.html",
+                        "crm.communications.overview:at_a_glance"),),
     contact_sections=(("communications/_contact_panel.html",
                        "crm.communications.views:contact_panel"),),
     # the header search finds a ticket by its number (T-00004)

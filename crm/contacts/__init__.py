@@ -35,4 +35,5 @@ feature = Feature(
         tokens="customer_people", why="crm.contacts.search:why_customers"),
     search=(Finder("people", "People", "crm.contacts.search:people_hits", "contacts.view",
                    more="contacts.index", order=20),),
+    overview_sections=(("contacts/_overview_people.html", "crm.contacts.pages:who_to_call"),),
 )

@@ -8,6 +8,7 @@ from crm.contacts.duplicate_scan import AGAINST, MAX_PAIRS
 from crm.contacts.duplicates import (
     PAGE_SIZE,
     dismiss,
+    last_finished_scan,
     list_pairs,
     pair_counts,
     reason_words,
@@ -38,7 +39,8 @@ def _list_context(kind: str, page: int, focus: str | None = None) -> dict:
     items, more = list_pairs(kind, page)
     return {"kind": kind, "kinds": KINDS, "page": page, "more": more, "items": items,
             "counts": pair_counts(), "page_size": PAGE_SIZE, "max_pairs": MAX_PAIRS,
-            "reason_words": reason_words, "against": AGAINST, "focus": focus}
+            "reason_words": reason_words, "against": AGAINST, "focus": focus,
+            "last_scan": last_finished_scan() if not items else None}
 
 
 def _scan_context() -> dict:
@@ -58,6 +60,10 @@ def duplicates():
                            **_scan_context())
 
 
+def _pairs(count: int, of: str) -> str:
+    return f"{count:,} pair{'s' if count != 1 else ''} of {of}"
+
+
 def _scan_widget(status=200, finished_now=None, focus=False):
     """The scan component; when a scan has just finished, the list reloads and a toast says
     what it found. `focus`: it replaces the button just pressed, so focus moves into it."""
@@ -66,8 +72,8 @@ def _scan_widget(status=200, finished_now=None, focus=False):
     if finished_now is not None:
         result = finished_now.result or {}
         message = ("The scan failed; the error has been logged." if finished_now.status == "failed"
-                   else f"Scan finished: {result.get('contacts', 0):,} pairs of people, "
-                        f"{result.get('customers', 0):,} pairs of customers.")
+                   else f"Scan finished: {_pairs(result.get('contacts', 0), 'people')}, "
+                        f"{_pairs(result.get('customers', 0), 'customers')}.")
         toast(message, "error" if finished_now.status == "failed" else "success",
               events={"duplicates-scanned": True})
     return response

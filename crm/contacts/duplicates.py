@@ -113,10 +113,15 @@ def scan_state() -> dict:
             state["running"] = latest
     elif latest.status == "failed":
         state["failed"] = latest
-    state["finished"] = latest if latest.status == "finished" else db.session.scalar(
+    state["finished"] = latest if latest.status == "finished" else last_finished_scan()
+    return state
+
+
+def last_finished_scan() -> JobRun | None:
+    """The last scan that finished (its result says how many pairs of each kind it found)."""
+    return db.session.scalar(
         select(JobRun).where(JobRun.name == JOB_NAME, JobRun.status == "finished")
         .order_by(JobRun.id.desc()).limit(1))
-    return state
 
 
 def start_scan(*, actor) -> JobRun:  # the caller commits; the scan starts then

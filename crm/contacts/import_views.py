@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, RadioField, SelectField
 
 from crm.audit.services import record
-from crm.common import accepts_uploads, farm_zone
+from crm.common import accepts_uploads, farm_zone, parse_id
 from crm.contacts import bp
 from crm.contacts.importing import (
     COLUMNS,
@@ -168,9 +168,9 @@ def _stuck(imp, run) -> bool:
 
 
 def _page_number(pages: int) -> int:
-    value = request.args.get("page", "")
-    number = int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
-    return min(max(number, 1), max(pages, 1))
+    """The ?page= asked for, within 1..pages (anything else: the nearest page)."""
+    number = parse_id(request.args.get("page", "")) or 1
+    return min(number, max(pages, 1))
 
 
 def _preview_context(imp, summary, form=None, notice=None):

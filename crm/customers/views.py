@@ -17,6 +17,7 @@ from crm.customers.services import (
     update_customer,
 )
 from crm.extensions import db, htmx
+from crm.features import registry, rendered_sections
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import requires
 from crm.toasts import redirect_with
@@ -77,8 +78,9 @@ def detail(customer_id):
     """A customer's page (its Overview tab); htmx tab clicks get just the tab panel. A
     merged-away customer's page leads to the customer it was merged into."""
     customer = customer_or_404(customer_id)
+    glance = rendered_sections(registry().overview_sections, customer=customer)
     return render("customers/detail.html", "customers/_tab.html", customer=customer,
-                  tab="overview")
+                  tab="overview", glance=glance)
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])

@@ -11,4 +11,5 @@ feature = Feature(
     views=("crm.delivery.views",),
     permissions={"delivery.view": {"admin", "manager", "sales", "delivery", "viewer"}},
     nav=(NavItem("Delivery sheets", "delivery.sheets", "delivery.view", order=60),),
+    overview_sections=(("delivery/_overview.html", "crm.delivery.overview:next_delivery"),),
 )

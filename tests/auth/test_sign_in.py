@@ -133,7 +133,8 @@ def test_disabling_a_user_ends_their_sessions(app, client, auth):
     sign_in(victim, "gone@farm.test", auth.password)
     assert victim.get("/customers/").status_code == 200
 
-    response = auth.post(f"/admin/users/{victim_id}/disable", page="/admin/")
+    response = auth.post(f"/admin/users/{victim_id}",
+                         {"role": "sales", "status": "disabled", "version": "1"})
     assert response.status_code == 303
     assert victim.get("/customers/").status_code == 302
     assert sign_in(victim, "gone@farm.test", auth.password).status_code == 422

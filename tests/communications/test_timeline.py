@@ -169,3 +169,11 @@ def test_timeline_query_count_does_not_grow(app, client, auth, customer_id):
     with count_queries(app) as large:
         client.get(url)
     assert len(small) == len(large)
+
+
+def test_the_activity_page_does_not_skip_a_heading_level(app, client, auth):
+    import re
+
+    auth.sign_in("manager")
+    levels = [int(n) for n in re.findall(r"<h([1-6])\b", client.get("/activity").text)]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels

@@ -3,6 +3,7 @@ reasons, dismissals, roles, the progress component, query counts and the command
 import json
 import os
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis import Redis
@@ -266,17 +267,54 @@ def test_scan_button_runs_the_scan_inline_and_reloads_the_list(app, client, auth
     trigger = json.loads(response.headers["HX-Trigger"])
     assert trigger["duplicates-scanned"] is True
     assert trigger["toast"]["message"] == (
-        "Scan finished: 1 pairs of people, 1 pairs of customers.")
+        "Scan finished: 1 pair of people, 1 pair of customers.")
     assert "Last scan:" in response.text and "started by Admin Person" in response.text
     assert "every 1s" not in response.text
     page = client.get(PAGE)
-    assert "It found 1 pairs of people and 1 pairs of customers." in page.text
+    assert "It found 1 pair of people and 1 pair of customers." in page.text
     with app.app_context():
         run = db.session.scalars(select(JobRun)).one()
         assert run.params == {} and run.status == "finished"
         assert {p.run_id for p in db.session.scalars(select(DuplicatePair))} == {run.id}
     plain = auth.post(PAGE + "/scan", page=PAGE)  # without JavaScript
     assert plain.status_code == 303 and plain.headers["Location"].endswith(PAGE)
+
+
+def test_after_a_scan_that_found_nothing_the_list_says_when_it_ran(app, client, auth):
+    auth.sign_in("manager")
+    with app.app_context():
+        shop("Golden Radish Cafe", person("Maria", "Lopez", "maria@lopez.example"))
+        shop("Blue Heron Bistro", person("Ana", "Garcia", "ana@heron.example"), postal="60622")
+    before = client.get(PAGE).text
+    assert "No possible duplicate people yet: no scan has run." in before
+    scanned = auth.post(PAGE + "/scan", page=PAGE, htmx=True)
+    assert json.loads(scanned.headers["HX-Trigger"])["duplicates-scanned"] is True
+    with app.app_context():
+        run = db.session.scalars(select(JobRun)).one()
+        when = run.finished_at.astimezone(ZoneInfo(app.config["FARM_TIMEZONE"]))
+    stamp = when.strftime("%b %-d, %Y %-I:%M %p")
+    for kind, word in (("contact", "people"), ("customer", "customers")):
+        # the reload the finished scan triggers, and the page itself
+        reloaded = client.get(f"{PAGE}?kind={kind}&reload=1", headers=HTMX).text
+        page = client.get(f"{PAGE}?kind={kind}").text
+        for text in (reloaded, page):
+            assert (f"No possible duplicate {word}: the last scan, {stamp}, found no pairs."
+                    in text)
+            assert "run a scan" not in text.lower() and "no scan has run" not in text
+
+
+def test_when_every_pair_found_is_dealt_with_the_list_says_so(app, client, auth):
+    auth.sign_in("manager")
+    with app.app_context():
+        a = shop("Golden Radish Cafe", person("Maria", "Lopez", "maria@lopez.example"))
+        b = shop("Golden Radish Café", person("Maria", "Lopez", "maria@lopez.example"))
+        people = key(contact_of(a), contact_of(b))
+    auth.post(PAGE + "/scan", page=PAGE, htmx=True)
+    response = auth.post(f"{PAGE}/contact/{people[0]}/{people[1]}/dismiss",
+                         {"page": "1", "position": "0"}, page=PAGE, htmx=True)
+    assert "No possible duplicate people left: the pairs the last scan found (" in response.text
+    assert "have all been merged or marked as not duplicates." in response.text
+    assert "run a scan" not in response.text.lower()
 
 
 def test_a_failed_scan_says_so_and_keeps_the_pairs(app, client, auth, monkeypatch):
@@ -373,7 +411,7 @@ def test_scan_runs_on_a_real_redis_worker(app, client, auth):
             assert SimpleWorker([queue(connection)], connection=connection).work(burst=True)
         done = client.get(f"{PAGE}/scan?run={run_id}", headers=HTMX)
         assert done.status_code == 286
-        assert "1 pairs of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
+        assert "1 pair of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
     finally:
         with app.app_context():
             queue(connection).empty()

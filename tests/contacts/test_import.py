@@ -81,7 +81,7 @@ def test_upload_shows_a_preview_and_stores_the_file_encrypted(app, client, auth)
     # errors per row and column, error rows first, readable as a table
     assert '<th scope="row" class="num">4</th>' in page
     assert page.index(">4</th>") < page.index(">2</th>")
-    assert "Kind: Not a kind of customer" in page and "Email: Not a valid email address" in page
+    assert "Kind: Not a kind of customer" in page and "Email: That email address" in page
     assert "<caption>Rows with errors first. All 3 rows.</caption>" in page
     assert "so nothing can be imported" in page
     assert re.search(r'<button type="submit" class="primary"[^>]*disabled>\s*Import</button>', page)

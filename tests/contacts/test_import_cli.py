@@ -78,7 +78,7 @@ def test_any_row_with_an_error_imports_nothing_and_exits_1(app, runner, tmp_path
     path = write(tmp_path, CLEAN + "Bad Place,restaurant,Zoe,,zoe@@example,12,,,,,,,\n")
     result, lines = run(runner, path)
     assert result.exit_code == 1
-    assert "line 5: email: Not a valid email address" in result.output
+    assert "line 5: email: That email address" in result.output
     assert "line 5: phone: " in result.output
     assert "zoe@@example" not in result.output  # messages never quote the values
     assert "Nothing was imported: 1 row with errors" in result.output
@@ -95,7 +95,7 @@ def test_skip_invalid_imports_the_valid_rows_and_reports_the_rest(app, runner, t
     assert counts(app)[:2] == (2, 3)
     rows = report_rows(report)
     assert [r["outcome"] for r in rows] == ["created", "created", "created", "error"]
-    assert rows[3]["line"] == "5" and rows[3]["message"].startswith("Email: Not a valid email")
+    assert rows[3]["line"] == "5" and rows[3]["message"].startswith("Email: That email address")
     assert rows[0]["customer_number"].startswith("CUST-") and rows[0]["contact_id"]
 
 
@@ -255,7 +255,7 @@ def test_blank_lines_and_quoted_newlines_keep_line_numbers_right(app, runner, tm
             "Pistil,,Ben,,not-an-email,,,,,,,,\n")
     result, lines = run(runner, write(tmp_path, text))
     assert result.exit_code == 1
-    assert "line 7: email: Not a valid email address" in result.output
+    assert "line 7: email: That email address" in result.output
     result, lines = run(runner, write(tmp_path, text.replace("not-an-email", "")))
     assert lines[-1] == "rows: 2, created: 2, updated: 0, duplicates: 0, errors: 0"
     with app.app_context():

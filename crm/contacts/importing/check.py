@@ -156,10 +156,8 @@ def _clean(row: Row, region: str):
         d["customer_kind"] = kind
     else:
         d["customer_kind"] = None
-    d["emails"] = _values(row, "email", lambda v: normalise.email(v),
-                          "Not a valid email address: {}")
-    d["phones"] = _values(row, "phone", lambda v: normalise.phone(v, region),
-                          "{} Numbers abroad need their country code, e.g. +44.")
+    d["emails"] = _values(row, "email", lambda v: normalise.email(v))
+    d["phones"] = _values(row, "phone", lambda v: normalise.phone(v, region))
     d["email"] = d["emails"][0] if d["emails"] else ""
     d["phone"] = d["phones"][0] if d["phones"] else ""
     if d["role"]:
@@ -192,7 +190,7 @@ def _clean(row: Row, region: str):
     d["notes"] = d["notes"] or None
 
 
-def _values(row: Row, column: str, normalised, message: str) -> list:
+def _values(row: Row, column: str, normalised) -> list:
     """The several emails or phones of a cell (" ::: " between them), normalised, each once."""
     found = []
     values = split_values(row.data[column])
@@ -206,7 +204,7 @@ def _values(row: Row, column: str, normalised, message: str) -> list:
         try:
             value = normalised(value)
         except ValueError as exc:
-            row.error(column, message.format(exc))
+            row.error(column, str(exc))  # plain words with an example (crm.normalise)
             continue
         if value not in found:
             found.append(value)

@@ -146,6 +146,35 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", siteSearch);
   else siteSearch();
 
+  // A table wider than the screen scrolls sideways inside its .table-wrap: make that region
+  // reachable by keyboard and named for screen readers (only while it does scroll).
+  function reachableScrollers(root) {
+    (root || document).querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        var table = wrap.querySelector("table");
+        var caption = table && table.querySelector("caption");
+        var named = table && table.getAttribute("aria-labelledby");
+        var label = (caption && caption.textContent.trim()) ||
+          (named && document.getElementById(named) && document.getElementById(named).textContent.trim()) ||
+          (table && table.getAttribute("aria-label")) || "Table";
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", label.slice(0, 80) + " (scrolls sideways)");
+      } else if (!scrolls && wrap.getAttribute("role") === "region" && wrap.dataset.server === undefined) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+  reachableScrollers();
+  document.addEventListener("htmx:afterSettle", function (event) { reachableScrollers(event.detail.target); });
+  var resizing;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { reachableScrollers(); }, 200);
+  });
   document.addEventListener("htmx:sendError", function () {
     showToast("The server could not be reached. Check the connection and try again.", "error");
   });

@@ -1,0 +1,80 @@
+"""axe-core over every page, at desktop and phone width: no serious or critical violation.
+
+The demo farm gives every page something to show; each page is opened as a role that sees it
+(admin, and a viewer for the read-only tabs), and checked as it first renders."""
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+
+from crm.extensions import db
+from tests.e2e.conftest import DESKTOP, PHONE
+
+pytestmark = pytest.mark.e2e
+
+BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture
+def demo(app):
+    """The demo farm; (a customer with a bit of everything, a contact, a ticket)."""
+    from crm.communications.models import Ticket
+    from crm.contacts.models import CustomerContact
+    from crm.demo.seed import seed
+
+    with app.app_context():
+        seed()
+        ticket = db.session.scalar(select(Ticket).order_by(Ticket.id).limit(1))
+        link = db.session.scalar(select(CustomerContact)
+                                 .where(CustomerContact.customer_id == ticket.customer_id)
+                                 .limit(1))
+        found = ticket.customer_id, link.contact_id, ticket.id
+        db.session.remove()
+    return found
+
+
+def pages(customer, contact, ticket):
+    return [
+        "/customers/", f"/customers/{customer}", f"/customers/{customer}/contacts",
+        f"/customers/{customer}/preferences", f"/customers/{customer}/communications",
+        f"/customers/{customer}/edit", "/customers/new", "/contacts/", f"/contacts/{contact}",
+        "/contacts/import", "/contacts/duplicates", "/follow-ups", "/tickets",
+        f"/tickets/{ticket}", "/activity", "/delivery/sheets", f"/delivery/customers/{customer}",
+        "/catalogue/", "/admin/", "/admin/users/", "/admin/users/1",
+    ]
+
+
+def violations(page) -> list:
+    found = Axe().run(page).response["violations"]
+    return [f"{v['impact']} {v['id']}: {v['help']} — "
+            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                        for n in v["nodes"][:3])
+            for v in found if v["impact"] in BLOCKING]
+
+
+def sign_in_as(page, email):
+    page.goto("/auth/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("microgreens")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/customers/**")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_serious_or_critical_violations_anywhere(demo, new_page, viewport):
+    customer, contact, ticket = demo
+    page = new_page(viewport)
+    page.goto("/auth/sign-in")
+    found = {"/auth/sign-in": violations(page)}
+    sign_in_as(page, "admin@example.com")
+    for url in pages(customer, contact, ticket):
+        response = page.goto(url)
+        assert response.status == 200, url
+        page.wait_for_load_state("networkidle")
+        found[url] = violations(page)
+    viewer = new_page(viewport)
+    sign_in_as(viewer, "viewer@example.com")
+    for url in pages(customer, contact, ticket)[:5]:
+        viewer.goto(url)
+        viewer.wait_for_load_state("networkidle")
+        found[f"viewer {url}"] = violations(viewer)
+    assert {url: v for url, v in found.items() if v} == {}
