@@ -11,6 +11,7 @@ from crm.contacts.services import add_contact
 from crm.extensions import db
 from tests import factories
 from tests.e2e.conftest import DESKTOP, PHONE, Screenshots, sign_in
+from tests.e2e.test_accessibility import violations
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +66,7 @@ def test_slash_type_arrow_down_and_enter_open_a_result(app, page, make_staff):
     expect(people.get_by_role("option")).to_have_count(2)
     expect(customers.get_by_role("option").first).to_contain_text("contact: Zoe R…")
     expect(page.locator("#site-search-status")).to_have_text("4 results")
+    assert violations(page) == []  # axe, with the results open
 
     # Down to the second customer, down again to the first person, up and down again.
     for _ in range(3):
@@ -104,6 +106,7 @@ def test_slash_type_arrow_down_and_enter_open_a_result(app, page, make_staff):
     assert "marrow" not in page.url.lower()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     expect(page.get_by_role("link", name="Marrow Supper Club")).to_be_visible()
+    assert violations(page) == []
 
 
 @pytest.mark.parametrize("width_name, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
