@@ -1,7 +1,7 @@
 """Keeping name-search tokens in step with the names they index, and querying them."""
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, select
+from sqlalchemy import and_, bindparam, delete, exists, insert
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -78,12 +78,3 @@ def name_match(entity_type: str, query: str, *, shorter: bool = False):
     first, condition = _name_condition(entity_type, len(params))
     return first, condition, params
 
-
-def name_matches(entity_type: str, query: str, *, shorter: bool = False):
-    """A select of the ids of records whose name has every typed word prefix (the tokens bound
-    in it, so it can sit inside another query), or None when nothing searchable was typed."""
-    match = name_match(entity_type, query, shorter=shorter)
-    if match is None:
-        return None
-    tokens, condition, params = match
-    return select(tokens.entity_id).where(condition).params(params)
