@@ -19,7 +19,7 @@ def who_to_call(customer):
     """The Overview's "Who to call": the customer's people, the primary one first, with
     tap-to-call and email links (a fixed number of queries however many people)."""
     from sqlalchemy import select
-    from sqlalchemy.orm import joinedload, selectinload
+    from sqlalchemy.orm import joinedload
 
     from crm.contacts.models import Contact, CustomerContact
     from crm.extensions import db

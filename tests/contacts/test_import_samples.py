@@ -60,3 +60,10 @@ def test_the_downloads_import_cleanly_and_their_people_are_found(app, client, au
                 "Little Fern Kitchen", "Juniper & Rye"}
             assert [c.name for c in find_customers("(773) 555-0190").customers] == [
                 "Pilsen Corner Grocery"]
+
+
+def test_the_import_page_links_the_template_and_the_sample(client, auth):
+    auth.sign_in("manager")
+    page = client.get("/contacts/import").text
+    assert 'href="/contacts/import/template.csv" download' in page
+    assert 'href="/contacts/import/sample.csv" download' in page
