@@ -182,6 +182,10 @@ def _fresh_quick_log(customer, channel=None):
     return form
 
 
+def _logged_message(entry):
+    return f"Opened {entry.ticket.number}." if entry.ticket is not None else "Logged."
+
+
 @bp.get("/customers/<int:customer_id>/communications")
 @requires("communications.view")
 def panel(customer_id):
@@ -197,8 +201,8 @@ def log(customer_id):
     customer = _customer(customer_id)
     form = quick_log_form(customer, assignable_staff(), formdata=request.form)
 
-    def logged(_entry):
-        toast("Logged.")
+    def logged(entry):
+        toast(_logged_message(entry))
         return with_badges(_render_panel(customer, _fresh_quick_log(customer, form.channel.data)))
 
     return save_form(
@@ -255,8 +259,8 @@ def log_for_contact(contact_id):
         return log_interaction(_customer(form.customer_id.data), data,
                                actor=current_user.actor)
 
-    def logged(_entry):
-        toast("Logged.")
+    def logged(entry):
+        toast(_logged_message(entry))
         return _contact_panel_response(_contact(contact_id), None, 200)
 
     return save_form(form, log_it, success=logged, errors=LOG_ERRORS,

@@ -75,7 +75,8 @@ def test_quick_log_drops_the_call_into_the_timeline(app, client, auth, customer_
     ({"occurred_at": "0001-01-01T00:00"}, "Check the year."),
     ({"channel": "note", "body": "   "}, "A note needs some text."),
     ({"contact_id": "999999"}, "That contact is not linked to this customer."),
-    ({"channel": "pigeon"}, "Not a valid choice."),
+    ({"channel": "pigeon"}, "Choose a channel from the list"),
+    ({"channel": "ticket"}, "to open a ticket, use “Open a ticket”"),  # never by the channel
     ({"subject": "s" * 201}, "Field cannot be longer than 200 characters."),
     ({"duration_minutes": "-5"}, "Between 0 and 600 minutes."),
 ])
