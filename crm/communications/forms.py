@@ -29,7 +29,6 @@ from crm.communications.models import (
 )
 from crm.forms import IdField, choices, version_field
 
-
 # What the quick log's channel offers: a ticket is opened with its own button, never by a
 # remembered or preselected channel.
 LOG_CHANNELS = {key: label for key, label in CHANNELS.items() if key != "ticket"}
