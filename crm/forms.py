@@ -1,9 +1,9 @@
-"""Form helpers every feature's forms use: choices, trimming, normalising, the version field,
-the fields that carry a record's id."""
+"""Form helpers every feature's forms use: choices, trimming, normalising, length limits, the
+version field, the fields that carry a record's id."""
 from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
-from crm.common import parse_id
+from crm.common import parse_id, too_long
 
 NOT_AN_ID = "Choose one from the list."
 
@@ -49,6 +49,21 @@ def normalised(field, normaliser, *args):
         field.data = normaliser(field.data, *args)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+
+
+class MaxLength(Length):
+    """At most `max` characters, or the field says so with the length it has ("120 characters
+    at most (this has 5,000)."). Every length limit on a form is one. The field macro renders
+    the limit as `data-maxlength` (a live counter, app.js) and never as `maxlength`, which cuts
+    a paste short without a word."""
+
+    def __init__(self, max: int):
+        super().__init__(max=max)
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.max:
+            raise ValidationError(too_long(self.max, length))
 
 
 def version_field():

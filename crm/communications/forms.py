@@ -14,7 +14,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
@@ -27,7 +26,7 @@ from crm.communications.models import (
     TICKET_STATUSES,
     VISIBILITIES,
 )
-from crm.forms import IdField, choices, version_field
+from crm.forms import IdField, MaxLength, choices, version_field
 
 # What the quick log's channel offers: a ticket is opened with its own button, never by a
 # remembered or preselected channel.
@@ -54,9 +53,9 @@ class QuickLogForm(FlaskForm):
     duration_minutes = IntegerField(
         "Minutes", validators=[Optional(), NumberRange(0, 600, "Between 0 and 600 minutes.")]
     )
-    subject = StringField("Subject", validators=[Optional(), Length(max=200)])
-    body = TextAreaField("What was said", validators=[Length(max=20000)])  # no Optional: a note needs it
-    outcome = StringField("Outcome", validators=[Optional(), Length(max=200)],
+    subject = StringField("Subject", validators=[Optional(), MaxLength(200)])
+    body = TextAreaField("What was said", validators=[MaxLength(20000)])  # no Optional: a note needs it
+    outcome = StringField("Outcome", validators=[Optional(), MaxLength(200)],
                           description="E.g. left voicemail, order confirmed, call back Friday.")
     visibility = SelectField("Visibility", choices=choices(VISIBILITIES))
     follow_up_due = DateField("Follow up by", validators=[Optional()])
@@ -145,7 +144,7 @@ class ReplyForm(FlaskForm):
 
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
     body = TextAreaField("Message", validators=[
-        InputRequired("Write the message."), Length(max=20000)])
+        InputRequired("Write the message."), MaxLength(20000)])
 
     def validate_body(self, field):
         if not field.data.strip():

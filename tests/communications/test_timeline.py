@@ -77,7 +77,7 @@ def test_quick_log_drops_the_call_into_the_timeline(app, client, auth, customer_
     ({"contact_id": "999999"}, "That contact is not linked to this customer."),
     ({"channel": "pigeon"}, "Choose a channel from the list"),
     ({"channel": "ticket"}, "to open a ticket, use “Open a ticket”"),  # never by the channel
-    ({"subject": "s" * 201}, "Field cannot be longer than 200 characters."),
+    ({"subject": "s" * 201}, "200 characters at most (this has 201)."),
     ({"duration_minutes": "-5"}, "Between 0 and 600 minutes."),
 ])
 def test_bad_input_is_explained_and_nothing_is_saved(app, client, auth, customer_id,

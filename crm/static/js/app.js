@@ -32,6 +32,57 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // Text with a length limit (data-maxlength, from the field macro): a counter under it once
+  // the text nears the limit, so a long paste is seen to be too long instead of being cut
+  // (the server refuses it with the same count). Screen readers hear the count after a pause.
+  var counted = "[data-maxlength]";
+  var quiet = {};
+
+  function characters(field) {
+    var sent = field.value.replace(/\r?\n/g, "\r\n");  // forms send a textarea's lines so
+    return Array.from(sent).length;  // code points, as the server counts them
+  }
+
+  function count(field) {
+    var limit = parseInt(field.getAttribute("data-maxlength"), 10);
+    if (!limit || !field.id) return;
+    var counter = document.getElementById(field.id + "-count");
+    if (!counter) {
+      counter = document.createElement("p");
+      counter.id = field.id + "-count";
+      counter.className = "counter";
+      var shown = document.createElement("span"), heard = document.createElement("span");
+      shown.setAttribute("aria-hidden", "true");
+      heard.className = "visually-hidden";
+      heard.setAttribute("aria-live", "polite");
+      counter.append(shown, heard);
+      field.insertAdjacentElement("afterend", counter);
+    }
+    var length = characters(field), over = length - limit;
+    var text = over > 0
+      ? length.toLocaleString() + " characters: " + over.toLocaleString() + " too many (" +
+        limit.toLocaleString() + " at most)"
+      : length.toLocaleString() + " of " + limit.toLocaleString() + " characters";
+    counter.hidden = length < limit * 0.8;
+    counter.classList.toggle("over", over > 0);
+    counter.firstChild.textContent = text;
+    clearTimeout(quiet[field.id]);
+    quiet[field.id] = setTimeout(function () {
+      counter.lastChild.textContent = counter.hidden ? "" : text;
+    }, 800);
+  }
+
+  function countAll(root) {
+    if (root.matches && root.matches(counted)) count(root);
+    root.querySelectorAll(counted).forEach(count);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches(counted)) count(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () { countAll(document); });
+  document.addEventListener("htmx:load", function (event) { countAll(event.detail.elt); });
+
   // After a swap, move focus to a new error summary or tab heading for keyboard users.
   document.addEventListener("htmx:afterSettle", function (event) {
     var focus = document.querySelector("#main [data-autofocus]") ||
