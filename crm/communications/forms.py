@@ -26,7 +26,7 @@ from crm.communications.models import (
     TICKET_STATUSES,
     VISIBILITIES,
 )
-from crm.forms import IdField, MaxLength, choices, version_field
+from crm.forms import FormKeyField, IdField, MaxLength, choices, version_field
 
 # What the quick log's channel offers: a ticket is opened with its own button, never by a
 # remembered or preselected channel.
@@ -62,6 +62,7 @@ class QuickLogForm(FlaskForm):
     follow_up_assignee_id = IdField("Follow-up for",
                                     invalid_choice_message="Choose someone from the list.")
     open_ticket = BooleanField()  # sent by the "Open a ticket" button only
+    form_key = FormKeyField()
 
     def set_choices(self, contacts, staff):
         """contacts: {id: name} this entry may be with; staff: who may get a follow-up."""
@@ -119,7 +120,7 @@ class EntryForm(QuickLogForm):
     """Editing a logged entry: the same fields, plus the version it was loaded at."""
 
     channel = SelectField("Channel", choices=choices(CHANNELS))  # entry_form narrows them
-    open_ticket = None
+    open_ticket = form_key = None
     version = version_field()
 
     def load(self, entry):
@@ -143,6 +144,7 @@ class ReplyForm(FlaskForm):
     """A message added to a ticket's thread."""
 
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
+    form_key = FormKeyField()
     body = TextAreaField("Message", validators=[
         InputRequired("Write the message."), MaxLength(20000)])
 
@@ -156,6 +158,7 @@ class EmailFileForm(FlaskForm):
 
     file = FileField("Email file (.eml)", validators=[FileRequired("Choose an .eml file.")],
                      description="Save the email from your mail program as a file first.")
+    form_key = FormKeyField()
 
 
 # -- the forms with their choices, as the views use them -------------------------------------

@@ -18,7 +18,15 @@ from crm import normalise
 from crm.contacts.models import CONTACT_ROLES
 from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
-from crm.forms import IdField, MaxLength, choices, normalised, strip, version_field
+from crm.forms import (
+    FormKeyField,
+    IdField,
+    MaxLength,
+    choices,
+    normalised,
+    strip,
+    version_field,
+)
 from crm.normalise import phone_display
 
 
@@ -33,6 +41,7 @@ class PersonForm(FlaskForm):
     email = StringField("Email", filters=[strip], validators=[Optional(), MaxLength(254)])
     phone = StringField("Phone", filters=[strip], validators=[Optional(), MaxLength(30)])
     save_anyway = HiddenField()  # "1" once staff have seen the possible duplicates
+    form_key = FormKeyField()
 
     def validate_email(self, field):
         normalised(field, normalise.email)
@@ -155,8 +164,16 @@ class AddressForm(FlaskForm):
                 "delivery_instructions": self.delivery_instructions.data or None}
 
 
+class NewAddressForm(AddressForm):
+    """An address added to a customer."""
+
+    form_key = FormKeyField()
+
+
 class NewCustomerForm(CustomerForm):
     """The customer with its primary contact and delivery address, on one form."""
+
+    form_key = FormKeyField()
 
     first_name = StringField("First name", validators=[Optional(), MaxLength(80)])
     last_name = StringField("Last name", validators=[Optional(), MaxLength(80)])

@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.forms import IdField, IdsField, MaxLength, choices, version_field
+from crm.forms import FormKeyField, IdField, IdsField, MaxLength, choices, version_field
 from crm.preferences.models import (
     CHANNELS,
     CONSENT_SOURCES,
@@ -123,6 +123,7 @@ class StandingItemForm(FlaskForm):
     packaging_id = IdField("Packaging", validate_choice=False)
     substitutions_allowed = BooleanField("Substitutes allowed")
     substitute_ids = IdsField("Acceptable substitutes", validate_choice=False)
+    form_key = FormKeyField()
 
     def data_for_service(self) -> dict:
         return {
@@ -148,6 +149,7 @@ class PauseForm(FlaskForm):
     ends_on = DateField("Until", validators=[InputRequired("Give the last day of the pause.")])
     reason = StringField("Reason", validators=[Optional(), MaxLength(200)],
                          description="E.g. closed for the holidays, away in August.")
+    form_key = FormKeyField()
 
     def validate_ends_on(self, field):
         if self.starts_on.data and field.data and field.data < self.starts_on.data:

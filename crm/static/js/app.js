@@ -83,6 +83,22 @@
   document.addEventListener("DOMContentLoaded", function () { countAll(document); });
   document.addEventListener("htmx:load", function (event) { countAll(event.detail.elt); });
 
+  // A plain (not htmx) form that creates something (data-creates, the `creates` macro)
+  // disables its buttons once it is sent, as hx-disabled-elt does for htmx forms; they work
+  // again when the page comes back from the history. After the event, so the button pressed
+  // is still sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-creates")) return;
+    setTimeout(function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-creates] button").forEach(function (b) { b.disabled = false; });
+  });
+
   // After a swap, move focus to a new error summary or tab heading for keyboard users.
   document.addEventListener("htmx:afterSettle", function (event) {
     var focus = document.querySelector("#main [data-autofocus]") ||
