@@ -166,3 +166,33 @@ def test_editing_an_entry_to_blank_is_refused_on_the_form(app, client, auth, cus
     assert response.status_code == 422 and NOTHING_SAID in response.text
     with app.app_context():
         assert db.session.get(Interaction, entry_id).subject == "Tuesday order"
+
+
+# -- 6. Enter in a one-line field does not send it; "When" is one Tab stop ---------------------
+
+def test_enter_cannot_send_the_quick_log_and_when_is_folded(app, client, auth, customer_id):
+    """What the browser is given (tests/e2e/test_traps_journey.py drives it): the form's first
+    submit button is a disabled one, so Enter in a text field submits nothing even without
+    JavaScript (app.js stops it in date fields too); "When" defaults to now behind one
+    <summary> instead of the datetime input's seven Tab stops."""
+    auth.sign_in("sales")
+    html = client.get(f"/customers/{customer_id}/communications").text
+    form = re.search(r'<form id="quick-log"[^>]*>.*?</form>', html, re.S).group(0)
+    assert "data-no-enter-submit" in form.split(">", 1)[0]
+    submits = re.findall(r'<(?:input|button)[^>]* type="submit"[^>]*>', form)
+    assert "disabled" in submits[0] and "hidden" in submits[0]  # the default button
+    assert [s for s in submits[1:] if "disabled" in s] == []
+    when = re.search(r'<details class="field wide when"[^>]*>.*?</details>', form, re.S)
+    assert when and 'data-focus-on-open="#occurred_at"' in when.group(0)
+    assert re.search(r"<summary>.*When.*Change.*</summary>", when.group(0), re.S)
+    assert 'type="datetime-local"' in when.group(0)  # still the one native input, inside
+
+
+def test_a_refused_when_is_shown_unfolded_with_its_error(app, client, auth, customer_id):
+    auth.sign_in("sales")
+    response = auth.post(f"/customers/{customer_id}/communications",
+                         entry(occurred_at="yesterday"), htmx=True)
+    assert response.status_code == 422
+    assert '<details class="field wide when"' not in response.text
+    assert re.search(r'<input[^>]* aria-invalid="true"[^>]* type="datetime-local"',
+                     response.text)

@@ -89,15 +89,34 @@
   // is still sent.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-creates")) return;
+    if (event.defaultPrevented || !form.matches || !form.matches("form[data-creates]")) return;
     setTimeout(function () {
       form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     }, 0);
   });
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
-    document.querySelectorAll("form[data-creates] button").forEach(function (b) { b.disabled = false; });
+    document.querySelectorAll("form[data-creates] button").forEach(function (b) {
+      b.disabled = false;
+    });
   });
+
+  // Enter in a one-line field of a form marked data-no-enter-submit (the quick log) does not
+  // send it; its buttons still do, with Enter or Space.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || field.tagName !== "INPUT" || !field.form) return;
+    if (!field.form.hasAttribute("data-no-enter-submit")) return;
+    if (!/^(submit|button|reset|image|file)$/.test(field.type)) event.preventDefault();
+  });
+
+  // A folded field (<details data-focus-on-open="#field">) takes the focus when it opens.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    var selector = details.getAttribute && details.getAttribute("data-focus-on-open");
+    var field = details.open && selector && details.querySelector(selector);
+    if (field) field.focus();
+  }, true);  // toggle does not bubble
 
   // After a swap, move focus to a new error summary or tab heading for keyboard users.
   document.addEventListener("htmx:afterSettle", function (event) {
