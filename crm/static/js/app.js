@@ -43,7 +43,7 @@
     return Array.from(sent).length;  // code points, as the server counts them
   }
 
-  function count(field) {
+  function count(field, loaded) {
     var limit = parseInt(field.getAttribute("data-maxlength"), 10);
     if (!limit || !field.id) return;
     var counter = document.getElementById(field.id + "-count");
@@ -63,7 +63,9 @@
       ? length.toLocaleString() + " characters: " + over.toLocaleString() + " too many (" +
         limit.toLocaleString() + " at most)"
       : length.toLocaleString() + " of " + limit.toLocaleString() + " characters";
-    counter.hidden = length < limit * 0.8;
+    // Just after the server refused it, its message says the same: no second one until typed in.
+    var refused = loaded && field.getAttribute("aria-invalid") === "true";
+    counter.hidden = length < limit * 0.8 || refused;
     counter.classList.toggle("over", over > 0);
     counter.firstChild.textContent = text;
     clearTimeout(quiet[field.id]);
@@ -73,8 +75,9 @@
   }
 
   function countAll(root) {
-    if (root.matches && root.matches(counted)) count(root);
-    root.querySelectorAll(counted).forEach(count);
+    var fields = Array.from(root.querySelectorAll(counted));
+    if (root.matches && root.matches(counted)) fields.push(root);
+    fields.forEach(function (field) { count(field, true); });
   }
 
   document.addEventListener("input", function (event) {
