@@ -199,3 +199,9 @@ def render_migration_type(type_, obj, autogen_context):
         if isinstance(obj, UTCDateTime):
             return "sa.DateTime(timezone=True)"
     return False
+
+
+def too_long(limit: int, length: int) -> str:
+    """What text over its length limit is told, with its length: it is refused, never cut
+    (crm.forms.MaxLength, and services checking text that comes without a form)."""
+    return f"{limit:,} characters at most (this has {length:,})."

@@ -1,9 +1,12 @@
-"""Form helpers every feature's forms use: choices, trimming, normalising, the version field,
-the fields that carry a record's id."""
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
-from wtforms.validators import ValidationError
+"""Form helpers every feature's forms use: choices, trimming, normalising, length limits, the
+version field, the one-time key of a form that creates, the fields that carry a record's id."""
+import re
+import secrets
 
-from crm.common import parse_id
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
+from wtforms.validators import Length, ValidationError
+
+from crm.common import parse_id, too_long
 
 NOT_AN_ID = "Choose one from the list."
 
@@ -51,10 +54,59 @@ def normalised(field, normaliser, *args):
         raise ValidationError(str(exc)) from None
 
 
+class MaxLength(Length):
+    """At most `max` characters, or the field says so with the length it has ("120 characters
+    at most (this has 5,000)."). Every length limit on a form is one. The field macro renders
+    the limit as `data-maxlength` (a live counter, app.js) and never as `maxlength`, which cuts
+    a paste short without a word."""
+
+    def __init__(self, max: int):
+        super().__init__(max=max)
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.max:
+            raise ValidationError(too_long(self.max, length))
+
+
 def version_field():
     """The version a form was loaded at. Tampered or missing reads as 0: the save is then
     refused as a conflict."""
     return HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else 0])
+
+
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{22,64}")
+FORM_OUT_OF_DATE = "This form is out of date. Check it and send it again."
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class FormKeyField(HiddenField):
+    """The one-time key of a form that creates something: a new random key each time the form
+    is shown, sent back with it. The view claims it in the transaction that creates
+    (crm.web.claim), so the same form sent twice (a double click, a retry, Back and send
+    again) creates once and the second send is answered with the first one's result
+    (crm.web.replayed). Every form that creates has one, as `form_key = FormKeyField()`.
+
+    A missing or malformed key (a page from before this field, a hand-made request) fails
+    validation with FORM_OUT_OF_DATE and a fresh key, so sending the form again works. It is
+    rendered without an id: several forms on one page each have one."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, default=new_form_key, **kwargs)
+
+    def __call__(self, **kwargs):
+        return super().__call__(**{"id": False, **kwargs})
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else None  # sent without one: not the default
+
+    def pre_validate(self, form):
+        if not FORM_KEY.fullmatch(self.data or ""):
+            self.data = new_form_key()
+            raise ValidationError(FORM_OUT_OF_DATE)
 
 
 def strip(value):

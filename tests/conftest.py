@@ -20,6 +20,7 @@ from crm.common import SYSTEM
 from crm.extensions import db, limiter
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+FORM_KEY_RE = re.compile(r'name="((?:[\w-]+-)?form_key)" type="hidden" value="([^"]+)"')
 HEADER_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
 
@@ -162,6 +163,12 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def form_keys_from(html: str) -> dict:
+    """The one-time keys of the forms on a page that create something (crm.forms.FormKeyField),
+    by field name: what a browser sends with each of those forms."""
+    return dict(FORM_KEY_RE.findall(html))
+
+
 def session_cookie(app, client) -> str:
     """What the client's session cookie holds, decoded (it is signed, not encrypted: anyone who
     sees the cookie can read this), as text to search."""
@@ -200,12 +207,15 @@ class Auth:
         return csrf_from(self.client.get(page).text)
 
     def post(self, url, data=None, page=None, htmx=False, **kwargs):
-        """POST with the CSRF token taken from `page` (default: the URL itself)."""
-        token = self.token(page or url)
-        headers = {"X-CSRFToken": token}
+        """POST with the CSRF token taken from `page` (default: the URL itself), and the keys of
+        the page's creating forms (form_keys_from) where `data` does not give its own."""
+        html = self.client.get(page or url).text
+        headers = {"X-CSRFToken": csrf_from(html)}
         if htmx:
             headers["HX-Request"] = "true"
-        return self.client.post(url, data=data or {}, headers=headers, **kwargs)
+        if data is None or isinstance(data, dict):  # not a body made by hand
+            data = {**form_keys_from(html), **(data or {})}
+        return self.client.post(url, data=data, headers=headers, **kwargs)
 
 
 @pytest.fixture

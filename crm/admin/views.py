@@ -14,7 +14,7 @@ from crm.jobs.progress import poll_status
 from crm.jobs.services import enqueue
 from crm.security.permissions import requires
 from crm.toasts import redirect_with, toast
-from crm.web import render
+from crm.web import claim, created, render, replayed
 
 
 @bp.get("/")
@@ -79,13 +79,18 @@ def add_user():
     """Add a staff user, by the rules of `flask users create`; a refusal keeps what was typed
     (but the passwords)."""
     form = NewStaffUserForm()
+    if (again := replayed(form)) is not None:  # sent twice: added once
+        return again
     if form.validate_on_submit():
+        if (again := claim(form)) is not None:
+            return again
         try:
             user = create_user(form.email.data, form.name.data or "", form.role.data,
                                form.password.data, actor=current_user.actor)
         except StaffUserError as exc:
             _refused(form, exc)
         else:
+            created(form, url_for("admin.edit_user", user_id=user.id))
             db.session.commit()
             return redirect_with(url_for("admin.users"), f"Staff user #{user.id} added with "
                                  f"the {ROLE_LABELS[user.role]} role.")

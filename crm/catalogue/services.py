@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from crm.audit.services import record
 from crm.catalogue.models import Packaging, Product, Route
-from crm.common import utcnow
+from crm.common import too_long, utcnow
 from crm.extensions import db
 
 STARTING_PRODUCTS = {
@@ -29,7 +29,12 @@ def seed_catalogue():
     db.session.flush()
 
 
+SIZES_LENGTH = 200  # Product.sizes
+
+
 def normal_sizes(text: str) -> str:
+    if len(text.strip()) > SIZES_LENGTH:  # the product table's inline form has no other check
+        raise CatalogueError(too_long(SIZES_LENGTH, len(text.strip())))
     sizes = [" ".join(s.split()) for s in text.split(",") if s.strip()]
     if not sizes:
         raise CatalogueError("Give at least one size, e.g. 2 oz, 4 oz.")

@@ -44,7 +44,8 @@ def index():
 def _add(key, form, action, message):
     return save_form(form, lambda: action(form),
                      success=lambda _: redirect_with(url_for(".index"), message),
-                     failure=lambda: _render(status=422, **{key: form}), errors=(CatalogueError,))
+                     failure=lambda: _render(status=422, **{key: form}), errors=(CatalogueError,),
+                     result_url=lambda _: url_for(".index"))
 
 
 @bp.post("/products")

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     IntegerField,
@@ -13,7 +14,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
@@ -26,7 +26,12 @@ from crm.communications.models import (
     TICKET_STATUSES,
     VISIBILITIES,
 )
-from crm.forms import IdField, choices, version_field
+from crm.forms import FormKeyField, IdField, MaxLength, choices, version_field
+
+# What the quick log's channel offers: a ticket is opened with its own button, never by a
+# remembered or preselected channel.
+LOG_CHANNELS = {key: label for key, label in CHANNELS.items() if key != "ticket"}
+NOT_A_LOG_CHANNEL = "Choose a channel from the list; to open a ticket, use “Open a ticket”."
 
 
 def staff_choices(users, empty: str):
@@ -40,21 +45,24 @@ def _text(field):
 class QuickLogForm(FlaskForm):
     """Log a call (or any interaction) in a few keystrokes; optionally with a follow-up."""
 
-    channel = SelectField("Channel", choices=choices(CHANNELS))
+    channel = SelectField("Channel", choices=choices(LOG_CHANNELS),
+                          invalid_choice_message=NOT_A_LOG_CHANNEL)
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
     contact_id = IdField("With", invalid_choice_message="That contact is not linked to this customer.")
     occurred_at = DateTimeLocalField("When", validators=[InputRequired("Say when it happened.")])
     duration_minutes = IntegerField(
         "Minutes", validators=[Optional(), NumberRange(0, 600, "Between 0 and 600 minutes.")]
     )
-    subject = StringField("Subject", validators=[Optional(), Length(max=200)])
-    body = TextAreaField("What was said", validators=[Length(max=20000)])  # no Optional: a note needs it
-    outcome = StringField("Outcome", validators=[Optional(), Length(max=200)],
+    subject = StringField("Subject", validators=[Optional(), MaxLength(200)])
+    body = TextAreaField("What was said", validators=[MaxLength(20000)])  # no Optional: a note needs it
+    outcome = StringField("Outcome", validators=[Optional(), MaxLength(200)],
                           description="E.g. left voicemail, order confirmed, call back Friday.")
     visibility = SelectField("Visibility", choices=choices(VISIBILITIES))
     follow_up_due = DateField("Follow up by", validators=[Optional()])
     follow_up_assignee_id = IdField("Follow-up for",
                                     invalid_choice_message="Choose someone from the list.")
+    open_ticket = BooleanField()  # sent by the "Open a ticket" button only
+    form_key = FormKeyField()
 
     def set_choices(self, contacts, staff):
         """contacts: {id: name} this entry may be with; staff: who may get a follow-up."""
@@ -78,7 +86,7 @@ class QuickLogForm(FlaskForm):
     def data_for_service(self) -> dict:
         local = self.occurred_at.data.replace(tzinfo=farm_zone())
         return {
-            "channel": self.channel.data,
+            "channel": "ticket" if self.open_ticket and self.open_ticket.data else self.channel.data,
             "direction": self.direction.data,
             "contact_id": self.contact_id.data if self.contact_id else None,
             "occurred_at": local.astimezone(ZoneInfo("UTC")),
@@ -97,7 +105,7 @@ class QuickLogForm(FlaskForm):
                                                                   tzinfo=None)
         if self.contact_id:
             self.contact_id.data = primary_contact_id
-        if channel in CHANNELS:
+        if channel in LOG_CHANNELS:
             self.channel.data = channel
 
 
@@ -111,6 +119,8 @@ class ContactLogForm(QuickLogForm):
 class EntryForm(QuickLogForm):
     """Editing a logged entry: the same fields, plus the version it was loaded at."""
 
+    channel = SelectField("Channel", choices=choices(CHANNELS))  # entry_form narrows them
+    open_ticket = form_key = None
     version = version_field()
 
     def load(self, entry):
@@ -134,8 +144,9 @@ class ReplyForm(FlaskForm):
     """A message added to a ticket's thread."""
 
     direction = SelectField("Direction", choices=choices(DIRECTIONS))
+    form_key = FormKeyField()
     body = TextAreaField("Message", validators=[
-        InputRequired("Write the message."), Length(max=20000)])
+        InputRequired("Write the message."), MaxLength(20000)])
 
     def validate_body(self, field):
         if not field.data.strip():
@@ -147,6 +158,7 @@ class EmailFileForm(FlaskForm):
 
     file = FileField("Email file (.eml)", validators=[FileRequired("Choose an .eml file.")],
                      description="Save the email from your mail program as a file first.")
+    form_key = FormKeyField()
 
 
 # -- the forms with their choices, as the views use them -------------------------------------

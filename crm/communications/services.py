@@ -26,6 +26,8 @@ LOGGED_FIELDS = ("channel", "direction", "contact_id", "subject", "body", "outco
                  "occurred_at", "duration_minutes", "visibility", "follow_up_due",
                  "follow_up_assignee_id", "sender", "recipients")
 EDITABLE_FIELDS = tuple(f for f in LOGGED_FIELDS if f not in ("sender", "recipients"))
+SAID_FIELDS = ("subject", "body", "outcome")  # an entry has at least one of them
+NOTHING_SAID = "Say what happened: a subject, what was said or an outcome."
 
 
 class InteractionError(ValueError):
@@ -138,10 +140,12 @@ def deleted_entries(limit: int = 100):
 
 
 def last_channel(staff_id: int) -> str | None:
-    """The channel this staff member logged most recently (the quick log's default)."""
+    """The channel this staff member logged most recently (the quick log's default), tickets
+    left out: a ticket is opened on purpose, never by default."""
     return db.session.scalar(
         select(Interaction.channel)
-        .where(Interaction.logged_by_kind == "staff", Interaction.logged_by_id == staff_id)
+        .where(Interaction.logged_by_kind == "staff", Interaction.logged_by_id == staff_id,
+               Interaction.channel != "ticket")
         .order_by(Interaction.created_at.desc(), Interaction.id.desc())
         .limit(1)
     )
@@ -168,7 +172,10 @@ def may_change(user, entry: Interaction) -> bool:
 
 def _check(customer, data: dict, kept: Interaction | None = None):
     """Refuse what cannot be logged; `kept` (an edited entry) may keep its contact and
-    assignee even if they have since been unlinked or disabled."""
+    assignee even if they have since been unlinked or disabled. Every entry says something
+    (SAID_FIELDS): a call logged with nothing typed is refused, not saved blank."""
+    if not any((data.get(name) or "").strip() for name in SAID_FIELDS):
+        raise InteractionError(NOTHING_SAID)
     linked = {link.contact_id for link in customer.contact_links}
     if kept is not None:
         linked.add(kept.contact_id)

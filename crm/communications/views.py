@@ -53,7 +53,7 @@ from crm.extensions import db, htmx
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import toast
-from crm.web import arg_id, save_form, wants_fragment
+from crm.web import arg_id, claim, created, replayed, save_form, wants_fragment
 
 LOG_ERRORS = (InteractionError, ArchivedError)  # what the service says is shown on the form
 EMAIL_FILE_LIMIT = 10 * 2**20  # an .eml with attachments; larger is refused with a message
@@ -182,6 +182,10 @@ def _fresh_quick_log(customer, channel=None):
     return form
 
 
+def _logged_message(entry):
+    return f"Opened {entry.ticket.number}." if entry.ticket is not None else "Logged."
+
+
 @bp.get("/customers/<int:customer_id>/communications")
 @requires("communications.view")
 def panel(customer_id):
@@ -197,14 +201,19 @@ def log(customer_id):
     customer = _customer(customer_id)
     form = quick_log_form(customer, assignable_staff(), formdata=request.form)
 
-    def logged(_entry):
-        toast("Logged.")
+    def logged(entry):
+        toast(_logged_message(entry))
         return with_badges(_render_panel(customer, _fresh_quick_log(customer, form.channel.data)))
 
     return save_form(
         form, lambda: log_interaction(customer, form.data_for_service(), actor=current_user.actor),
         success=logged, failure=lambda: _render_panel(customer, form, status=422),
-        errors=LOG_ERRORS)
+        errors=LOG_ERRORS, result_url=_entry_url)
+
+
+def _entry_url(entry):
+    """Where a logged entry is shown: on its customer's timeline."""
+    return url_for("communications.panel", customer_id=entry.customer_id) + f"#entry-{entry.id}"
 
 
 @bp.post("/customers/<int:customer_id>/communications/email-file")
@@ -214,7 +223,11 @@ def log_email_file(customer_id):
     """Log an email from an uploaded .eml file."""
     customer = _customer(customer_id)
     upload = EmailFileForm()
+    if (again := replayed(upload)) is not None:
+        return again
     if upload.validate_on_submit():
+        if (again := claim(upload)) is not None:
+            return again
         try:
             parsed = parse_eml(upload.file.data.read())
             entry = log_email(customer, parsed, actor=current_user.actor)
@@ -222,6 +235,7 @@ def log_email_file(customer_id):
             db.session.rollback()
             upload.file.errors.append(str(exc))
         else:
+            created(upload, _entry_url(entry))
             db.session.commit()
             toast(f"Email logged{' from ' + entry.contact.reference if entry.contact else ''}.")
             return _render_panel(customer, _fresh_quick_log(customer))
@@ -255,12 +269,14 @@ def log_for_contact(contact_id):
         return log_interaction(_customer(form.customer_id.data), data,
                                actor=current_user.actor)
 
-    def logged(_entry):
-        toast("Logged.")
+    def logged(entry):
+        toast(_logged_message(entry))
         return _contact_panel_response(_contact(contact_id), None, 200)
 
     return save_form(form, log_it, success=logged, errors=LOG_ERRORS,
-                     failure=lambda: _contact_panel_response(contact, form, 422))
+                     failure=lambda: _contact_panel_response(contact, form, 422),
+                     result_url=lambda entry: url_for("contacts.detail", contact_id=contact.id)
+                     + f"#entry-{entry.id}")
 
 
 def _contact_panel_response(contact, form, status):
@@ -464,8 +480,12 @@ def reply(ticket_id):
     """Add a message to the ticket's thread (it shows on the customer's timeline too)."""
     found = _ticket(ticket_id)
     reply_form = ReplyForm()
+    if (again := replayed(reply_form)) is not None:
+        return again
     if not reply_form.validate_on_submit():
         return _render_ticket(found, reply=reply_form, status=422)
+    if (again := claim(reply_form)) is not None:
+        return again
     data = {"channel": "ticket", "direction": reply_form.direction.data,
             "body": reply_form.body.data.strip(), "occurred_at": utcnow().replace(microsecond=0),
             "visibility": "internal"}
@@ -475,6 +495,7 @@ def reply(ticket_id):
         db.session.rollback()
         reply_form.body.errors.append(str(exc))
         return _render_ticket(found, reply=reply_form, status=422)
+    created(reply_form, url_for("communications.ticket", ticket_id=ticket_id))
     db.session.commit()
     toast("Message added.")
     return _render_ticket(_ticket(ticket_id))

@@ -12,14 +12,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from crm import normalise
 from crm.contacts.models import CONTACT_ROLES
 from crm.contacts.services import MAX_CHANNELS
 from crm.customers.forms import COUNTRIES, CustomerForm
 from crm.customers.models import ADDRESS_KINDS
-from crm.forms import IdField, choices, normalised, strip, version_field
+from crm.forms import (
+    FormKeyField,
+    IdField,
+    MaxLength,
+    choices,
+    normalised,
+    strip,
+    version_field,
+)
 from crm.normalise import phone_display
 
 
@@ -28,12 +36,13 @@ class PersonForm(FlaskForm):
 
     first_name = StringField("First name", filters=[strip],
                              validators=[DataRequired("Give the person a first name."),
-                                         Length(max=80)])
-    last_name = StringField("Last name", filters=[strip], validators=[Optional(), Length(max=80)])
+                                         MaxLength(80)])
+    last_name = StringField("Last name", filters=[strip], validators=[Optional(), MaxLength(80)])
     role = SelectField("Role here", choices=choices(CONTACT_ROLES), default="ordering")
-    email = StringField("Email", filters=[strip], validators=[Optional(), Length(max=254)])
-    phone = StringField("Phone", filters=[strip], validators=[Optional(), Length(max=30)])
+    email = StringField("Email", filters=[strip], validators=[Optional(), MaxLength(254)])
+    phone = StringField("Phone", filters=[strip], validators=[Optional(), MaxLength(30)])
     save_anyway = HiddenField()  # "1" once staff have seen the possible duplicates
+    form_key = FormKeyField()
 
     def validate_email(self, field):
         normalised(field, normalise.email)
@@ -73,7 +82,7 @@ def _normalised_rows(rows, normaliser, repeated: str) -> bool:
 class ChannelRow(Form):
     """One email or phone of a contact; clearing the value removes it."""
 
-    value = StringField(filters=[strip], validators=[Optional(), Length(max=254)])
+    value = StringField(filters=[strip], validators=[Optional(), MaxLength(254)])
     opted_out = BooleanField("Opted out")
     invalid = BooleanField("Invalid")
 
@@ -84,10 +93,10 @@ class ContactForm(FlaskForm):
 
     first_name = StringField("First name", filters=[strip],
                              validators=[DataRequired("Give the person a first name."),
-                                         Length(max=80)])
-    last_name = StringField("Last name", filters=[strip], validators=[Optional(), Length(max=80)])
+                                         MaxLength(80)])
+    last_name = StringField("Last name", filters=[strip], validators=[Optional(), MaxLength(80)])
     role = SelectField("Role here", choices=choices(CONTACT_ROLES))
-    notes = TextAreaField("Notes", filters=[strip], validators=[Optional(), Length(max=4000)])
+    notes = TextAreaField("Notes", filters=[strip], validators=[Optional(), MaxLength(4000)])
     emails = FieldList(FormField(ChannelRow), min_entries=1)
     phones = FieldList(FormField(ChannelRow), min_entries=1)
     primary_email = RadioField("Primary email", choices=[], validate_choice=False)
@@ -129,18 +138,18 @@ class AddressForm(FlaskForm):
 
     kind = SelectField("Kind", choices=choices(ADDRESS_KINDS), default="delivery")
     street = StringField("Street", filters=[strip],
-                         validators=[DataRequired("An address needs a street."), Length(max=200)])
+                         validators=[DataRequired("An address needs a street."), MaxLength(200)])
     street2 = StringField("Apt, suite, unit", filters=[strip],
-                          validators=[Optional(), Length(max=200)])
+                          validators=[Optional(), MaxLength(200)])
     city = StringField("City", filters=[strip],
-                       validators=[DataRequired("An address needs a city."), Length(max=100)])
+                       validators=[DataRequired("An address needs a city."), MaxLength(100)])
     region = StringField("State / province", filters=[strip],
-                         validators=[Optional(), Length(max=50)])
+                         validators=[Optional(), MaxLength(50)])
     postal_code = StringField("ZIP / postal code", filters=[strip],
-                              validators=[Optional(), Length(max=20)])
+                              validators=[Optional(), MaxLength(20)])
     country = SelectField("Country", choices=choices(COUNTRIES), default="US")
     delivery_instructions = TextAreaField("Delivery instructions", filters=[strip],
-                                          validators=[Optional(), Length(max=1000)])
+                                          validators=[Optional(), MaxLength(1000)])
     version = version_field()
 
     def validate_region(self, field):
@@ -157,21 +166,29 @@ class AddressForm(FlaskForm):
                 "delivery_instructions": self.delivery_instructions.data or None}
 
 
+class NewAddressForm(AddressForm):
+    """An address added to a customer."""
+
+    form_key = FormKeyField()
+
+
 class NewCustomerForm(CustomerForm):
     """The customer with its primary contact and delivery address, on one form."""
 
-    first_name = StringField("First name", validators=[Optional(), Length(max=80)])
-    last_name = StringField("Last name", validators=[Optional(), Length(max=80)])
-    email = StringField("Email", validators=[Optional(), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
-    street = StringField("Street", validators=[Optional(), Length(max=200)])
-    street2 = StringField("Apt, suite, unit", validators=[Optional(), Length(max=200)])
-    city = StringField("City", validators=[Optional(), Length(max=100)])
-    region = StringField("State / province", validators=[Optional(), Length(max=50)])
-    postal_code = StringField("ZIP / postal code", validators=[Optional(), Length(max=20)])
+    form_key = FormKeyField()
+
+    first_name = StringField("First name", validators=[Optional(), MaxLength(80)])
+    last_name = StringField("Last name", validators=[Optional(), MaxLength(80)])
+    email = StringField("Email", validators=[Optional(), MaxLength(254)])
+    phone = StringField("Phone", validators=[Optional(), MaxLength(30)])
+    street = StringField("Street", validators=[Optional(), MaxLength(200)])
+    street2 = StringField("Apt, suite, unit", validators=[Optional(), MaxLength(200)])
+    city = StringField("City", validators=[Optional(), MaxLength(100)])
+    region = StringField("State / province", validators=[Optional(), MaxLength(50)])
+    postal_code = StringField("ZIP / postal code", validators=[Optional(), MaxLength(20)])
     country = SelectField("Country", choices=choices(COUNTRIES), default="US")
     delivery_instructions = TextAreaField(
-        "Delivery instructions", validators=[Optional(), Length(max=1000)]
+        "Delivery instructions", validators=[Optional(), MaxLength(1000)]
     )
     # After the possible duplicates were shown, the button pressed: "Use <person>" sends the
     # id of that person on record, "Create with a new person anyway" sends new_contact.

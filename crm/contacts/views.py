@@ -7,7 +7,13 @@ from crm import normalise
 from crm.audit.services import found
 from crm.common import ConflictError
 from crm.contacts import bp
-from crm.contacts.forms import AddressForm, NewCustomerForm, PersonForm, contact_form
+from crm.contacts.forms import (
+    AddressForm,
+    NewAddressForm,
+    NewCustomerForm,
+    PersonForm,
+    contact_form,
+)
 from crm.contacts.import_samples import sample_csv, template_csv
 from crm.contacts.merge import MergeError, linked_counts, load_pair
 from crm.contacts.merge import merge as merge_records
@@ -42,7 +48,7 @@ from crm.extensions import db, htmx
 from crm.security.encryption import seal, unseal
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
-from crm.web import render, wants_fragment
+from crm.web import claim, created, render, replayed, wants_fragment
 
 # The contact book's tools: (label, endpoint, permission, what it is for).
 TOOLS = [
@@ -208,6 +214,8 @@ def new_customer():
     """Create a customer with its primary contact and delivery address; a primary contact who
     may already be on record is shown first (use that person, or a new one anyway)."""
     form = NewCustomerForm()
+    if (again := replayed(form)) is not None:  # sent twice: the customer the first one made
+        return again
     form.owner_id.choices = owner_choices()
     if request.method == "GET":
         form.owner_id.data = current_user.id
@@ -222,12 +230,15 @@ def new_customer():
             candidates = possible_duplicates(person, postal_code=form.postal_code.data or None,
                                              city=form.city.data or None)
         if not candidates:
+            if (again := claim(form)) is not None:
+                return again
             customer = create_new_customer(form.data_for_service(), contact=person,
                                            address=form.address_data(),
                                            actor=current_user.actor, existing=existing)
+            url = url_for("customers.detail", customer_id=customer.id)
+            created(form, url)
             db.session.commit()
-            return redirect_with(url_for("customers.detail", customer_id=customer.id),
-                                 f"Created {customer.number}.")
+            return redirect_with(url, f"Created {customer.number}.")
     return render("customers/new.html", "customers/_form.html", 422 if form.errors else 200,
                   form=form, customer=None, conflict=None, candidates=candidates)
 
@@ -246,7 +257,7 @@ def _tab(customer, status=200, **state):
     """The Contacts tab (htmx) or the customer page with it, in the given state: forms being
     filled, a contact or address being edited, possible duplicates to choose from."""
     state.setdefault("person_form", PersonForm(formdata=None))
-    state.setdefault("address_form", AddressForm(formdata=None))
+    state.setdefault("address_form", NewAddressForm(formdata=None))
     context = dict(customer=customer, tab="contacts", **state)
     if wants_fragment():
         return render_template("customers/_tab.html", **context), status
@@ -280,6 +291,8 @@ def add_person(customer_id):
     """Add a person; if they may already be on record, show who first (link or save anyway)."""
     customer = _editable(customer_id)
     form = PersonForm()
+    if (again := replayed(form)) is not None:
+        return again
     if not form.validate_on_submit():
         return _tab(customer, 422, person_form=form)
     person = form.person_data()
@@ -291,7 +304,10 @@ def add_person(customer_id):
         if candidates:
             form.save_anyway.data = "1"
             return _tab(customer, 200, person_form=form, candidates=candidates)
+    if (again := claim(form)) is not None:
+        return again
     added = add_contact(customer, person, role=form.role.data, actor=current_user.actor)
+    created(form, url_for("contacts.panel", customer_id=customer.id))
     return _done(customer.id, f"Added {added.reference}.")
 
 
@@ -388,10 +404,15 @@ def edit_person(customer_id, contact_id):
 @requires("customers.edit")
 def add_address_view(customer_id):
     customer = _editable(customer_id)
-    form = AddressForm()
+    form = NewAddressForm()
+    if (again := replayed(form)) is not None:
+        return again
     if not form.validate_on_submit():
         return _tab(customer, 422, address_form=form)
+    if (again := claim(form)) is not None:
+        return again
     add_address(customer, form.address_data(), actor=current_user.actor)
+    created(form, url_for("contacts.panel", customer_id=customer.id))
     return _done(customer.id, "Address added.")
 
 

@@ -2,12 +2,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from crm.auth.models import StaffUser
 from crm.customers.models import KINDS, PRICING_TIERS, STATUSES
 from crm.extensions import db
-from crm.forms import IdField, Trimmed, choices, version_field
+from crm.forms import IdField, MaxLength, Trimmed, choices, version_field
 from crm.security.permissions import can
 
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
@@ -28,17 +28,17 @@ class CustomerForm(FlaskForm):
     class Meta(Trimmed):
         pass
 
-    name = StringField("Name", validators=[DataRequired("Give the customer a name."), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired("Give the customer a name."), MaxLength(120)])
     kind = SelectField("Kind", choices=choices(KINDS))
     status = SelectField("Status", choices=choices(STATUSES))
     pricing_tier = SelectField("Pricing tier", choices=choices(PRICING_TIERS))
     owner_id = IdField("Account owner")
     parent_number = StringField(
         "Parent account",
-        validators=[Optional(), Length(max=20)],
+        validators=[Optional(), MaxLength(20)],
         description="For a location of a restaurant group: the group's number, e.g. CUST-00012.",
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+    notes = TextAreaField("Notes", validators=[Optional(), MaxLength(4000)])
     version = version_field()
 
     def __init__(self, *args, **kwargs):

@@ -11,14 +11,13 @@ from wtforms import (
 )
 from wtforms.validators import (
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.forms import IdField, IdsField, choices, version_field
+from crm.forms import FormKeyField, IdField, IdsField, MaxLength, choices, version_field
 from crm.preferences.models import (
     CHANNELS,
     CONSENT_SOURCES,
@@ -59,16 +58,16 @@ class PlanForm(FlaskForm):
     route_id = IdField("Route", invalid_choice_message="Choose a route from the list.")
     stop_order = IntegerField("Stop number", validators=[Optional(), NumberRange(1, 999)])
     delivery_instructions = TextAreaField("Delivery instructions",
-                                          validators=[Optional(), Length(max=1000)])
+                                          validators=[Optional(), MaxLength(1000)])
     returnables = BooleanField("Returnable crates")
     compostable_only = BooleanField("Compostable packaging only")
-    labelling = StringField("Labelling", validators=[Optional(), Length(max=200)],
+    labelling = StringField("Labelling", validators=[Optional(), MaxLength(200)],
                             description="E.g. label each clamshell with the harvest date.")
     invoice_method = SelectField("Invoices by", choices=choices(INVOICE_METHODS))
     call_ahead = BooleanField("Call ahead before arriving")
     substitution_policy = SelectField("Substitutions", default="ask",
                                       choices=choices(SUBSTITUTION_POLICIES))
-    special_handling = TextAreaField("Special handling", validators=[Optional(), Length(max=1000)])
+    special_handling = TextAreaField("Special handling", validators=[Optional(), MaxLength(1000)])
     version = version_field()
 
     def validate(self, extra_validators=None):
@@ -117,13 +116,14 @@ class PlanForm(FlaskForm):
 class StandingItemForm(FlaskForm):
     product_id = IdField("Product", validate_choice=False)
     size = SelectField("Size", validate_choice=False,
-                       validators=[InputRequired("Choose a size."), Length(max=20)])
+                       validators=[InputRequired("Choose a size."), MaxLength(20)])
     quantity = IntegerField("Quantity", validators=[
         InputRequired("How many per delivery?"),
         NumberRange(1, 100, "Between 1 and 100 per delivery.")])
     packaging_id = IdField("Packaging", validate_choice=False)
     substitutions_allowed = BooleanField("Substitutes allowed")
     substitute_ids = IdsField("Acceptable substitutes", validate_choice=False)
+    form_key = FormKeyField()
 
     def data_for_service(self) -> dict:
         return {
@@ -147,8 +147,9 @@ class LikesForm(FlaskForm):
 class PauseForm(FlaskForm):
     starts_on = DateField("From", validators=[InputRequired("Give the first day of the pause.")])
     ends_on = DateField("Until", validators=[InputRequired("Give the last day of the pause.")])
-    reason = StringField("Reason", validators=[Optional(), Length(max=200)],
+    reason = StringField("Reason", validators=[Optional(), MaxLength(200)],
                          description="E.g. closed for the holidays, away in August.")
+    form_key = FormKeyField()
 
     def validate_ends_on(self, field):
         if self.starts_on.data and field.data and field.data < self.starts_on.data:

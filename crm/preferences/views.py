@@ -1,4 +1,4 @@
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
 
 from crm.catalogue.services import catalogue, routes
@@ -70,7 +70,8 @@ def _save(customer, key, form, action):
         return _render(customer, given={key: form}, status=422)
 
     return save_form(form, lambda: action(form), success=saved, failure=refused,
-                     errors=(PreferenceError,))
+                     errors=(PreferenceError,),
+                     result_url=lambda _: url_for("preferences.panel", customer_id=customer.id))
 
 
 @bp.post(URL + "/plan")

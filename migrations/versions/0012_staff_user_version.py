@@ -1,7 +1,7 @@
 """staff user version: admins' edits of a staff user (role, disabled) detect conflicts
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 10:00:00
 
 Last sign-in needs no column: staff_user.last_sign_in_at exists since 0001 and sign-in sets it.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

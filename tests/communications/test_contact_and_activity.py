@@ -38,7 +38,8 @@ def test_contact_page_shows_their_entries_across_customers_and_logs_with_them(
     assert "Blue Heron North" in page.text and "Blue Heron South" in page.text
     assert "North order" in page.text and "Nobody in particular" not in page.text
     response = auth.post(f"/contacts/{contact_id}/communications",
-                         entry(customer_id=str(south), subject="South order"), htmx=True)
+                         entry(customer_id=str(south), subject="South order"), htmx=True,
+                         page=f"/contacts/{contact_id}")
     assert response.status_code == 200, re.findall(r'class="errors".*?</ul>', response.text, re.S) and "South order" in response.text
     assert "North order" in response.text and '<section id="contact-communications"' in response.text
     with app.app_context():
@@ -53,7 +54,7 @@ def test_contact_quick_log_refuses_a_customer_they_are_not_with(app, client, aut
     with app.app_context():
         stranger = factories.customer("Somewhere Else").id
     response = auth.post(f"/contacts/{contact_id}/communications",
-                         entry(customer_id=str(stranger)), htmx=True)
+                         entry(customer_id=str(stranger)), htmx=True, page=f"/contacts/{contact_id}")
     assert response.status_code == 422
     assert "Choose one of this contact&#39;s customers." in response.text
     assert interactions(app) == 0

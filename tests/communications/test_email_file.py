@@ -8,6 +8,7 @@ from sqlalchemy import select
 from crm.communications.models import Interaction
 from crm.extensions import db
 from tests.communications.test_timeline import interactions
+from tests.conftest import form_keys_from
 
 
 def eml(sender="Rosa Tester1 <ROSA{n}@Kitchen.example.com>", n=1):
@@ -107,8 +108,14 @@ def test_an_eml_past_the_limits_is_refused_on_the_form_quickly(app, client, auth
                                                                name, data, message):
     auth.sign_in("sales")
     # A raw multipart body: the test client would spool a file this size to disk and leave it open.
-    body = (b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="' + name.encode()
-            + b'"\r\nContent-Type: message/rfc822\r\n\r\n' + data + b"\r\n--b0undary--\r\n")
+    page = client.get(f"/customers/{customer_id}/communications").text
+    form = page[page.index('<form id="email-file-form"'):]
+    keys = b"".join(b'--b0undary\r\nContent-Disposition: form-data; name="' + field.encode()
+                    + b'"\r\n\r\n' + value.encode() + b"\r\n"
+                    for field, value in form_keys_from(form[:form.index("</form>")]).items())
+    body = (keys + b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="'
+            + name.encode() + b'"\r\nContent-Type: message/rfc822\r\n\r\n' + data
+            + b"\r\n--b0undary--\r\n")
     started = time.monotonic()
     response = auth.post(f"/customers/{customer_id}/communications/email-file", body,
                          page=f"/customers/{customer_id}/communications", htmx=True,

@@ -12,7 +12,7 @@ from tests.conftest import Auth
 
 def open_ticket(app, auth, customer_id, subject="Wilted pea shoots"):
     auth.post(f"/customers/{customer_id}/communications",
-              entry(channel="ticket", direction="inbound", subject=subject,
+              entry(open_ticket="y", direction="inbound", subject=subject,
                     body="Tuesday's pea shoots arrived wilted."), htmx=True)
     with app.app_context():
         return db.session.scalar(select(Ticket.id).order_by(Ticket.id.desc()))

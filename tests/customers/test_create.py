@@ -55,7 +55,7 @@ def test_htmx_create_redirects_with_hx_redirect(app, client, auth):
 
 @pytest.mark.parametrize("field, value, message", [
     ("name", "", "Give the customer a name."),
-    ("name", "x" * 121, "Field cannot be longer than 120 characters."),
+    ("name", "x" * 121, "120 characters at most (this has 121)."),
     ("kind", "spaceship", "Not a valid choice."),
     ("status", "deleted", "Not a valid choice."),
     ("email", "rosa@", "That email address is not complete: it needs a name, an @ and a domain"),
@@ -64,7 +64,7 @@ def test_htmx_create_redirects_with_hx_redirect(app, client, auth):
     ("phone", "555-0142", "That number is too short: give the area code too, like (201) 555-0123."),
     ("phone", "+1 555 000 0000", "No phone number starts like that: check the area code"),
     ("postal_code", "ABCDE", "a US ZIP code looks like 60614"),
-    ("notes", "n" * 4001, "Field cannot be longer than 4000 characters."),
+    ("notes", "n" * 4001, "4,000 characters at most (this has 4,001)."),
     ("parent_number", "CUST-99999", "No customer has that number."),
     ("first_name", "", "The contact needs a first name."),
     ("city", "", "A delivery address needs a city."),

@@ -1,4 +1,5 @@
 """The delivery sheet pages: HTML to print, PDF, per-customer sheet, bad input, roles."""
+import re
 import subprocess
 from datetime import time
 from email.message import EmailMessage, Message
@@ -141,3 +142,20 @@ def test_a_route_name_cannot_rename_the_pdf(app, client, auth):
     assert set(params) == {"filename"}  # no x=, no second filename*
     for name in (params["filename"], legacy.get_filename(), current.get_filename()):
         assert name.endswith(".pdf") and "invoice.exe\"" not in name and '"' not in name
+
+
+def test_the_pdf_button_sends_the_form_as_it_is_now(app, client, auth, route_day):
+    """Issue 14, trap 4: the PDF was a link to the date and route last shown, so changing the
+    fields and pressing PDF (without Show) printed the wrong day. It is a submit button of the
+    same GET form now: the browser sends whatever the fields hold."""
+    auth.sign_in("delivery")
+    page = client.get(f"/delivery/sheets?date={DAY}&route=South").text
+    form = re.search(r'<form class="filters[^"]*" method="get"[^>]*>.*?</form>', page, re.S).group(0)
+    assert 'formaction="/delivery/sheets.pdf"' in form
+    assert re.search(r'<button type="submit" formaction="/delivery/sheets.pdf">PDF</button>', form)
+    assert "sheets.pdf?" not in page  # no link frozen to the values shown
+    # What the browser sends for the fields as changed (another date, all routes): that PDF.
+    names = re.findall(r'name="(\w+)"', form)
+    assert sorted(names) == ["date", "route"]
+    pdf = client.get("/delivery/sheets.pdf?date=2026-11-27&route=")
+    assert 'filename="delivery-2026-11-27.pdf"' in pdf.headers["Content-Disposition"]
