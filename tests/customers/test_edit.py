@@ -89,7 +89,8 @@ def test_archive_hides_from_list_and_restore_brings_back(app, client, auth):
     assert "Tidewater" in client.get("/customers/").text
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.entity_id == cid, AuditEvent.entity_type == "customer")).all()
+            AuditEvent.entity_id == cid, AuditEvent.entity_type == "customer")
+            .order_by(AuditEvent.id)).all()
     assert actions == ["create", "archive", "restore"]
 
 
