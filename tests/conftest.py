@@ -114,6 +114,48 @@ class RedisServer:
         self.process = None
 
 
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+class RealQueue:
+    """The app's jobs on a real Redis (a private db and queue) with no worker running: runs
+    wait in the queue until `work()` works them off, as `flask worker --burst` would."""
+
+    def __init__(self, app):
+        from redis import Redis
+
+        self.app, self.url = app, TEST_REDIS_URL
+        self.connection = Redis.from_url(self.url)
+        try:
+            self.connection.ping()
+        except Exception as exc:  # say how to fix it rather than skip
+            pytest.fail(f"Redis is needed at {self.url} ({exc}); start it with redis-server")
+        self.connection.flushdb()
+
+    def queue(self):
+        from rq import Queue
+
+        return Queue(self.app.config["JOB_QUEUE"], connection=self.connection)
+
+    def work(self) -> bool:
+        from rq import SimpleWorker
+
+        with self.app.app_context():
+            worked = SimpleWorker([self.queue()], connection=self.connection).work(burst=True)
+            db.session.remove()
+        return worked
+
+
+@pytest.fixture
+def real_queue(app):
+    found = RealQueue(app)
+    app.config.update(REDIS_URL=found.url, JOB_QUEUE="crm-test")
+    yield found
+    app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
+    found.connection.flushdb()
+    found.connection.close()
+
+
 @pytest.fixture
 def redis_server(app):
     """A real Redis the test can stop. Afterwards the shared limiter is bound to `app` again

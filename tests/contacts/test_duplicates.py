@@ -1,13 +1,10 @@
 """The duplicate scan and the "Possible duplicates" page: what is found (and what is not), the
 reasons, dismissals, roles, the progress component, query counts and the command line."""
 import json
-import os
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from crm.audit.models import AuditEvent
@@ -19,13 +16,11 @@ from crm.contacts.services import add_contact, link_contact
 from crm.customers.models import Address
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import queue
 from tests import factories
 from tests.customers.test_list import count_queries
 
 HTMX = {"HX-Request": "true"}
 PAGE = "/contacts/duplicates"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def person(first, last=None, email=None, phone=None):
@@ -388,35 +383,23 @@ def test_a_running_scan_shows_its_progress_and_no_second_one_starts(app, client,
     assert user_id
 
 
-def test_scan_runs_on_a_real_redis_worker(app, client, auth):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as exc:
-        pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); start it with redis-server")
-    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="crm-test-duplicates")
-    try:
-        auth.sign_in("manager")
-        with app.app_context():
-            shop("Golden Radish Cafe")
-            shop("Golden Radish Café")
-        started = auth.post(PAGE + "/scan", page=PAGE, htmx=True)
-        assert started.status_code == 200 and "queued" in started.text
-        assert "HX-Trigger" not in started.headers
-        with app.app_context():
-            run = db.session.scalars(select(JobRun)).one()
-            run_id = run.id
-            rq_job = queue(connection).fetch_job(run.rq_job_id)
-            assert rq_job.args == (run_id,)  # the run's id only
-            assert SimpleWorker([queue(connection)], connection=connection).work(burst=True)
-        done = client.get(f"{PAGE}/scan?run={run_id}", headers=HTMX)
-        assert done.status_code == 286
-        assert "1 pair of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
-    finally:
-        with app.app_context():
-            queue(connection).empty()
-        app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
-        connection.close()
+def test_scan_runs_on_a_real_redis_worker(app, client, auth, real_queue):
+    auth.sign_in("manager")
+    with app.app_context():
+        shop("Golden Radish Cafe")
+        shop("Golden Radish Café")
+    started = auth.post(PAGE + "/scan", page=PAGE, htmx=True)
+    assert started.status_code == 200 and "queued" in started.text
+    assert "HX-Trigger" not in started.headers
+    with app.app_context():
+        run = db.session.scalars(select(JobRun)).one()
+        run_id = run.id
+        rq_job = real_queue.queue().fetch_job(run.rq_job_id)
+        assert rq_job.args == (run_id,)  # the run's id only
+    assert real_queue.work()
+    done = client.get(f"{PAGE}/scan?run={run_id}", headers=HTMX)
+    assert done.status_code == 286
+    assert "1 pair of customers" in json.loads(done.headers["HX-Trigger"])["toast"]["message"]
 
 
 def queries(app, client, url, headers=None):

@@ -2,12 +2,9 @@
 import csv
 import io
 import json
-import os
 import re
 
 import pytest
-from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -17,7 +14,6 @@ from crm.contacts.models import Contact, ContactImport
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.jobs.models import JobRun
-from crm.jobs.services import queue
 from tests import factories
 
 HEADER = ("customer_name,customer_kind,first_name,last_name,email,phone,role,street,city,"
@@ -309,41 +305,25 @@ def test_recent_imports_are_listed_on_the_upload_page(client, auth):
     assert f'<a href="{url}">spring-2026.csv</a>' in page and "Not imported yet" in page
 
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def test_the_import_runs_on_a_real_worker_with_progress(app, client, auth):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as exc:
-        pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); start it with redis-server")
-    connection.flushdb()
-    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="crm-import-test")
-    try:
-        auth.sign_in("manager")
-        url = uploaded(auth, GOOD)
-        response = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url, htmx=True)
-        assert response.status_code == 200
-        assert "<h2>Importing</h2>" in response.text and "hx-trigger=\"every 1s\"" in response.text
-        assert "hx-swap-oob=\"innerHTML\">Import started.</p>" in response.text
-        assert 'aria-live="polite"' in response.text
-        polling = client.get(url + "/status", headers={"HX-Request": "true"})
-        assert polling.status_code == 200 and "queued" in polling.text
-        with app.app_context():
-            job = queue(connection).jobs[0]
-            assert str(job.args) == f"({db.session.scalar(select(ContactImport.run_id))},)"
-            SimpleWorker([queue(connection)], connection=connection).work(burst=True)
-            db.session.remove()
-        done = client.get(url + "/status", headers={"HX-Request": "true"})
-        assert done.status_code == 286 and "2 created" in done.text
-        assert ('<p id="import-announce" hx-swap-oob="innerHTML">Imported. 2 created, 0 updated,'
-                in done.text)
-        assert customers(app) == 1
-    finally:
-        app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
-        connection.flushdb()
-        connection.close()
+def test_the_import_runs_on_a_real_worker_with_progress(app, client, auth, real_queue):
+    auth.sign_in("manager")
+    url = uploaded(auth, GOOD)
+    response = auth.post(url + "/run", {"on_duplicate": "skip"}, page=url, htmx=True)
+    assert response.status_code == 200
+    assert "<h2>Importing</h2>" in response.text and "hx-trigger=\"every 1s\"" in response.text
+    assert "hx-swap-oob=\"innerHTML\">Import started.</p>" in response.text
+    assert 'aria-live="polite"' in response.text
+    polling = client.get(url + "/status", headers={"HX-Request": "true"})
+    assert polling.status_code == 200 and "queued" in polling.text
+    with app.app_context():
+        job = real_queue.queue().jobs[0]
+        assert str(job.args) == f"({db.session.scalar(select(ContactImport.run_id))},)"
+    real_queue.work()
+    done = client.get(url + "/status", headers={"HX-Request": "true"})
+    assert done.status_code == 286 and "2 created" in done.text
+    assert ('<p id="import-announce" hx-swap-oob="innerHTML">Imported. 2 created, 0 updated,'
+            in done.text)
+    assert customers(app) == 1
 
 
 def test_the_contacts_page_links_the_import_for_managers_only(client, auth):

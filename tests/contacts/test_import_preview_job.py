@@ -1,11 +1,8 @@
 """A large upload is checked once, by a job, while its page shows progress; its preview is
 stored (encrypted) and paged, so viewing it never parses or checks the file again."""
-import os
 import sys
 
 import pytest
-from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import func, select, text
 
 from crm.contacts.importing import preview
@@ -14,8 +11,6 @@ from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import queue
 from tests.contacts.test_import import GOOD, HEADER, customers, uploaded
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def rows_file(count: int) -> str:
@@ -40,26 +35,12 @@ def counted(monkeypatch):
 
 
 @pytest.fixture
-def queued(app):
-    """A real Redis queue and no worker: runs wait until the test works them off."""
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as exc:
-        pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); start it with redis-server")
-    connection.flushdb()
-    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="crm-preview-test",
-                      IMPORT_CHECK_INLINE_BYTES=1024)
-
-    def work():
-        with app.app_context():
-            SimpleWorker([queue(connection)], connection=connection).work(burst=True)
-            db.session.remove()
-
-    yield work
-    app.config.update(REDIS_URL=None, JOB_QUEUE="crm", IMPORT_CHECK_INLINE_BYTES=256 * 1024)
-    connection.flushdb()
-    connection.close()
+def queued(app, real_queue):
+    """Jobs on a real Redis queue and no worker, and every upload big enough for a job: the
+    runs wait until the test calls queued() (a worker's burst)."""
+    app.config["IMPORT_CHECK_INLINE_BYTES"] = 1024
+    yield real_queue.work
+    app.config["IMPORT_CHECK_INLINE_BYTES"] = 256 * 1024
 
 
 def test_a_50000_row_preview_viewed_three_times_is_checked_once(app, client, auth, counted):
@@ -87,7 +68,7 @@ def test_a_large_upload_is_checked_by_a_job_while_its_page_polls(app, client, au
     assert "<h2>Checking the file</h2>" in page.text and 'hx-trigger="every 1s"' in page.text
     with app.app_context():
         assert db.session.scalar(select(ContactImport.status)) == "checking"
-        assert queue().count == 1
+        assert queue().count == 1  # waiting for a worker
     poll = client.get(url + "/status", headers={"HX-Request": "true"})
     assert poll.status_code == 200 and "Checking the file" in poll.text
     queued()
@@ -113,7 +94,8 @@ def test_changing_the_duplicate_policy_checks_a_large_file_again_as_a_job(app, c
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == 2
 
 
-def test_a_check_whose_worker_died_can_be_checked_again(app, client, auth, queued):
+def test_a_check_whose_worker_died_can_be_checked_again(app, client, auth, queued,
+                                                         real_queue):
     from datetime import timedelta
 
     from crm.common import utcnow
@@ -125,9 +107,7 @@ def test_a_check_whose_worker_died_can_be_checked_again(app, client, auth, queue
         long_ago = utcnow() - timedelta(minutes=10)
         run.status, run.started_at, run.heartbeat_at = "running", long_ago, long_ago
         db.session.commit()
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()  # its job went with it
-    connection.close()
+    real_queue.connection.flushdb()  # its job went with it
     page = client.get(url).text
     assert "The file has not been checked" in page and "Its check stopped" in page
     assert auth.post(url + "/check", page=url).status_code == 303

@@ -2,7 +2,6 @@
 import os
 
 import pytest
-from redis import Redis
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -19,9 +18,9 @@ from crm.jobs.services import (
 )
 from crm.security.models import SearchToken
 from tests import factories
-from tests.conftest import closed_port
+from tests.conftest import TEST_REDIS_URL, closed_port
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = TEST_REDIS_URL
 
 
 def count_to(run, report, n):
@@ -45,19 +44,9 @@ def test_jobs():
 
 
 @pytest.fixture
-def redis_app(app):
+def redis_app(app, real_queue):
     """The app with REDIS_URL pointing at a real Redis (a private db and queue)."""
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as exc:  # say how to fix it rather than skip
-        pytest.fail(f"Redis is needed at {REDIS_URL} ({exc}); start it with redis-server")
-    connection.flushdb()
-    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="crm-test")
-    yield app, connection
-    app.config.update(REDIS_URL=None, JOB_QUEUE="crm")
-    connection.flushdb()
-    connection.close()
+    return app, real_queue.connection
 
 
 def test_inline_run_without_redis_finishes_when_the_caller_commits(app_ctx):
