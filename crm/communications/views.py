@@ -544,8 +544,7 @@ def new_ticket():
     form = new_ticket_form(assignable_staff(),
                            formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
-        form.customer.data = request.args.get("customer", "")[:200]
-        return _render_new_ticket(form, _customer_matches(form.customer.data))
+        return _render_new_ticket(form)
     if (again := replayed(form)) is not None:
         return again
     valid = form.validate_on_submit()
@@ -568,12 +567,13 @@ def new_ticket():
     return redirect_with(url, f"Opened {entry.ticket.number} for {entry.customer.number}.")
 
 
-@bp.get("/tickets/new/customers")
+@bp.post("/tickets/new/customers")
 @requires("communications.log")
 def ticket_customers():
     """The picker's matches for what is typed (active search; the same list the form shows
-    after sending a name that several customers have)."""
-    text = request.args.get("customer", "")
+    after sending a name that several customers have). POST: what is typed may be a person's
+    name, and it stays out of URLs and access logs, as in the header search."""
+    text = request.form.get("customer", "")[:200]
     return render_template("communications/_customer_matches.html",
                            matches=_customer_matches(text), typed=text.strip())
 
