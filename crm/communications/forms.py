@@ -153,6 +153,50 @@ class ReplyForm(FlaskForm):
             raise ValidationError("Write the message.")
 
 
+class NewTicketForm(FlaskForm):
+    """The tickets page's "New ticket": for which customer (typed, found by name or number;
+    `customer_id` is the pick when several match), the subject and the first message."""
+
+    customer = StringField("Customer", validators=[
+        InputRequired("Type the customer's name or number."), MaxLength(200)],
+        description="Part of the name, or the number (CUST-00012).")
+    customer_id = IdField("Which customer?", validate_choice=False)
+    subject = StringField("Subject", validators=[InputRequired("Say what the ticket is about."),
+                                                 MaxLength(200)])
+    direction = SelectField("Direction", choices=choices(DIRECTIONS), default="inbound")
+    body = TextAreaField("First message", validators=[Optional(), MaxLength(20000)],
+                         description="What the customer reported, or what needs doing.")
+    assignee_id = IdField("Assignee", invalid_choice_message="Choose someone from the list.")
+    form_key = FormKeyField()
+
+    def validate_subject(self, field):
+        if not field.data.strip():
+            raise ValidationError("Say what the ticket is about.")
+
+    def data_for_service(self, now) -> dict:
+        return {"direction": self.direction.data, "subject": _text(self.subject),
+                "body": _text(self.body), "occurred_at": now, "visibility": "internal"}
+
+
+class RescheduleForm(FlaskForm):
+    """A follow-up's new due date: typed (Reschedule) or a snooze button's (+1 day, +1 week),
+    which carries its date, so the same button sent twice moves it once."""
+
+    follow_up_due = DateField("New due date", validators=[Optional()])
+    snooze = DateField(validators=[Optional()])
+
+    def due(self):
+        return self.snooze.data or self.follow_up_due.data
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if self.due() is None:  # (Optional() ends a field's own checks when it is empty)
+            self.follow_up_due.errors = [*self.follow_up_due.errors, "Choose the new due date."]
+            return False
+        return True
+
+
 class EmailFileForm(FlaskForm):
     """Log an email from a saved .eml file."""
 
@@ -209,6 +253,20 @@ def entry_form(entry, customer, staff, formdata=None):
         form.channel.choices = [c for c in form.channel.choices if c.value == "ticket"]
     else:
         form.channel.choices = [c for c in form.channel.choices if c.value != "ticket"]
+    return form
+
+
+def new_ticket_form(staff, formdata=None):
+    form = NewTicketForm(formdata=formdata)
+    form.assignee_id.choices = staff_choices(staff, "Nobody yet")
+    return form
+
+
+def reschedule_form(entry, formdata=None):
+    """The row's reschedule form on the follow-ups list (a prefix per entry: unique ids)."""
+    form = RescheduleForm(formdata=formdata, prefix=f"follow-up-{entry.id}")
+    if formdata is None:
+        form.follow_up_due.data = entry.follow_up_due
     return form
 
 

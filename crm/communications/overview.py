@@ -29,4 +29,6 @@ def at_a_glance(customer):
         .where(alive, Interaction.follow_up_due.is_not(None),
                Interaction.follow_up_done_at.is_(None))
         .order_by(Interaction.follow_up_due, Interaction.id).limit(SHOWN)).all()
-    return {"last": last, "tickets": tickets, "follow_ups": follow_ups, "today": farm_today()}
+    return {"last": last, "tickets": tickets, "follow_ups": follow_ups, "today": farm_today(),
+            "can_open_ticket": can(current_user, "communications.log")
+            and not customer.is_archived}

@@ -7,13 +7,13 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.audit.services import record
 from crm.auth.models import StaffUser
 from crm.common import ConflictError, farm_today, parse_id, save_versioned, utcnow
 from crm.communications.models import TICKET_STATUSES, Interaction, Ticket
-from crm.contacts.models import Contact, ContactEmail
+from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.customers.models import Customer
 from crm.customers.services import ensure_editable
 from crm.extensions import db
@@ -200,7 +200,17 @@ def _default_assignee(actor) -> int:
     return actor.id
 
 
-def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None) -> Interaction:
+def open_ticket(customer, data: dict, *, actor, assignee_id: int | None = None) -> Interaction:
+    """Open a ticket for a customer (the tickets page's "New ticket"): its first message is an
+    interaction of channel "ticket"; `assignee_id` is who works on it (active staff only)."""
+    if assignee_id and assignee_id not in {u.id for u in assignable_staff()}:
+        raise InteractionError("Tickets can only be assigned to active staff who log calls.")
+    return log_interaction(customer, {**data, "channel": "ticket"}, actor=actor,
+                           assignee_id=assignee_id)
+
+
+def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None,
+                    assignee_id: int | None = None) -> Interaction:
     """Record an interaction with a customer. InteractionError on bad input.
 
     A "ticket" entry outside a ticket opens a new ticket with it as the first message; with
@@ -218,7 +228,7 @@ def log_interaction(customer, data: dict, *, actor, ticket: Ticket | None = None
             record("update", "ticket", ticket.id, actor=actor, fields=["status"])
     elif entry.channel == "ticket":
         entry.ticket = Ticket(customer_id=customer.id, subject=entry.subject or "Support request",
-                              assignee_id=data.get("follow_up_assignee_id"),
+                              assignee_id=assignee_id or data.get("follow_up_assignee_id"),
                               opened_by_kind=actor.kind, opened_by_id=actor.id,
                               opened_at=entry.occurred_at)
     db.session.add(entry)
@@ -262,25 +272,45 @@ def set_deleted(entry: Interaction, deleted: bool, *, actor):
 
 # -- follow-ups --------------------------------------------------------------------------------
 
-def _open_follow_ups(assignee_id: int):
+def _open_follow_ups(assignee_id: int | None):
+    """Open follow-ups of one person; None: of everyone."""
+    mine = (Interaction.follow_up_assignee_id == assignee_id) if assignee_id is not None \
+        else Interaction.follow_up_assignee_id.is_not(None)
     return (
-        (Interaction.follow_up_assignee_id == assignee_id)
+        mine
         & Interaction.follow_up_due.is_not(None)
         & Interaction.follow_up_done_at.is_(None)
         & Interaction.deleted_at.is_(None)
     )
 
 
-def follow_ups(assignee_id: int, limit: int = 200):
-    """Open follow-ups of one person, soonest due first."""
-    return db.session.scalars(
+def follow_ups(assignee_id: int | None, limit: int = 200):
+    """Open follow-ups of one person (None: everyone's), soonest due first."""
+    query = (
         select(Interaction)
         .options(joinedload(Interaction.customer), joinedload(Interaction.contact),
-                 joinedload(Interaction.logged_by))
+                 joinedload(Interaction.logged_by), joinedload(Interaction.follow_up_assignee))
         .where(_open_follow_ups(assignee_id))
         .order_by(Interaction.follow_up_due, Interaction.id)
         .limit(limit)
-    ).all()
+    )
+    return db.session.scalars(query).all()
+
+
+def people_to_call(entries) -> dict:
+    """{entry id: Contact} for a list of follow-ups: the person the entry was with, else the
+    customer's primary contact; their phones and emails loaded (two queries, any length)."""
+    without = {e.customer_id for e in entries if e.contact_id is None}
+    primary = dict(db.session.execute(
+        select(CustomerContact.customer_id, CustomerContact.contact_id)
+        .where(CustomerContact.customer_id.in_(without), CustomerContact.role == "primary")
+    ).all()) if without else {}
+    wanted = {e.id: e.contact_id or primary.get(e.customer_id) for e in entries}
+    ids = {i for i in wanted.values() if i}
+    people = {c.id: c for c in db.session.scalars(
+        select(Contact).where(Contact.id.in_(ids))
+        .options(selectinload(Contact.phones), selectinload(Contact.emails)))} if ids else {}
+    return {entry_id: people[i] for entry_id, i in wanted.items() if i in people}
 
 
 def overdue_count(assignee_id: int, today: date) -> int:
@@ -288,6 +318,19 @@ def overdue_count(assignee_id: int, today: date) -> int:
         select(func.count()).select_from(Interaction)
         .where(_open_follow_ups(assignee_id), Interaction.follow_up_due < today)
     )
+
+
+def overdue_by_person(today: date):
+    """[(staff user, overdue count)] of everyone with overdue follow-ups, most first (the
+    team view of a manager); one query."""
+    rows = db.session.execute(
+        select(StaffUser, func.count(Interaction.id))
+        .join(Interaction, Interaction.follow_up_assignee_id == StaffUser.id)
+        .where(Interaction.follow_up_due.is_not(None), Interaction.follow_up_done_at.is_(None),
+               Interaction.deleted_at.is_(None), Interaction.follow_up_due < today)
+        .group_by(StaffUser.id)
+    ).all()
+    return sorted(rows, key=lambda row: (-row[1], row[0].name.casefold()))
 
 
 def overdue_badge(user) -> int:
@@ -300,6 +343,31 @@ def complete_follow_up(entry: Interaction, *, actor):
     if entry.follow_up_done_at is None:
         entry.follow_up_done_at = utcnow()
         record("update", "interaction", entry.id, actor=actor, fields=["follow_up_done_at"])
+
+
+PAST_DUE_DATE = "Choose today or a later day: a follow-up cannot be due in the past."
+
+
+def reschedule_follow_up(entry: Interaction, due: date, *, actor, today: date) -> bool:
+    """Give an open follow-up a new due date (rescheduling, or snoozing it a day or a week);
+    a past date is refused. Returns whether it changed (the same date again changes nothing,
+    so a snooze sent twice snoozes once: the button carries the date, not "+1 day")."""
+    if entry.follow_up_due is None or entry.follow_up_done_at is not None:
+        raise InteractionError("That follow-up is done already.")
+    if due < today:
+        raise InteractionError(PAST_DUE_DATE)
+    ensure_editable(entry.customer)
+    if due == entry.follow_up_due:
+        return False
+    entry.follow_up_due = due
+    record("update", "interaction", entry.id, actor=actor, fields=["follow_up_due"])
+    return True
+
+
+def snooze_dates(entry: Interaction, today: date) -> dict:
+    """{"1 day": date, "1 week": date}: from the due date, or from today when it is overdue."""
+    start = max(entry.follow_up_due, today)
+    return {"1 day": start + timedelta(days=1), "1 week": start + timedelta(weeks=1)}
 
 
 # -- tickets -----------------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from crm.communications.forms import (
     ReplyForm,
     contact_log_form,
     entry_form,
+    new_ticket_form,
     primary_contact_id,
     quick_log_form,
+    reschedule_form,
     ticket_form,
 )
 from crm.communications.models import CHANNELS, TICKET_STATUSES
@@ -39,7 +41,12 @@ from crm.communications.services import (
     log_email,
     log_interaction,
     may_change,
+    open_ticket,
+    overdue_by_person,
+    people_to_call,
+    reschedule_follow_up,
     set_deleted,
+    snooze_dates,
     thread,
     timeline,
     update_interaction,
@@ -48,11 +55,16 @@ from crm.communications.services import (
 from crm.communications.services import tickets as list_tickets
 from crm.contacts.pages import contact_page
 from crm.contacts.services import get_contact, with_contacts
-from crm.customers.services import ArchivedError, customer_or_404
+from crm.customers.services import (
+    ArchivedError,
+    customer_or_404,
+    get_customer,
+    search_customers,
+)
 from crm.extensions import db, htmx
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
-from crm.toasts import toast
+from crm.toasts import redirect_with, toast
 from crm.web import arg_id, claim, created, replayed, save_form, wants_fragment
 
 LOG_ERRORS = (InteractionError, ArchivedError)  # what the service says is shown on the form
@@ -385,18 +397,80 @@ def deleted():
 
 # -- follow-ups ------------------------------------------------------------------------------
 
-@bp.get("/follow-ups")
-@requires("communications.log")
-def my_follow_ups():
-    """What the signed-in person has to follow up, overdue first."""
+def _follow_up_scope():
+    """Whose follow-ups the list shows, from ?assignee=: "" (mine, the default), "all"
+    (everyone's) or a staff id; anyone else's only with communications.manage (else 403).
+    Returns (assignee id or None for everyone's, the value for links and forms)."""
+    raw = request.args.get("assignee", "")
+    if raw in ("", "me") or raw == str(current_user.id):
+        return current_user.id, ""
+    if not can(current_user, "communications.manage"):
+        abort(403)
+    if raw == "all":
+        return None, "all"
+    staff_id = arg_id("assignee")
+    if db.session.get(StaffUser, staff_id) is None:
+        abort(404)
+    return staff_id, str(staff_id)
+
+
+def _render_follow_ups(status=200, forms=None):
+    """The follow-ups list under the scope; `forms`: {entry id: a reschedule form as sent}."""
     today = farm_today()
-    found = follow_ups(current_user.id)
+    assignee_id, scope = _follow_up_scope()
+    found = follow_ups(assignee_id)
     groups = {
         "Overdue": [e for e in found if e.follow_up_due < today],
         "Due today": [e for e in found if e.follow_up_due == today],
         "Coming up": [e for e in found if e.follow_up_due > today],
     }
-    return render_template("communications/follow_ups.html", groups=groups, today=today)
+    forms = {**{e.id: reschedule_form(e) for e in found}, **(forms or {})}
+    team = can(current_user, "communications.manage")
+    whose = (None if assignee_id == current_user.id
+             else db.session.get(StaffUser, assignee_id) if assignee_id else "all")
+    return render_template(
+        "communications/follow_ups.html", groups=groups, today=today, forms=forms,
+        people=people_to_call(found), snooze=lambda e: snooze_dates(e, today), scope=scope,
+        whose=whose, team=team, staff=assignable_staff() if team else [],
+        overdue=overdue_by_person(today) if team else [],
+    ), status
+
+
+@bp.get("/follow-ups")
+@requires("communications.log")
+def my_follow_ups():
+    """What the signed-in person has to follow up, overdue first (managers: anyone's)."""
+    return _render_follow_ups()
+
+
+@bp.post("/interactions/<int:entry_id>/follow-up/reschedule")
+@requires("communications.log")
+def reschedule(entry_id):
+    """A new due date for a follow-up (or snoozed a day or a week); the list comes back."""
+    found = get_entry(entry_id)
+    if found is None or found.follow_up_due is None:
+        abort(404)
+    if found.follow_up_assignee_id != current_user.id and not may_change(current_user, found):
+        abort(403)
+    _follow_up_scope()  # the list it goes back to must be one this user may see
+    form = reschedule_form(found, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            changed = reschedule_follow_up(found, form.due(), actor=current_user.actor,
+                                           today=farm_today())
+        except LOG_ERRORS as exc:
+            db.session.rollback()
+            form.follow_up_due.errors.append(str(exc))
+        else:
+            db.session.commit()
+            toast(f"Follow-up moved to {found.follow_up_due:%a %b} {found.follow_up_due.day}."
+                  if changed else "It was already due then.")
+            if not htmx:
+                return redirect(url_for("communications.my_follow_ups",
+                                        assignee=request.args.get("assignee") or None), 303)
+            return with_badges(_render_follow_ups())
+    db.session.rollback()
+    return with_badges(_render_follow_ups(422, forms={found.id: form}))
 
 
 @bp.post("/interactions/<int:entry_id>/follow-up/done")
@@ -426,7 +500,82 @@ def tickets():
     status = status if status in TICKET_STATUSES else ""
     return render_template("communications/tickets.html", tickets=list_tickets(status),
                            status=status, statuses=TICKET_STATUSES, now=utcnow(),
-                           page_size=TICKETS_PAGE_SIZE)
+                           page_size=TICKETS_PAGE_SIZE,
+                           can_log=can(current_user, "communications.log"))
+
+
+CUSTOMER_MATCHES = 8  # how many customers the picker lists
+
+
+def _customer_matches(text):
+    """The customers the picker offers for what was typed (a number, part of a name)."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    return search_customers(text, user=current_user, per_page=CUSTOMER_MATCHES)[0]
+
+
+def _picked_customer(form):
+    """(the customer the new ticket is for or None, the matches to offer); puts the reason on
+    the customer field when there is none or several."""
+    picked = form.customer_id.data
+    if picked is not None:
+        customer = get_customer(picked, overview=False)
+        if customer is not None and not customer.is_archived:
+            return customer, []
+    matches = _customer_matches(form.customer.data)
+    if len(matches) == 1:
+        return matches[0], matches
+    typed = (form.customer.data or "").strip()[:60]
+    form.customer.errors = list(form.customer.errors) + [
+        f"Several customers match “{typed}”: choose one below." if matches else
+        f"No customer matches “{typed}”. Type part of the name or the number (CUST-00012)."]
+    return None, matches
+
+
+def _render_new_ticket(form, matches=(), status=200):
+    return render_template("communications/new_ticket.html", form=form, matches=matches), status
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@requires("communications.log")
+def new_ticket():
+    """Open a ticket from the tickets page: pick the customer (typed, by name or number)."""
+    form = new_ticket_form(assignable_staff(),
+                           formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        return _render_new_ticket(form)
+    if (again := replayed(form)) is not None:
+        return again
+    valid = form.validate_on_submit()
+    customer, matches = _picked_customer(form) if form.customer.data else (None, [])
+    if not valid or customer is None:
+        return _render_new_ticket(form, matches, 422)
+    if (again := claim(form)) is not None:
+        return again
+    try:
+        entry = open_ticket(_customer(customer.id),
+                            form.data_for_service(utcnow().replace(microsecond=0)),
+                            actor=current_user.actor, assignee_id=form.assignee_id.data)
+    except LOG_ERRORS as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _render_new_ticket(form, matches, 422)
+    url = url_for("communications.ticket", ticket_id=entry.ticket.id)
+    created(form, url)
+    db.session.commit()
+    return redirect_with(url, f"Opened {entry.ticket.number} for {entry.customer.number}.")
+
+
+@bp.post("/tickets/new/customers")
+@requires("communications.log")
+def ticket_customers():
+    """The picker's matches for what is typed (active search; the same list the form shows
+    after sending a name that several customers have). POST: what is typed may be a person's
+    name, and it stays out of URLs and access logs, as in the header search."""
+    text = request.form.get("customer", "")[:200]
+    return render_template("communications/_customer_matches.html",
+                           matches=_customer_matches(text), typed=text.strip())
 
 
 def _ticket(ticket_id):

@@ -85,7 +85,7 @@ def sheets_pdf():
         return render_template("delivery/sheets.html", error=str(exc), routes=routes(),
                                day=None, route=None, sheet=None), 400
     html = render_template("delivery/sheet_document.html", sheet=delivery_sheet(day, route),
-                           css=_sheet_css(current_app.static_folder))
+                           css=_sheet_css(current_app.static_folder), external_links=True)
     with _gc_paused():  # WeasyPrint allocates millions of objects; collecting midway costs ~30 %
         pdf = HTML(string=html).write_pdf()
     name = f"delivery-{day:%Y-%m-%d}{'-' + route.name.lower().replace(' ', '-') if route else ''}.pdf"

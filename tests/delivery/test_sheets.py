@@ -159,3 +159,75 @@ def test_the_pdf_button_sends_the_form_as_it_is_now(app, client, auth, route_day
     assert sorted(names) == ["date", "route"]
     pdf = client.get("/delivery/sheets.pdf?date=2026-11-27&route=")
     assert 'filename="delivery-2026-11-27.pdf"' in pdf.headers["Content-Disposition"]
+
+
+@pytest.fixture
+def driver_day(app):
+    """Three stops on the North route on DAY, the plan's stop numbers 1, 4 and 7 (a skipped
+    customer in between), one with office notes; returns {name: (customer id, phone, address)}."""
+    with app.app_context():
+        factories.catalogue()
+        made = {}
+        for name, stop, extra in (("Fern Cafe", 1, {"notes": "Pays on time; upsell radish"}),
+                                  ("Oak Bistro", 4, {}), ("Elm Deli", 7, {})):
+            customer = factories.customer(name, **extra)
+            factories.delivery_plan(customer, stop=stop, labelling="Date on every box",
+                                    special_handling="Keep out of the sun")
+            link = customer.contact_links[0]
+            made[name] = (customer.id, link.contact.primary_phone.phone,
+                          customer.delivery_address.one_line)
+        return made
+
+
+def test_drivers_get_links_to_the_sheet_the_phone_and_a_map(app, client, auth, driver_day):
+    """Issue 14 item 11: the customer's name opens their preference sheet, the phone is tel:,
+    the address is a plain link to a map search (no scripts), the print shows the text."""
+    auth.sign_in("delivery")
+    text = client.get(f"/delivery/sheets?date={DAY}").text
+    customer_id, phone, address = driver_day["Fern Cafe"]
+    assert f'href="/delivery/customers/{customer_id}">Fern Cafe</a>' in text
+    assert f'<a href="tel:{phone}">' in text and phone.startswith("+1312")
+    query = address.replace(" ", "%20").replace(",", "%2C")
+    assert (f'href="https://www.google.com/maps/search/?api=1&amp;query={query}"') in text
+    assert "maps.googleapis" not in text and "<script src=\"https://" not in text
+    assert client.get(f"/delivery/customers/{customer_id}").status_code == 200
+    sheet = client.get(f"/delivery/customers/{customer_id}").text
+    assert f'<a href="tel:{phone}">' in sheet and "google.com/maps/search/?api=1&amp;query=" in sheet
+
+
+def test_stops_are_numbered_in_route_order_with_the_plan_stop_beside(app, client, auth,
+                                                                     driver_day):
+    auth.sign_in("delivery")
+    text = client.get(f"/delivery/sheets?date={DAY}").text
+    numbers = re.findall(r'<span class="stop-no">(\d+)</span>(?: <span class="plan-stop">'
+                         r'\((plan stop \d+)\)</span>)? <a class="stop-name"[^>]*>([^<]+)</a>', text)
+    assert numbers == [("1", "", "Fern Cafe"), ("2", "plan stop 4", "Oak Bistro"),
+                       ("3", "plan stop 7", "Elm Deli")]
+    plain = re.sub(r"<[^>]+>", "", text)
+    assert "3 (plan stop 7) Elm Deli" in plain
+    assert '<span class="stop-no">1</span> <a' in text  # the same number: nothing beside it
+
+
+def test_office_notes_stay_off_the_drivers_sheet_and_its_pdf(app, client, auth, driver_day,
+                                                            tmp_path):
+    """The customer's notes are for sales ("Pays on time"); the driver gets the address's
+    delivery instructions and the plan's handling and labelling."""
+    auth.sign_in("delivery")
+    html = client.get(f"/delivery/sheets?date={DAY}").text
+    pdf = client.get(f"/delivery/sheets.pdf?date={DAY}")
+    assert pdf.status_code == 200
+    text = pdf_tool("pdftotext", pdf.data, tmp_path)
+    for shown in (html, text):
+        assert "Pays on time" not in shown and "upsell" not in shown and "Notes:" not in shown
+        assert "Back door, ring twice" in shown  # the delivery instructions
+        assert "Keep out of the sun" in shown and "Date on every box" in shown
+        assert "(plan stop 7)" in shown
+        assert "(map, opens in a new tab)" not in text  # the hidden link hint is not printed
+    customer_id, _, address = driver_day["Elm Deli"]
+    assert address.split(",")[0] in text  # the address prints as text
+    path = tmp_path / "links.pdf"
+    path.write_bytes(pdf.data)
+    links = subprocess.run(["pdfinfo", "-url", str(path)], check=True, capture_output=True,
+                           text=True).stdout  # the PDF keeps the links (tap them on a phone)
+    assert "tel:+1312" in links and "https://www.google.com/maps/search/?api=1&query=" in links
+    assert f"http://localhost/delivery/customers/{customer_id}" in links

@@ -37,7 +37,8 @@ def pages(customer, contact, ticket):
         "/customers/", f"/customers/{customer}", f"/customers/{customer}/contacts",
         f"/customers/{customer}/preferences", f"/customers/{customer}/communications",
         f"/customers/{customer}/edit", "/customers/new", "/contacts/", f"/contacts/{contact}",
-        "/contacts/import", "/contacts/duplicates", "/follow-ups", "/tickets",
+        "/contacts/import", "/contacts/duplicates", "/follow-ups", "/follow-ups?assignee=all",
+        "/tickets", "/tickets/new",
         f"/tickets/{ticket}", "/activity", "/delivery/sheets", f"/delivery/customers/{customer}",
         "/catalogue/", "/admin/", "/admin/users/", "/admin/users/1",
     ]
