@@ -18,8 +18,14 @@ def nav_items():
         if item.endpoint in current_app.view_functions and can(current_user, item.permission):
             url = url_for(item.endpoint)
             items.append({"label": item.label, "url": url, "id": item.id,
-                          "current": request.path == url or request.path.startswith(url + "/"),
-                          "has_badge": item.badge is not None})
+                          "current": False, "has_badge": item.badge is not None})
+    # The section of the page: the item whose URL is the longest prefix of the path
+    # ("/customers/" for /customers/5/contacts), one at most, never "/" for every page.
+    def within(url):
+        return request.path == url or (url != "/" and request.path.startswith(url.rstrip("/") + "/"))
+    here = max((i for i in items if within(i["url"])), key=lambda i: len(i["url"]), default=None)
+    if here:
+        here["current"] = True
     return items
 
 

@@ -143,12 +143,13 @@ def sign_in(page, email, password=PASSWORD):
     page.wait_for_url(re.compile(r"/customers/"))
 
 
-# Elements past the right edge (tables scroll inside .table-wrap on purpose).
+# Elements past the right edge (tables scroll inside .table-wrap, a customer's tabs inside
+# their row at phone width, on purpose).
 OVERFLOW_JS = """() => {
   const doc = document.documentElement;
   const wide = [...document.querySelectorAll('body *')].filter(el => {
     const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > doc.clientWidth + 1 && !el.closest('.table-wrap');
+    return r.width > 0 && r.right > doc.clientWidth + 1 && !el.closest('.table-wrap, .tabs ul');
   }).slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
       + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''));
   return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};

@@ -51,6 +51,23 @@ def expect_same_page(page):
     assert page.evaluate(f"{MARKER} === true"), "the page was reloaded"
 
 
+def open_quick_log(page, keyboard=False):
+    """Unfold the quick log (one line above the timeline until opened); returns the form."""
+    fold = page.locator("details.quick-log-fold")
+    summary = fold.locator("> summary")
+    expect(summary).to_have_text("Log a call, email or note…")
+    expect(fold).to_have_js_property("open", False)
+    if keyboard:
+        summary.focus()
+        page.keyboard.press("Enter")
+    else:
+        summary.click()
+    expect(fold).to_have_js_property("open", True)
+    form = page.locator("#quick-log")
+    expect(form.get_by_label("Subject", exact=True)).to_be_visible()
+    return form
+
+
 def tab_to(page, control, most=3):
     """Press Tab until `control` has focus (a date input keeps it for its calendar button)."""
     for _ in range(most):
@@ -82,8 +99,11 @@ def test_log_a_call_with_an_overdue_follow_up_and_mark_it_done(app, page, make_s
     expect(follow_ups_nav(page)).to_have_accessible_name("Follow-ups")  # nothing overdue yet
     mark_page(page)
 
-    # The quick log, by keyboard: Tab from field to field, type, Enter on the button to submit.
-    form = page.locator("#quick-log")  # a <form> with no name is not a "form" landmark
+    # The quick log, by keyboard: Enter opens it, Tab from field to field, type, Enter on the
+    # button to submit.
+    expect(page.locator("#quick-log").get_by_label("Subject", exact=True)).to_be_hidden()
+    form = open_quick_log(page, keyboard=True)  # #quick-log: a form with no name is no landmark
+    expect(page.locator("details.quick-log-fold > summary")).to_be_focused()
     expect(form.get_by_label("With", exact=True)).to_have_value(re.compile(r"\d+"))  # primary
     expect(form.get_by_label("When", exact=True)).not_to_have_value("")  # now, by default
     form.get_by_label("Channel", exact=True).focus()
@@ -140,7 +160,9 @@ def test_log_a_call_with_an_overdue_follow_up_and_mark_it_done(app, page, make_s
     expect(newest.locator(".follow-up")).to_contain_text(due_text)
     expect(newest.get_by_role("button", name="Mark done")).to_be_visible()
     expect(entries.nth(1).locator(".entry-subject")).to_have_text("Price list for spring")
-    # A fresh form, keeping the channel just used.
+    # A fresh form, folded again, keeping the channel just used; "Logged." is said once.
+    expect(page.locator("details.quick-log-fold")).to_have_js_property("open", False)
+    expect(form.get_by_label("Subject", exact=True)).to_be_hidden()
     expect(form.get_by_label("Subject", exact=True)).to_have_value("")
     expect(form.get_by_label("Follow up by", exact=True)).to_have_value("")
     expect(form.get_by_label("Channel", exact=True)).to_have_value("call")
@@ -266,7 +288,7 @@ def test_screenshots_of_communications_pages(app, new_page, make_staff, width_na
 
     # The Communications tab: a call just logged with an overdue follow-up, on top.
     page.goto(f"/customers/{customer_id}/communications")
-    form = page.locator("#quick-log")
+    form = open_quick_log(page)
     form.get_by_label("Channel", exact=True).select_option(label="Call")
     form.get_by_label("Minutes", exact=True).fill("12")
     form.get_by_label("Subject", exact=True).fill("Weekly order and a price check")
@@ -293,6 +315,8 @@ def test_screenshots_of_communications_pages(app, new_page, make_staff, width_na
 
     # A support ticket logged from the quick log, then its page.
     page.goto(f"/customers/{customer_id}/communications")
+    shot(page, "comm-05-communications-tab-folded", full_page=False)
+    form = open_quick_log(page)
     form.get_by_label("Direction", exact=True).select_option(label="Inbound")
     form.get_by_label("Subject", exact=True).fill("Wilted pea shoots in Tuesday's delivery")
     form.get_by_label("What was said", exact=True).fill(
@@ -304,6 +328,6 @@ def test_screenshots_of_communications_pages(app, new_page, make_staff, width_na
     ticket_link.click()
     expect(page.get_by_role("heading", level=1,
                             name="Wilted pea shoots in Tuesday's delivery")).to_be_visible()
-    shot(page, "comm-05-ticket")
+    shot(page, "comm-06-ticket")
 
     (out / "comm-overflow.txt").write_text("\n".join(overflow) + "\n" if overflow else "none\n")

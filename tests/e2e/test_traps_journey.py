@@ -15,7 +15,7 @@ from crm.customers.models import Customer
 from crm.extensions import db
 from crm.web import REPLAYED
 from tests.e2e.conftest import DESKTOP, PHONE, Screenshots, sign_in
-from tests.e2e.test_communications_journey import seed_customer
+from tests.e2e.test_communications_journey import open_quick_log, seed_customer
 
 pytestmark = pytest.mark.e2e
 
@@ -143,8 +143,8 @@ def test_enter_in_the_quick_log_does_not_send_it_but_the_button_does(app, page, 
     sign_in(page, email, password)
     url = f"/customers/{customer_id}/communications"
     page.goto(url)
-    form = page.locator("#quick-log")
     sent = posts_to(page, url)
+    form = open_quick_log(page, keyboard=True)  # opening it sends nothing either
 
     form.get_by_label("Subject", exact=True).fill("Tuesday order")
     for label in ("Subject", "Outcome", "Minutes"):
@@ -172,7 +172,7 @@ def test_when_is_one_tab_stop_and_every_part_of_a_date_shows_focus(app, page, ma
     customer_id, _ = seed_customer(app, "Blue Heron Bistro")
     sign_in(page, email, password)
     page.goto(f"/customers/{customer_id}/communications")
-    form = page.locator("#quick-log")
+    form = open_quick_log(page)
     form.get_by_label("With", exact=True).focus()
     page.keyboard.press("Tab")
     summary = form.locator("details.when > summary")
@@ -208,7 +208,7 @@ def test_screenshots_of_the_quick_log_and_the_new_customer_form(app, new_page, m
     sign_in(page, email, password)
 
     page.goto(f"/customers/{customer_id}/communications")
-    form = page.locator("#quick-log")
+    form = open_quick_log(page)
     shots.take(page, "traps-01-quick-log")
     form.get_by_role("button", name="Log it").click()  # nothing typed
     expect(form.get_by_role("alert")).to_contain_text("Say what happened")

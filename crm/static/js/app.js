@@ -268,3 +268,73 @@
     showToast("The server could not be reached. Check the connection and try again.", "error");
   });
 })();
+
+// Phone layout (issue 14). The header's Menu button: at phone width the navigation, the search
+// and the account fold behind it (a disclosure: aria-expanded, Escape closes). Only this script
+// hides them, so without JavaScript they stay in view; on a wide screen they are always shown.
+(function () {
+  "use strict";
+
+  var button = document.querySelector(".menu-button[aria-controls]");
+  var menu = button && document.getElementById(button.getAttribute("aria-controls"));
+  var narrow = window.matchMedia("(max-width: 640px)");
+
+  function setOpen(open) {
+    if (!menu) return;
+    menu.hidden = !open && narrow.matches;
+    button.setAttribute("aria-expanded", String(!menu.hidden));
+  }
+
+  if (menu) {
+    button.hidden = false;
+    setOpen(false);
+    button.addEventListener("click", function () { setOpen(menu.hidden); });
+    narrow.addEventListener("change", function () { setOpen(false); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || event.defaultPrevented || menu.hidden || !narrow.matches) return;
+      var inside = menu.contains(document.activeElement) || document.activeElement === button;
+      if (!inside) return;
+      event.preventDefault();
+      setOpen(false);
+      button.focus();
+    });
+    // "/" goes to the header search (siteSearch, above): open the menu first so it can.
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || !menu.hidden) return;
+      var target = event.target;
+      if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+      setOpen(true);
+    }, true);
+  }
+
+  // One live region for short summaries (layouts/base.html #announce); htmx answers fill it
+  // out of band too ("12 customers"). Emptied first, so the same words are heard again.
+  function announce(message) {
+    var region = document.getElementById("announce");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  // The customer's tabs: say which tab is shown (the panel itself is not a live region; the
+  // focus moves to its heading, above), and keep the current tab in view in the sideways row.
+  function showCurrentTab() {
+    var list = document.querySelector(".tabs ul");
+    var current = list && list.querySelector("a[aria-current]");
+    if (!current || list.scrollWidth <= list.clientWidth) return;
+    var box = list.getBoundingClientRect(), tab = current.getBoundingClientRect();
+    if (tab.left < box.left || tab.right > box.right) {
+      list.scrollLeft += tab.left - box.left - (box.width - tab.width) / 2;
+    }
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "tab-panel") return;
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.closest && source.closest(".tabs")) {
+      announce(source.textContent.trim() + " tab");
+      showCurrentTab();
+    }
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showCurrentTab);
+  else showCurrentTab();
+})();
