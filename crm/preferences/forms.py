@@ -122,7 +122,7 @@ class StandingItemForm(FlaskForm):
         NumberRange(1, 100, "Between 1 and 100 per delivery.")])
     packaging_id = IdField("Packaging", validate_choice=False)
     substitutions_allowed = BooleanField("Substitutes allowed")
-    substitute_ids = IdsField("Acceptable substitutes", validate_choice=False)
+    substitute_ids = IdCheckboxes("Acceptable substitutes", validate_choice=False)
     form_key = FormKeyField()
 
     def data_for_service(self) -> dict:

@@ -39,8 +39,11 @@ def plan_data(route, **changes):
 
 
 def post(auth, customer_id, path, data):
-    return auth.post(f"/customers/{customer_id}/preferences{path}", data,
-                     page=f"/customers/{customer_id}/preferences", htmx=True)
+    """POST as the section's form does, from the page with that form open (the forms that add
+    carry a one-time key)."""
+    tab = f"/customers/{customer_id}/preferences"
+    opened = {"/items": "/items/edit", "/pauses": "/pauses/edit"}.get(path, "")
+    return auth.post(tab + path, data, page=tab + opened, htmx=True)
 
 
 def history(app, customer_id):
