@@ -154,7 +154,8 @@ def plan(customer_id):
             return _section(_customer(customer_id), "plan", 409, editing=True,
                             given={"plan": form}, conflict=exc.current)
         db.session.commit()
-        return _saved(customer_id, "plan", "Delivery plan saved." if changed else "Nothing changed.")
+        return _saved(customer_id, "plan",
+                      "Delivery plan saved." if changed else "Nothing changed.")
     return _section(customer, "plan", 422, editing=True, given={"plan": form})
 
 
