@@ -27,6 +27,7 @@ from crm.preferences.services import (
     remove_standing_item,
     save_contact_preference,
     save_plan,
+    seen_marks,
     set_product_preferences,
 )
 from crm.security.permissions import can, requires
@@ -54,9 +55,11 @@ def _context(customer, given=None, conflict=None, given_contacts=None, edit=None
     prefs = preferences(customer.id)
     products, packaging = catalogue()
     saved = contact_preferences(customer)
+    seen = seen_marks(customer.id)
     return dict(customer=customer, tab="preferences", prefs=prefs,
-                forms=section_forms(customer, prefs, products, packaging, routes(), given or {}),
-                contact_forms=contact_forms(customer, saved, given_contacts or {}),
+                forms=section_forms(customer, prefs, products, packaging, routes(), given or {},
+                                    seen),
+                contact_forms=contact_forms(customer, saved, given_contacts or {}, seen),
                 conflict=conflict, edit=edit, focus=focus,
                 can_edit=can(current_user, "preferences.edit") and not customer.is_archived)
 
@@ -128,13 +131,20 @@ def edit(customer_id, section):
 
 def _save(customer, section, form, action):
     """Validate, run the change, commit, and answer with the section read-only (422 and the
-    form with its errors otherwise)."""
-    return save_form(form, lambda: action(form),
-                     success=lambda message: _saved(customer.id, section, message),
-                     failure=lambda: _section(customer, section, 422, editing=True,
-                                              **_given(section, form)),
-                     errors=(PreferenceError,),
-                     result_url=lambda _: _tab_url(customer.id))
+    form with its errors otherwise; 409 and the form when someone else changed it meanwhile:
+    saving again then replaces theirs)."""
+    try:
+        return save_form(form, lambda: action(form),
+                         success=lambda message: _saved(customer.id, section, message),
+                         failure=lambda: _section(customer, section, 422, editing=True,
+                                                  **_given(section, form)),
+                         errors=(PreferenceError,),
+                         result_url=lambda _: _tab_url(customer.id))
+    except ConflictError as exc:
+        db.session.rollback()
+        form.seen.data = exc.current  # saving again is a deliberate overwrite
+        return _section(_customer(customer.id), section, 409, editing=True, conflict=True,
+                        **_given(section, form))
 
 
 @bp.post(URL + "/plan")
@@ -192,7 +202,8 @@ def likes(customer_id):
     form = LikesForm()
 
     def save(form):
-        changed = set_product_preferences(customer, *form.data_for_service(), actor=current_user.actor)
+        changed = set_product_preferences(customer, *form.data_for_service(),
+                                          actor=current_user.actor, seen=form.seen.data)
         return "Likes and dislikes saved." if changed else "Nothing changed."
 
     return _save(customer, "likes", form, save)
@@ -259,7 +270,8 @@ def contact(customer_id, contact_id):
     form = ContactPreferenceForm(prefix=f"c{contact_id}")
 
     def save(form):
-        save_contact_preference(customer, contact_id, form.data_for_service(), actor=current_user.actor)
+        save_contact_preference(customer, contact_id, form.data_for_service(),
+                                actor=current_user.actor, seen=form.seen.data)
         return "Channels saved."
 
     return _save(customer, name, form, save)

@@ -188,3 +188,40 @@ def test_substitutes_are_checkboxes_and_save(app, client, auth, setup):
     with app.app_context():
         standing = db.session.scalar(select(StandingItem))
         assert sorted(p.name for p in standing.substitutes) == ["Pea shoots", "Radish"]
+
+
+def seen_in(html, prefix=""):
+    return re.search(rf'name="{prefix}seen" type="hidden" value="(\d+)"', html).group(1)
+
+
+def test_likes_and_channels_changed_meanwhile_are_a_conflict(app, client, auth, setup):
+    """No version column: the form carries the newest history entry it was loaded with."""
+    customer_id, contact_id, products, _, _ = setup
+    auth.sign_in("sales")
+    tab = f"/customers/{customer_id}/preferences"
+    likes = client.get(f"{tab}/likes/edit", headers=HTMX).text
+    channels = client.get(f"{tab}/contacts/{contact_id}/edit", headers=HTMX).text
+    prefix = f"c{contact_id}-"
+    assert seen_in(likes) == "0" and seen_in(channels, prefix) == "0"
+    # someone else saves both meanwhile
+    assert post(auth, customer_id, "/likes", {"likes": [str(products["Basil"])]}).status_code == 200
+    assert post(auth, customer_id, f"/contacts/{contact_id}",
+                {prefix + "channels": ["sms"]}).status_code == 200
+    stale = auth.post(f"{tab}/likes", {"likes": [str(products["Radish"])], "seen": "0"},
+                      page=tab, htmx=True)
+    assert stale.status_code == 409 and forms_in(stale.text) == ["likes-form"]
+    assert "Someone else changed these likes and dislikes" in stale.text
+    newer = seen_in(stale.text)
+    assert int(newer) > 0  # saving again on purpose replaces theirs
+    again = auth.post(f"{tab}/likes", {"likes": [str(products["Radish"])], "seen": newer},
+                      page=tab, htmx=True)
+    assert again.status_code == 200 and "Likes: Radish" in again.text
+    refused = auth.post(f"{tab}/contacts/{contact_id}",
+                        {prefix + "channels": ["email"], prefix + "seen": "0"}, page=tab,
+                        htmx=True)
+    assert refused.status_code == 409 and forms_in(refused.text) == ["channels-form"]
+    assert "Someone else changed these channels" in refused.text
+    with app.app_context():
+        from crm.preferences.models import ContactPreference
+
+        assert db.session.get(ContactPreference, contact_id).channels == "sms"
