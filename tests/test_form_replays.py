@@ -129,13 +129,13 @@ def cases(farm) -> dict[str, Case]:
             "/catalogue/", "/catalogue/routes", lambda n: {"route-name": f"South {n}"}, Route,
             lambda: "/catalogue/", htmx=False, key="route-form_key", form_id="new-route-form"),
         "standing item": Case(
-            f"{tab}/preferences", f"{tab}/preferences/items",
+            f"{tab}/preferences/items/edit", f"{tab}/preferences/items",
             lambda n: {"product_id": str(products[["Sunflower", "Pea shoots"][n]]),
                        "size": "4 oz", "quantity": "6",
                        "packaging_id": str(packaging["4 oz clamshell"])},
             StandingItem, lambda: f"{tab}/preferences", form_id="new-item-form"),
         "pause": Case(
-            f"{tab}/preferences", f"{tab}/preferences/pauses",
+            f"{tab}/preferences/pauses/edit", f"{tab}/preferences/pauses",
             lambda n: {"starts_on": f"2027-0{n + 1}-01", "ends_on": f"2027-0{n + 1}-05",
                        "reason": "Closed"},
             DeliveryPause, lambda: f"{tab}/preferences", form_id="new-pause-form"),

@@ -106,9 +106,10 @@ def test_a_query_id_that_is_one_still_works(app, client, world, site):
 
 # -- form fields: 422 with a message on the field --------------------------------------------
 
-def _prefs(path):
+def _prefs(path, opened=""):
+    """(where the section's form posts, the page with it open)."""
     return lambda w: (f"/customers/{w['customer']}/preferences{path}",
-                      f"/customers/{w['customer']}/preferences")
+                      f"/customers/{w['customer']}/preferences{opened}")
 
 
 def _item(w, **changes):
@@ -133,10 +134,11 @@ FORM_SITES = {
     # name: (the kind of record, where (url, page with the form), the form with the id `v`)
     "likes": ("product", _prefs("/likes"), lambda w, v: {"likes": [v]}),
     "dislikes": ("product", _prefs("/likes"), lambda w, v: {"dislikes": [v]}),
-    "standing item product": ("product", _prefs("/items"), lambda w, v: _item(w, product_id=v)),
-    "standing item packaging": ("packaging", _prefs("/items"),
+    "standing item product": ("product", _prefs("/items", "/items/edit"),
+                              lambda w, v: _item(w, product_id=v)),
+    "standing item packaging": ("packaging", _prefs("/items", "/items/edit"),
                                 lambda w, v: _item(w, packaging_id=v)),
-    "standing item substitute": ("other", _prefs("/items"),
+    "standing item substitute": ("other", _prefs("/items", "/items/edit"),
                                  lambda w, v: _item(w, substitute_ids=[v])),
     "plan route": ("route", _prefs("/plan"),
                    lambda w, v: plan_data(v, weekdays=["1"])),

@@ -270,6 +270,36 @@ def _done(customer_id, message):
     return _tab(_customer(customer_id))
 
 
+def _entry(customer, status=200, focus=True, **state):
+    """One person (`contact_id`) or address (`address_id`) of the tab, read-only or with its
+    form (`editing`, `editing_address`; macros/inline.html): the fragment for htmx, the focus
+    moved into it; the page with the tab otherwise."""
+    if not wants_fragment():
+        return _tab(customer, status, **{k: v for k, v in state.items()
+                                         if k not in ("contact_id", "address_id")})
+    state.setdefault("contact_id", None)
+    state.setdefault("address_id", None)
+    return render_template("contacts/_entry.html", customer=customer, focus=focus,
+                           **state), status
+
+
+def _entry_saved(customer_id, message, **entry):
+    """After an edit: the entry read-only with a toast (htmx), or back to the tab."""
+    db.session.commit()
+    if not wants_fragment():
+        anchor = (f"contact-{entry['contact_id']}" if "contact_id" in entry
+                  else f"address-{entry['address_id']}")
+        return redirect_with(url_for("contacts.panel", customer_id=customer_id) + "#" + anchor,
+                             message)
+    toast(message)
+    return _entry(_customer(customer_id), **entry)
+
+
+def _back_to_tab(customer_id, anchor):
+    """An edit cancelled without JavaScript: the tab, at the entry."""
+    return redirect(url_for("contacts.panel", customer_id=customer_id) + "#" + anchor, 303)
+
+
 @bp.get(PEOPLE)
 @requires("customers.view")
 def panel(customer_id):
@@ -382,22 +412,39 @@ def edit(contact_id):
                            conflict=conflict), status
 
 
+def _person(customer, contact_id):
+    return next((link.contact for link in customer.contact_links
+                 if link.contact_id == contact_id), None) or abort(404)
+
+
+@bp.get(PEOPLE + "/<int:contact_id>")
+@requires("customers.view")
+def person(customer_id, contact_id):
+    """One person of the tab read-only (an edit cancelled); without htmx, back to the tab."""
+    customer = _customer(customer_id)
+    contact = _person(customer, contact_id)
+    if not wants_fragment():
+        return _back_to_tab(customer.id, f"contact-{contact.id}")
+    return _entry(customer, contact_id=contact.id)
+
+
 @bp.route(PEOPLE + "/<int:contact_id>/edit", methods=["GET", "POST"])
 @requires("customers.edit")
 def edit_person(customer_id, contact_id):
     """Edit a person in place on the tab: name, role here, notes, emails and phones."""
     customer = _editable(customer_id)
-    contact = next((link.contact for link in customer.contact_links
-                    if link.contact_id == contact_id), None) or abort(404)
+    contact = _person(customer, contact_id)
     if request.method == "GET":
-        return _tab(customer, editing=contact.id, contact_form=contact_form(contact, customer))
+        return _entry(customer, contact_id=contact.id, editing=contact.id,
+                      contact_form=contact_form(contact, customer))
     form = contact_form(contact, customer, request.form)
     changed, conflict = _save_contact(contact, form, customer)
     if changed is not None:
-        return _done(customer.id, "Saved." if changed else "Nothing changed.")
+        return _entry_saved(customer.id, "Saved." if changed else "Nothing changed.",
+                            contact_id=contact.id)
     db.session.rollback()
-    return _tab(_customer(customer.id), 409 if conflict else 422, editing=contact.id,
-                contact_form=form, conflict=conflict)
+    return _entry(_customer(customer.id), 409 if conflict else 422, contact_id=contact.id,
+                  editing=contact.id, contact_form=form, conflict=conflict)
 
 
 @bp.post("/customers/<int:customer_id>/addresses")
@@ -420,27 +467,42 @@ def _address(customer, address_id):
     return get_address(customer, address_id) or abort(404)
 
 
+@bp.get("/customers/<int:customer_id>/addresses/<int:address_id>")
+@requires("customers.view")
+def address(customer_id, address_id):
+    """One address of the tab read-only (an edit cancelled); without htmx, back to the tab."""
+    customer = _customer(customer_id)
+    place = _address(customer, address_id)
+    if not wants_fragment():
+        return _back_to_tab(customer.id, f"address-{place.id}")
+    return _entry(customer, address_id=place.id)
+
+
 @bp.route("/customers/<int:customer_id>/addresses/<int:address_id>/edit",
           methods=["GET", "POST"])
 @requires("customers.edit")
 def edit_address(customer_id, address_id):
+    """Edit an address in place on the tab; a save over someone else's is refused (409)."""
     customer = _editable(customer_id)
     place = _address(customer, address_id)
     if request.method == "GET":
-        return _tab(customer, editing_address=place.id,
-                    edit_address_form=AddressForm(formdata=None, obj=place,
-                                                  prefix=f"address-{place.id}"))
+        return _entry(customer, address_id=place.id, editing_address=place.id,
+                      edit_address_form=AddressForm(formdata=None, obj=place,
+                                                    prefix=f"address-{place.id}"))
     form = AddressForm(prefix=f"address-{place.id}")
     if not form.validate_on_submit():
-        return _tab(customer, 422, editing_address=place.id, edit_address_form=form)
+        return _entry(customer, 422, address_id=place.id, editing_address=place.id,
+                      edit_address_form=form)
     try:
         changed = update_address(place, form.address_data(),
                                  expected_version=form.version.data, actor=current_user.actor)
     except ConflictError as exc:
+        db.session.rollback()
         form.version.data = exc.current.version  # saving again overwrites on purpose
-        return _tab(_customer(customer.id), 409, editing_address=place.id,
-                    edit_address_form=form, address_conflict=True)
-    return _done(customer.id, "Saved." if changed else "Nothing changed.")
+        return _entry(_customer(customer.id), 409, address_id=place.id,
+                      editing_address=place.id, edit_address_form=form, address_conflict=True)
+    return _entry_saved(customer.id, "Saved." if changed else "Nothing changed.",
+                        address_id=place.id)
 
 
 @bp.post("/customers/<int:customer_id>/addresses/<int:address_id>/remove")

@@ -122,7 +122,7 @@ class StandingItemForm(FlaskForm):
         NumberRange(1, 100, "Between 1 and 100 per delivery.")])
     packaging_id = IdField("Packaging", validate_choice=False)
     substitutions_allowed = BooleanField("Substitutes allowed")
-    substitute_ids = IdsField("Acceptable substitutes", validate_choice=False)
+    substitute_ids = IdCheckboxes("Acceptable substitutes", validate_choice=False)
     form_key = FormKeyField()
 
     def data_for_service(self) -> dict:
@@ -139,6 +139,7 @@ class StandingItemForm(FlaskForm):
 class LikesForm(FlaskForm):
     likes = IdCheckboxes("Likes", validate_choice=False)
     dislikes = IdCheckboxes("Never send", validate_choice=False)
+    seen = version_field()  # the history as it was loaded (services.last_change)
 
     def data_for_service(self):
         return _ids(self.likes.data), _ids(self.dislikes.data)
@@ -162,6 +163,7 @@ class ContactPreferenceForm(FlaskForm):
     marketing_consent = BooleanField("Agrees to marketing messages")
     consent_source = SelectField("Consent given", default="",
                                  choices=choices({"": "—", **CONSENT_SOURCES}))
+    seen = version_field()  # the history as it was loaded (services.last_change)
 
     def validate_preferred(self, field):
         if field.data and field.data not in (self.channels.data or []):
@@ -179,8 +181,9 @@ class ContactPreferenceForm(FlaskForm):
 
 # -- the tab's forms, filled from what is saved ---------------------------------------------
 
-def section_forms(customer, prefs, products, packaging, routes, given):
-    """Every section's form: the one just posted (with its errors) or a fresh one."""
+def section_forms(customer, prefs, products, packaging, routes, given, seen=None):
+    """Every section's form: the one just posted (with its errors) or a fresh one; `seen`
+    (services.seen_marks) what the history held when it was loaded."""
     active = [p for p in products if p.retired_at is None]
     plan, address = prefs["plan"], customer.delivery_address
     forms = {}
@@ -204,13 +207,14 @@ def section_forms(customer, prefs, products, packaging, routes, given):
     if "likes" not in given:
         forms["likes"].likes.data = [p.product_id for p in prefs["likes"] if p.kind == "like"]
         forms["likes"].dislikes.data = [p.product_id for p in prefs["likes"] if p.kind == "dislike"]
+        forms["likes"].seen.data = (seen or {}).get("likes", 0)
     forms["pause"] = given.get("pause") or PauseForm(formdata=None)
     return forms
 
 
-def contact_forms(customer, saved, given):
+def contact_forms(customer, saved, given, seen=None):
     """One channels-and-consent form per contact, each with its own field ids; `saved`
-    {contact id: ContactPreference}."""
+    {contact id: ContactPreference}; `seen` as in section_forms."""
     forms = {}
     for link in customer.contact_links:
         if link.contact_id in forms:
@@ -218,6 +222,7 @@ def contact_forms(customer, saved, given):
         form = given.get(link.contact_id)
         if form is None:
             form = ContactPreferenceForm(formdata=None, prefix=f"c{link.contact_id}")
+            form.seen.data = (seen or {}).get(link.contact_id, 0)
             pref = saved.get(link.contact_id)
             if pref:
                 form.channels.data = pref.channel_list

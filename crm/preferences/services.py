@@ -5,7 +5,7 @@ the portal, jobs and imports use the same functions as the staff pages.
 """
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.audit.services import record
@@ -49,6 +49,42 @@ def note_change(customer_id, field, old, new, *, actor):
     kind also says where it came from: staff, portal or system), when, old → new."""
     db.session.add(PreferenceChange(customer_id=customer_id, field=field, old=_shown(old),
                                     new=_shown(new), actor_kind=actor.kind, actor_id=actor.id))
+
+
+def last_change(customer_id: int, contact_id: int | None = None) -> int:
+    """The id of the newest history entry of the likes and dislikes (or, with `contact_id`, of
+    that contact's channels and consent); 0 when there is none. These have no version column:
+    a form carries this as the state it was loaded at (`seen`), and a save after a newer entry
+    is a conflict (the history being append-only, ids only grow)."""
+    fields = (PreferenceChange.field.startswith(f"contact {contact_id} ", autoescape=True)
+              if contact_id is not None else PreferenceChange.field.in_(("likes", "dislikes")))
+    return db.session.scalar(select(func.coalesce(func.max(PreferenceChange.id), 0)).where(
+        PreferenceChange.customer_id == customer_id, fields))
+
+
+def seen_marks(customer_id: int) -> dict:
+    """last_change for the likes ("likes") and for every contact (by id), in one query."""
+    marks = {"likes": 0}
+    for field, newest in db.session.execute(
+            select(PreferenceChange.field, func.max(PreferenceChange.id))
+            .where(PreferenceChange.customer_id == customer_id)
+            .group_by(PreferenceChange.field)):
+        if field in ("likes", "dislikes"):
+            marks["likes"] = max(marks["likes"], newest)
+        elif field.startswith("contact ") and field.split(" ")[1].isdigit():
+            contact_id = int(field.split(" ")[1])
+            marks[contact_id] = max(marks.get(contact_id, 0), newest)
+    return marks
+
+
+def _check_seen(customer_id: int, seen: int | None, contact_id: int | None = None):
+    """ConflictError (its `current`: the newest entry's id) when someone changed it since the
+    form was loaded at `seen`; None skips the check (callers without a form: jobs, imports)."""
+    if seen is None:
+        return
+    newest = last_change(customer_id, contact_id)
+    if newest > seen:
+        raise ConflictError(newest)
 
 
 def preferences(customer_id: int) -> dict:
@@ -188,9 +224,12 @@ def remove_standing_item(customer, item_id: int, *, actor) -> bool:
     return _remove(StandingItem, customer, item_id, "standing item", describe_item, actor=actor)
 
 
-def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor):
-    """Replace the likes and dislikes; a product cannot be both."""
+def set_product_preferences(customer, likes: set[int], dislikes: set[int], *, actor,
+                            seen: int | None = None):
+    """Replace the likes and dislikes; a product cannot be both. ConflictError when they were
+    changed after `seen` (last_change) by someone else."""
     ensure_editable(customer)
+    _check_seen(customer.id, seen)
     if likes & dislikes:
         raise PreferenceError("A product cannot be both liked and disliked.")
     existing = {p.product_id: p.kind for p in db.session.scalars(
@@ -243,14 +282,17 @@ def remove_pause(customer, pause_id: int, *, actor) -> bool:
     return _remove(DeliveryPause, customer, pause_id, "pause", describe_pause, actor=actor)
 
 
-def save_contact_preference(customer, contact_id: int, data: dict, *, actor):
+def save_contact_preference(customer, contact_id: int, data: dict, *, actor,
+                            seen: int | None = None):
     """Channels, preferred channel and marketing consent of one of the customer's contacts.
+    ConflictError when they were changed after `seen` (last_change) by someone else.
 
     Consent is a record: granting stamps when and how; withdrawing stamps when, and keeps both.
     """
     ensure_editable(customer)
     if contact_id not in {link.contact_id for link in customer.contact_links}:
         raise PreferenceError("That contact is not linked to this customer.")
+    _check_seen(customer.id, seen, contact_id)
     if data["preferred"] and data["preferred"] not in data["channels"]:
         raise PreferenceError("The preferred channel must be one of the channels ticked.")
     pref = db.session.get(ContactPreference, contact_id)

@@ -144,3 +144,11 @@ def test_the_directory_runs_the_same_queries_however_many_people(app, client, au
         assert max(small) <= 7, small
     finally:
         app.config["PEOPLE_PER_PAGE"] = 25
+
+
+def test_a_directory_search_announces_its_summary_not_the_table(client, auth):
+    auth.sign_in("viewer")
+    page = client.get("/contacts/").text
+    assert 'id="people-results" aria-live' not in page and 'hx-swap-oob="innerHTML:#announce"' not in page
+    found = auth.post("/contacts/search", {"q": "zzqx"}, page="/contacts/", htmx=True).text
+    assert '<div hx-swap-oob="innerHTML:#announce">Nobody matches' in found

@@ -41,6 +41,11 @@ def pages(customer, contact, ticket):
         "/tickets", "/tickets/new",
         f"/tickets/{ticket}", "/activity", "/delivery/sheets", f"/delivery/customers/{customer}",
         "/catalogue/", "/admin/", "/admin/users/", "/admin/users/1",
+        # a section opened for editing (the pages a browser without JavaScript gets)
+        f"/customers/{customer}/preferences/plan/edit",
+        f"/customers/{customer}/preferences/items/edit",
+        f"/customers/{customer}/preferences/contacts/{contact}/edit",
+        f"/customers/{customer}/contacts/{contact}/edit",
     ]
 
 

@@ -267,6 +267,23 @@
   document.addEventListener("htmx:sendError", function () {
     showToast("The server could not be reached. Check the connection and try again.", "error");
   });
+
+  // Click to edit, in place (macros/inline.html): after a section is swapped in, the focus
+  // goes into its form (Edit), back to its Edit link (Save, Cancel), or to its heading
+  // (data-inline-focus="heading", e.g. after Remove), unless an error summary took it.
+  document.addEventListener("htmx:afterSettle", function () {
+    var section = document.querySelector("[data-inline-focus]");
+    if (!section) return;
+    var mode = section.getAttribute("data-inline-focus");
+    section.removeAttribute("data-inline-focus");
+    var active = document.activeElement;
+    if (active && active !== document.body && section.contains(active)) return;
+    var target = mode === "form"
+      ? section.querySelector("form [data-autofocus], form input:not([type=hidden]):not([disabled]), form select, form textarea")
+      : mode === "read" && section.querySelector("[data-inline-edit]");
+    target = target || section.querySelector("h2, h3, h4");
+    if (target) target.focus();
+  });
 })();
 
 // Phone layout (issue 14). The header's Menu button: at phone width the navigation, the search
