@@ -78,6 +78,7 @@ def test_a_preference_section_edited_in_place_by_keyboard_at_phone_width(app, ne
 
     # Cancel puts it back as it was, the focus on Edit again
     page.get_by_role("link", name="Edit likes and dislikes").press("Enter")
+    expect(form.get_by_role("group", name="Likes").get_by_role("checkbox").first).to_be_focused()
     cancel = page.locator("#prefs-likes").get_by_role("link", name="Cancel")
     cancel.focus()
     page.keyboard.press("Enter")
