@@ -29,6 +29,7 @@ def create_app(config_class=None, features=None):
     register_security(app)  # first, so the guard runs before any other before_request hook
     register_extensions(app)
     register_features(app, features or FEATURES)
+    register_rate_limits(app)
     register_errors(app)
     from crm.navigation import register_template_helpers
 
@@ -80,6 +81,9 @@ def register_extensions(app):
         limiter.logger.addHandler(default_handler)
     login.init_app(app)
     login.session_protection = "strong"
+    from crm.security.sessions import SessionInterface
+
+    app.session_interface = SessionInterface()
 
     from crm.auth.services import load_user
 
@@ -99,6 +103,23 @@ def register_extensions(app):
                 cursor.execute("PRAGMA cache_size=-32000")  # 32 MB of pages per connection
                 cursor.execute("PRAGMA mmap_size=268435456")
                 cursor.close()
+
+
+def register_rate_limits(app):
+    """Flask-Limiter checks every request in a before_request hook, for limits on the whole
+    app, default limits and limits on blueprints. A view decorated with @limiter.limit (the
+    sign-in) checks its own limit when it is called, hook or not. This app has only those, so
+    the hook goes: it was a third of what /healthz costs, on every request. Declaring a limit of
+    another kind stops the app at start-up rather than have it silently not apply."""
+    manager = limiter.limit_manager
+    others = (manager.application_limits, manager.default_limits,
+              manager._blueprint_limits, limiter._meta_limits)
+    if any(others):
+        raise RuntimeError("rate limits other than on views (@limiter.limit) are not checked: "
+                           "see crm.register_rate_limits")
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
 
 
 # The features, in the order their navigation, tabs and demo steps come unless they say
@@ -127,6 +148,14 @@ CSP = (
     "object-src 'none'"
 )
 
+SECURITY_HEADERS = (  # the CSP first: rq-dashboard's pages go without it
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
+
 
 def register_security(app):
     from crm.security.permissions import guard
@@ -142,12 +171,15 @@ def register_security(app):
 
     @app.after_request
     def security_headers(response):
+        """The same headers on every answer (a view's own value of one stays): built once,
+        added in one go when the answer has none of them, as nearly every answer has not."""
         headers = response.headers
-        if not request.blueprint == "rq_dashboard":
-            headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        present = {name.lower() for name, _ in headers.items()}
+        fixed = SECURITY_HEADERS if request.blueprint != "rq_dashboard" else SECURITY_HEADERS[1:]
+        if present.isdisjoint(SECURITY_HEADER_NAMES):
+            headers.extend(fixed)
+        else:
+            headers.extend(header for header in fixed if header[0].lower() not in present)
         headers.add("Vary", "HX-Request")
         if signed_in_user() is not None and request.endpoint != "static":
             headers["Cache-Control"] = "no-store"

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
@@ -154,3 +155,15 @@ def test_tampered_csrf_token_is_refused_with_a_clear_message(app, client, auth):
     assert response.status_code == 400
     assert "expired or was tampered with" in response.text
     assert client.get("/customers/").status_code == 302
+
+
+def test_only_view_limits_are_allowed(app, make_app, monkeypatch):
+    """The limiter's per-request hook is gone (crm.register_rate_limits): the sign-in checks its
+    own limit; a limit that only that hook would apply stops the app at start-up."""
+    from config import TestingConfig
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    # as `@limiter.limit("…")` on a blueprint would leave it
+    monkeypatch.setattr(limiter.limit_manager, "_blueprint_limits", {"customers": {"a limit"}})
+    with pytest.raises(RuntimeError, match="rate limits other than on views"):
+        make_app(TestingConfig)
