@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, g, render_template, request
+from flask.globals import _cv_request
 
 from config import INSTANCE_DIR, config_from_env
 from crm.extensions import csrf, db, htmx, limiter, login, migrate
@@ -9,10 +10,44 @@ from crm.extensions import csrf, db, htmx, limiter, login, migrate
 log = logging.getLogger(__name__)
 
 
+class App(Flask):
+    """Flask, with the URLs that take no values built once per script root: every page links
+    the same navigation, static files and form actions (about 20 url_for calls a page, 5-8 µs
+    each). URLs with values (ids, filters, a sealed search) are built every time as before."""
+
+    CONSTANT_URLS_MAX = 1024  # endpoints and static files: far fewer; beyond it, no caching
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._constant_urls = {}
+
+    def url_for(self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None,
+                **values):
+        req_ctx = _cv_request.get(None)
+        constant = (
+            req_ctx is not None and req_ctx.url_adapter is not None
+            and _anchor is None and _method is None and _scheme is None and not _external
+            and endpoint[:1] != "."
+            and (not values or (endpoint == "static" and values.keys() == {"filename"}))
+            and not any(self.url_default_functions.values())
+        )
+        if not constant:
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        adapter = req_ctx.url_adapter
+        key = (adapter.script_name, adapter.subdomain, endpoint, values.get("filename"))
+        url = self._constant_urls.get(key)
+        if url is None:
+            url = super().url_for(endpoint, **values)
+            if url.startswith("/") and len(self._constant_urls) < self.CONSTANT_URLS_MAX:
+                self._constant_urls[key] = url
+        return url
+
+
 def create_app(config_class=None, features=None):
     config_class = config_class or config_from_env()
     config_class.check()
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = App(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

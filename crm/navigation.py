@@ -11,11 +11,13 @@ from crm.normalise import phone_display
 from crm.security.permissions import can
 
 
-def nav_items():
-    """The navigation items the signed-in user may open (declared by the features)."""
+def nav_items(user=None):
+    """The navigation items the signed-in user (or `user`) may open (declared by the
+    features)."""
+    user = current_user if user is None else user
     items = []
     for item in registry().nav:
-        if item.endpoint in current_app.view_functions and can(current_user, item.permission):
+        if item.endpoint in current_app.view_functions and can(user, item.permission):
             url = url_for(item.endpoint)
             items.append({"label": item.label, "url": url, "id": item.id,
                           "current": request.path == url or request.path.startswith(url + "/"),
@@ -55,8 +57,9 @@ def register_template_helpers(app):
 
     @app.context_processor
     def helpers():
-        return {"nav_items": nav_items, "customer_tabs": customer_tabs,
-                "can": lambda p: can(current_user, p), "farm_today": farm_today}
+        user = current_user._get_current_object()  # once a page, not through the proxy each time
+        return {"nav_items": lambda: nav_items(user), "customer_tabs": customer_tabs,
+                "can": lambda p: can(user, p), "farm_today": farm_today}
 
     @app.template_filter("localdate")
     def localdate(value):
