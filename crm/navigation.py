@@ -9,6 +9,7 @@ from crm.extensions import htmx
 from crm.features import registry
 from crm.normalise import phone_display
 from crm.security.permissions import can
+from crm.web import id_url
 
 
 def nav_items(user=None):
@@ -54,6 +55,8 @@ def customer_tabs() -> dict:
 
 def register_template_helpers(app):
     zone = ZoneInfo(app.config["FARM_TIMEZONE"])
+
+    app.jinja_env.globals["id_url"] = id_url
 
     @app.context_processor
     def helpers():

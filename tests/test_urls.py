@@ -34,3 +34,19 @@ def test_outside_a_request_flask_builds_them(app):
     finally:
         app.config["SERVER_NAME"] = None
     assert app._constant_urls == {}
+
+
+def test_id_urls_are_the_urls_url_for_builds(app):
+    from crm.web import id_url
+
+    with app.test_request_context("/", base_url="http://localhost/crm/"):
+        for entry_id in (1, 7, 2147483646, 2147483647):
+            for show in (None, 1):
+                assert id_url("communications.edit", "entry_id", entry_id, show_customer=show) \
+                    == url_for("communications.edit", entry_id=entry_id, show_customer=show)
+        assert id_url("communications.entries", "customer", 12, channel="call") \
+            == url_for("communications.entries", customer=12, channel="call")  # in the query
+        assert id_url("contacts.detail", "contact_id", "3") == "/crm/contacts/3"  # not an int
+        # the placeholder's digits elsewhere: url_for every time, still right
+        assert id_url("communications.entries", "customer", 5, staff=2147483647) \
+            == url_for("communications.entries", customer=5, staff=2147483647)
