@@ -5,7 +5,7 @@ saves all of its changes or none.
 """
 import re
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, load_only
@@ -162,10 +162,12 @@ _LAST_CHANNEL = (
     .order_by(Interaction.created_at.desc(), Interaction.id.desc())
     .limit(1)
 )
-_STAFF_LIST = (
-    select(StaffUser).options(load_only(StaffUser.name, StaffUser.role, StaffUser.active))
-    .order_by(StaffUser.id)
-)
+
+
+@cache  # built on first use, once every model is mapped
+def _staff_list_statement():
+    return (select(StaffUser).options(load_only(StaffUser.name, StaffUser.role, StaffUser.active))
+            .order_by(StaffUser.id))
 
 
 def last_channel(staff_id: int) -> str | None:
@@ -176,7 +178,7 @@ def last_channel(staff_id: int) -> str | None:
 def staff_list():
     """Every staff user, by id, with what lists of them show: name, role, whether active (the
     timeline's "Logged by" filter; assignable_staff picks from it)."""
-    return db.session.scalars(_STAFF_LIST).all()
+    return db.session.scalars(_staff_list_statement()).all()
 
 
 def assignable_staff(staff=None):

@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from functools import cache
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -72,19 +73,19 @@ def _customer(customer_id):
     return customer_or_404(customer_id, overview=False, load=with_contacts())
 
 
-# The Communications tab's customer: the page header's owner and parent, and its people for the
-# quick log, in one statement built once (a customer has a few people: a row each). Loading
-# the people with selectinload took a second statement and more time than both reads.
-_TAB_CUSTOMER = (
-    select(Customer).where(Customer.id == bindparam("customer_id"))
-    .options(joinedload(Customer.owner), joinedload(Customer.parent),
-             joinedload(Customer.contact_links).joinedload(CustomerContact.contact))
-)
+@cache  # built on first use, once every model is mapped
+def _tab_customer_statement():
+    """The Communications tab's customer: the page header's owner and parent, and its people
+    for the quick log, in one statement built once (a customer has a few people: a row each).
+    Loading the people with selectinload took a second statement and more time than both."""
+    return (select(Customer).where(Customer.id == bindparam("customer_id"))
+            .options(joinedload(Customer.owner), joinedload(Customer.parent),
+                     joinedload(Customer.contact_links).joinedload(CustomerContact.contact)))
 
 
 def _tab_customer(customer_id):
-    customer = db.session.scalars(_TAB_CUSTOMER, {"customer_id": customer_id}).unique()
-    return found(customer.one_or_none(), "customer", customer_id)
+    customer = db.session.scalars(_tab_customer_statement(), {"customer_id": customer_id})
+    return found(customer.unique().one_or_none(), "customer", customer_id)
 
 
 def _contact(contact_id):
