@@ -22,10 +22,10 @@ def id_url(endpoint: str, name: str, value, **values) -> str:
     that differs only in that id: the URL is built once per request with a placeholder id
     that is then replaced (url_for costs 5-8 µs a call, a row has a few links). Anything but
     an int id goes through url_for."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    if type(value) is not int:
         return url_for(endpoint, **{name: value}, **values)
     shapes = g.setdefault("_crm_id_urls", {})
-    key = (endpoint, name, *sorted(values.items()))
+    key = (endpoint, name, *values.items()) if values else (endpoint, name)
     shape = shapes.get(key)
     if shape is None:
         parts = url_for(endpoint, **{name: int(_ID_MARK)}, **values).split(_ID_MARK)
