@@ -51,12 +51,14 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not e2e"
 
 ## Load benchmark at 100,000 customers (wrk from Debian as the load generator); writes
-## bench/results.json. See BENCHMARKS.md.
+## bench/results.json. See BENCHMARKS.md. BENCH_ARGS="--compare DIR" also measures another
+## checkout (e.g. `git worktree add /tmp/old main`) in the same run.
+BENCH_ARGS ?=
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \
 		echo "Installing Debian's wrk for the load generator"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 worker: install
 	$(BIN)/flask worker

@@ -31,6 +31,10 @@ class Config:
     # An uploaded CSV up to this size is checked in the upload request (about 2,500 rows, well
     # under a second); a larger one is checked by a job while its preview page shows progress.
     IMPORT_CHECK_INLINE_BYTES = 256 * 1024
+    # A delivery sheet's PDF is kept by the process that made it, named by its HTML's SHA-256,
+    # so printing the same sheet again costs what its HTML does (crm.delivery.pdf).
+    SHEET_PDF_CACHE_SECONDS = int(os.environ.get("SHEET_PDF_CACHE_SECONDS", "600"))
+    SHEET_PDF_CACHE_ENTRIES = 4
 
     # Newest key first; older keys are kept only to read data until `flask crypto rotate-keys`.
     CRM_ENCRYPTION_KEYS = _list("CRM_ENCRYPTION_KEYS")

@@ -1,14 +1,59 @@
 """Form helpers every feature's forms use: choices, trimming, normalising, length limits, the
-version field, the one-time key of a form that creates, the fields that carry a record's id."""
+version field, the one-time key of a form that creates, the fields that carry a record's id; and
+a faster html_params for WTForms' widgets."""
 import re
 import secrets
+from functools import lru_cache
 
+import wtforms.widgets
+import wtforms.widgets.core
+from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import Length, ValidationError
 
 from crm.common import parse_id, too_long
 
 NOT_AN_ID = "Choose one from the list."
+
+WTFORMS_HTML_PARAMS = wtforms.widgets.core.html_params
+
+
+@lru_cache(maxsize=512)
+def _attribute(key: str) -> str:
+    """An attribute name as html_params writes it (keys come from code: a bounded set)."""
+    return str(escape(wtforms.widgets.core.clean_key(key)))
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' html_params with the same output (tests compare the two), three times as fast.
+    Every label, input and option of every form goes through it (the quick log: 45 calls);
+    WTForms builds each `key="value"` with Markup.format, which runs string.Formatter, and
+    Markup.replace. Here the same escaped pieces are joined as text."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        if value is True:
+            params.append(_attribute(key))
+        elif value is not False:
+            value = str(escape(value))
+            if '"' in value:  # only in a value that was Markup already
+                value = value.replace('"', "&quot;")
+            params.append(f'{_attribute(key)}="{value}"')
+    return Markup(" ".join(params))
+
+
+def _use_faster_html_params():
+    """Where WTForms' widgets and labels find html_params: the module function (Select,
+    TextArea, options), its re-export (Label) and the inputs' and buttons' own attribute."""
+    core = wtforms.widgets.core
+    for owner, name in ((core, "html_params"), (wtforms.widgets, "html_params"),
+                        (core.Input, "html_params"), (core.Button, "html_params")):
+        if getattr(owner, name) is not WTFORMS_HTML_PARAMS:
+            raise RuntimeError(f"WTForms changed: {owner.__name__}.{name} is not html_params")
+        setattr(owner, name, staticmethod(html_params) if isinstance(owner, type)
+                else html_params)
+
+
+_use_faster_html_params()
 
 
 def choices(mapping: dict) -> list[SelectChoice]:

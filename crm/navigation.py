@@ -9,13 +9,16 @@ from crm.extensions import htmx
 from crm.features import registry
 from crm.normalise import phone_display
 from crm.security.permissions import can
+from crm.web import id_url
 
 
-def nav_items():
-    """The navigation items the signed-in user may open (declared by the features)."""
+def nav_items(user=None):
+    """The navigation items the signed-in user (or `user`) may open (declared by the
+    features)."""
+    user = current_user if user is None else user
     items = []
     for item in registry().nav:
-        if item.endpoint in current_app.view_functions and can(current_user, item.permission):
+        if item.endpoint in current_app.view_functions and can(user, item.permission):
             url = url_for(item.endpoint)
             items.append({"label": item.label, "url": url, "id": item.id,
                           "current": False, "has_badge": item.badge is not None})
@@ -59,10 +62,13 @@ def customer_tabs() -> dict:
 def register_template_helpers(app):
     zone = ZoneInfo(app.config["FARM_TIMEZONE"])
 
+    app.jinja_env.globals["id_url"] = id_url
+
     @app.context_processor
     def helpers():
-        return {"nav_items": nav_items, "customer_tabs": customer_tabs,
-                "can": lambda p: can(current_user, p), "farm_today": farm_today}
+        user = current_user._get_current_object()  # once a page, not through the proxy each time
+        return {"nav_items": lambda: nav_items(user), "customer_tabs": customer_tabs,
+                "can": lambda p: can(user, p), "farm_today": farm_today}
 
     @app.template_filter("localdate")
     def localdate(value):

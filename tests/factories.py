@@ -11,6 +11,8 @@ _seq = count(1)
 def customer(name=None, kind="restaurant", status="active", contact=True, address=True,
              commit=True, **fields):
     n = next(_seq)
+    # Phones 555-2000 to 555-9999: tests type their own in 555-0100 to 555-0199, and a made
+    # customer's must never match those (a duplicate warning) however many tests ran before.
     data = {"name": name or f"Test Kitchen {n}", "kind": kind, "status": status,
             "pricing_tier": "standard", **fields}
     made = new_customer(

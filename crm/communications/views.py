@@ -1,8 +1,10 @@
 from datetime import datetime, time, timedelta
+from functools import cache
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from crm.audit.services import found
 from crm.auth.models import StaffUser
@@ -47,14 +49,17 @@ from crm.communications.services import (
     reschedule_follow_up,
     set_deleted,
     snooze_dates,
+    staff_list,
     thread,
     timeline,
     update_interaction,
     update_ticket,
 )
 from crm.communications.services import tickets as list_tickets
+from crm.contacts.models import CustomerContact
 from crm.contacts.pages import contact_page
 from crm.contacts.services import get_contact, with_contacts
+from crm.customers.models import Customer
 from crm.customers.services import (
     ArchivedError,
     customer_or_404,
@@ -79,6 +84,21 @@ def _helpers():
 
 def _customer(customer_id):
     return customer_or_404(customer_id, overview=False, load=with_contacts())
+
+
+@cache  # built on first use, once every model is mapped
+def _tab_customer_statement():
+    """The Communications tab's customer: the page header's owner and parent, and its people
+    for the quick log, in one statement built once (a customer has a few people: a row each).
+    Loading the people with selectinload took a second statement and more time than both."""
+    return (select(Customer).where(Customer.id == bindparam("customer_id"))
+            .options(joinedload(Customer.owner), joinedload(Customer.parent),
+                     joinedload(Customer.contact_links).joinedload(CustomerContact.contact)))
+
+
+def _tab_customer(customer_id):
+    customer = db.session.scalars(_tab_customer_statement(), {"customer_id": customer_id})
+    return found(customer.unique().one_or_none(), "customer", customer_id)
 
 
 def _contact(contact_id):
@@ -134,9 +154,10 @@ def _timeline(filters, before=None):
     return found, more_url
 
 
-def _timeline_context(filters):
+def _timeline_context(filters, staff=None):
+    """What the timeline with its filters shows; `staff`: staff_list(), if already loaded."""
     entries, more_url = _timeline(filters)
-    staff = db.session.scalars(select(StaffUser).order_by(StaffUser.id)).all()
+    staff = staff_list() if staff is None else staff
     return dict(entries=entries, more_url=more_url, filters=filters, staff=staff,
                 channels=CHANNELS, show_customer=not filters["customer"])
 
@@ -175,21 +196,22 @@ def activity():
 
 # -- the customer's Communications tab -------------------------------------------------------
 
-def _render_panel(customer, form, status=200, upload=None):
+def _render_panel(customer, form, status=200, upload=None, staff=None):
+    """The tab (a page, or its panel for htmx); `staff`: staff_list(), if already loaded."""
     filters = {**_filters(), "customer": customer.id, "contact": None}
     context = dict(customer=customer, tab="communications", form=form,
                    upload=upload or EmailFileForm(formdata=None),
                    log_action=url_for("communications.log", customer_id=customer.id),
                    can_log=can(current_user, "communications.log"),
-                   **_timeline_context(filters))
+                   **_timeline_context(filters, staff))
     if wants_fragment():
         return render_template("customers/_tab.html", **context), status
     return render_template("customers/detail.html", **context), status
 
 
-def _fresh_quick_log(customer, channel=None):
+def _fresh_quick_log(customer, channel=None, staff=None):
     """An empty quick log with its defaults: now, the primary contact, the last channel."""
-    form = quick_log_form(customer, assignable_staff())
+    form = quick_log_form(customer, assignable_staff(staff))
     form.set_defaults(primary_contact_id(customer), channel or last_channel(current_user.id))
     return form
 
@@ -202,8 +224,9 @@ def _logged_message(entry):
 @requires("communications.view")
 def panel(customer_id):
     """A customer's Communications tab: the quick log and the timeline."""
-    customer = _customer(customer_id)
-    return _render_panel(customer, _fresh_quick_log(customer))
+    customer = _tab_customer(customer_id)
+    staff = staff_list()  # for the filters and the follow-up's choices: one query
+    return _render_panel(customer, _fresh_quick_log(customer, staff=staff), staff=staff)
 
 
 @bp.post("/customers/<int:customer_id>/communications")
@@ -215,7 +238,9 @@ def log(customer_id):
 
     def logged(entry):
         toast(_logged_message(entry))
-        return with_badges(_render_panel(customer, _fresh_quick_log(customer, form.channel.data)))
+        staff = staff_list()  # after the commit: the staff loaded before it have expired
+        return with_badges(_render_panel(
+            customer, _fresh_quick_log(customer, form.channel.data, staff), staff=staff))
 
     return save_form(
         form, lambda: log_interaction(customer, form.data_for_service(), actor=current_user.actor),

@@ -2,10 +2,10 @@
 the rule every feature applies before changing anything of a customer (not when archived)."""
 import dataclasses
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, select, union
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from crm.audit.services import found, record, record_many, survivor_of
 from crm.auth.models import StaffUser
@@ -239,11 +239,31 @@ def get_customer(customer_id: int, *, overview: bool = True, load=()) -> Custome
     """A customer with what its page shows, in fixed queries: always the header (owner,
     parent); with `overview` its addresses and locations; `load`: more loader options from
     the feature showing it (e.g. crm.contacts.services.with_contacts())."""
-    options = [joinedload(Customer.owner), joinedload(Customer.parent), *load]
-    if overview:
-        options += [selectinload(Customer.locations).load_only(Customer.id, Customer.name),
-                    selectinload(Customer.addresses)]
-    return db.session.scalar(select(Customer).where(Customer.id == customer_id).options(*options))
+    if not load:
+        statement = _customer_page(overview)
+    else:
+        options = [joinedload(Customer.owner), joinedload(Customer.parent), *load]
+        if overview:
+            options += _overview()
+        statement = select(Customer).where(Customer.id == bindparam("id")).options(*options)
+    return db.session.scalars(statement, {"id": customer_id}).unique().one_or_none()
+
+
+def _overview():
+    """The Overview's locations and addresses, joined into the customer's own statement (a
+    customer has a few of each: rows = locations x addresses); with selectinload they took two
+    more statements and twice the time."""
+    return (joinedload(Customer.locations).load_only(Customer.id, Customer.name),
+            joinedload(Customer.addresses))
+
+
+@cache  # two statements, built on first use (once every model is mapped)
+def _customer_page(overview: bool):
+    """get_customer's statement when the caller adds no loader options: built once, its cache
+    key too (building both was a third of the customer page's time)."""
+    return select(Customer).where(Customer.id == bindparam("id")).options(
+        joinedload(Customer.owner), joinedload(Customer.parent),
+        *(_overview() if overview else ()))
 
 
 def customer_or_404(customer_id: int, **options) -> Customer:

@@ -1,5 +1,3 @@
-import gc
-from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +12,7 @@ from crm.common import farm_today
 from crm.contacts.services import with_contacts
 from crm.customers.services import customer_or_404
 from crm.delivery import bp
+from crm.delivery.pdf import sheet_pdf
 from crm.delivery.services import delivery_sheet
 from crm.downloads import download_headers
 from crm.extensions import db
@@ -58,15 +57,6 @@ def sheets():
                            route=route, routes=routes(), error=None)
 
 
-@contextmanager
-def _gc_paused():
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @lru_cache(maxsize=1)
 def _sheet_css(static_folder: str) -> Markup:
     """The sheet stylesheet, inlined into the PDF's HTML (our own static file)."""
@@ -77,8 +67,6 @@ def _sheet_css(static_folder: str) -> Markup:
 @requires("delivery.view")
 def sheets_pdf():
     """The same sheets as a PDF (WeasyPrint): a page break per route, totals at the end."""
-    from weasyprint import HTML
-
     try:
         day, route = _sheet_args()
     except SheetRequestError as exc:
@@ -86,10 +74,10 @@ def sheets_pdf():
                                day=None, route=None, sheet=None), 400
     html = render_template("delivery/sheet_document.html", sheet=delivery_sheet(day, route),
                            css=_sheet_css(current_app.static_folder), external_links=True)
-    with _gc_paused():  # WeasyPrint allocates millions of objects; collecting midway costs ~30 %
-        pdf = HTML(string=html).write_pdf()
+    pdf, kept = sheet_pdf(html)  # the same HTML printed lately: that PDF (crm.delivery.pdf)
     name = f"delivery-{day:%Y-%m-%d}{'-' + route.name.lower().replace(' ', '-') if route else ''}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf", **download_headers(name, inline=True)}
+    return pdf, 200, {"Content-Type": "application/pdf", **download_headers(name, inline=True),
+                      "X-Cache": "HIT" if kept else "MISS"}
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from flask.globals import _cv_app
 from sqlalchemy import Text
 from sqlalchemy_utils import StringEncryptedType
 from sqlalchemy_utils.types.encrypted.encrypted_type import AesGcmEngine, InvalidCiphertextError
@@ -75,9 +76,34 @@ def encrypt(value: str, key: str | None = None) -> str:
     return engine_for(key or encryption_keys()[0]).encrypt(value)
 
 
+DECRYPTED_MAX = 1024  # values remembered by one app context (a request, a job, a command)
+
+
 def decrypt(token: str) -> tuple[str, int]:
-    """Plaintext and the index of the key that opened it (0 = newest)."""
-    for index, key in enumerate(encryption_keys()):
+    """Plaintext and the index of the key that opened it (0 = newest).
+
+    An app context (one request, job or command) remembers what it opened, up to
+    DECRYPTED_MAX values: a ciphertext is random and written once, so the same text in the same
+    request is the same stored value read again (a timeline entry's person, a list's owner,
+    once a row), and only the request that read it can ask. Nothing outlives the context.
+    """
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return _decrypt(token, tuple(encryption_keys()))  # which raises: no app context
+    keys = tuple(ctx.app.config["CRM_ENCRYPTION_KEYS"])
+    opened = ctx.g.__dict__.get("_crm_decrypted")
+    if opened is None or opened[0] != keys or len(opened[1]) >= DECRYPTED_MAX:
+        opened = ctx.g._crm_decrypted = (keys, {})
+    found = opened[1].get(token)
+    if found is None:
+        found = opened[1][token] = _decrypt(token, keys)
+    return found
+
+
+def _decrypt(token: str, keys) -> tuple[str, int]:
+    if not keys:
+        raise RuntimeError("CRM_ENCRYPTION_KEYS is empty")
+    for index, key in enumerate(keys):
         try:
             return engine_for(key).decrypt(token), index
         except InvalidCiphertextError:

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
@@ -192,3 +193,15 @@ def test_failures_lock_only_when_they_fall_within_the_window(app, auth, monkeypa
             assert attempt() == "Email or password is not right."
             clock[0] += step
         assert attempt(auth.password).startswith("Too many failed attempts.")
+
+
+def test_only_view_limits_are_allowed(app, make_app, monkeypatch):
+    """The limiter's per-request hook is gone (crm.register_rate_limits): the sign-in checks its
+    own limit; a limit that only that hook would apply stops the app at start-up."""
+    from config import TestingConfig
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    # as `@limiter.limit("…")` on a blueprint would leave it
+    monkeypatch.setattr(limiter.limit_manager, "_blueprint_limits", {"customers": {"a limit"}})
+    with pytest.raises(RuntimeError, match="rate limits other than on views"):
+        make_app(TestingConfig)

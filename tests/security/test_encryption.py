@@ -246,3 +246,37 @@ def test_stored_format_is_sqlalchemy_utils_aes_gcm(app_ctx):
     upstream._update_key(encryption.encryption_keys()[0])
     assert upstream.decrypt(encryption.encrypt("Chef Ana Nguyen")) == "Chef Ana Nguyen"
     assert encryption.decrypt(upstream.encrypt("Chef Ana Nguyen")) == ("Chef Ana Nguyen", 0)
+
+
+def test_an_app_context_remembers_what_it_opened_and_nothing_else(app):
+    """decrypt() opens a ciphertext once per app context; a new context, or another set of keys
+    (a rotation), opens it again."""
+    from crm.security import encryption
+
+    with app.app_context():
+        token = encryption.encrypt("Rosa Diaz")
+    opened = []
+    real = encryption._decrypt
+
+    def counting(token, keys):
+        opened.append(token)
+        return real(token, keys)
+
+    encryption._decrypt = counting
+    try:
+        with app.app_context():
+            assert encryption.decrypt(token) == ("Rosa Diaz", 0)
+            assert encryption.decrypt(token) == ("Rosa Diaz", 0)
+            assert len(opened) == 1
+            newest, older = app.config["CRM_ENCRYPTION_KEYS"]
+            app.config["CRM_ENCRYPTION_KEYS"] = [older]
+            try:
+                with pytest.raises(InvalidCiphertextError):
+                    encryption.decrypt(token)  # the newest key retired: not from memory
+            finally:
+                app.config["CRM_ENCRYPTION_KEYS"] = [newest, older]
+        with app.app_context():
+            assert encryption.decrypt(token) == ("Rosa Diaz", 0)
+        assert len(opened) == 3
+    finally:
+        encryption._decrypt = real

@@ -39,3 +39,32 @@ def test_errors_are_generic(client, auth):
     response = client.get("/customers/999999")
     assert response.status_code == 404
     assert "Not found" in response.text and "Traceback" not in response.text
+
+
+def test_a_views_own_header_value_stays(app, client):
+    """The fixed headers are added only where the answer has none of its own."""
+    from flask import Flask
+
+    from crm import register_security
+    from crm.security.permissions import public
+
+    other = Flask(__name__)
+    register_security(other)
+
+    @other.get("/framed")
+    @public
+    def framed():
+        return "ok", 200, {"X-Frame-Options": "SAMEORIGIN"}
+
+    response = other.test_client().get("/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Vary"] == "HX-Request"
+
+
+def test_every_header_once_on_a_plain_answer(client):
+    response = client.get("/healthz")
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                 "X-Frame-Options"):
+        assert len(response.headers.getlist(name)) == 1, name
