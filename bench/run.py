@@ -184,7 +184,8 @@ def main():
             if db_name != "sqlite":  # leave the server's database empty, as it was
                 flask(env, "db", "downgrade", "base", check=False)
 
-    floor = median_round(loads.pop(FLOOR))
+    floor = median_round(loads.pop(FLOOR))  # every floor run: one more than pages a round
+    floor["rps_runs"] = floor.pop("rps_rounds")
     for label in apps:
         measured[label]["pages"] = page_results(loads[label], floor)
         measured[label]["sheets"] = sheet_times[label]
@@ -223,17 +224,26 @@ def median_round(page_runs):
     return {**median, "rps_rounds": [r["rps"] for r in page_runs]}
 
 
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
 def page_results(page_loads, floor):
-    """{page: median round + `ratio` (to healthz's req/s) and `floor_ratio` (to the bare Flask
-    floor's)}, each from the median rounds of the same run; `floor_ratio_rounds`: the same
-    ratio round by round (the page and the floor of one round)."""
-    results = {name: median_round(runs) for name, runs in page_loads.items()}
-    base = results["healthz"]["rps"]
-    for name, page in results.items():
-        page["ratio"] = round(page["rps"] / base, 3)
-        page["floor_ratio"] = round(page["rps"] / floor["rps"], 3)
-        page["floor_ratio_rounds"] = [round(rps / floor_rps, 3) for rps, floor_rps
-                                      in zip(page["rps_rounds"], floor["rps_rounds"])]
+    """{page: its median round (req/s, p50, p95), `floor_ratio`: the median over the rounds of
+    its req/s to the floor's loaded just before and after it (`floor_ratio_rounds`), `ratio`:
+    the same to healthz's, through the floor (page/floor over healthz/floor of each round, so
+    drift between the two runs cancels: `ratio_rounds`)}."""
+    results = {}
+    healthz = page_loads["healthz"]
+    for name, runs in page_loads.items():
+        page = results[name] = median_round(runs)
+        page.pop("floor_rps", None)
+        page["floor_rps_rounds"] = [r["floor_rps"] for r in runs]
+        page["floor_ratio_rounds"] = [round(r["rps"] / r["floor_rps"], 3) for r in runs]
+        page["ratio_rounds"] = [round((r["rps"] / r["floor_rps"]) / (h["rps"] / h["floor_rps"]), 3)
+                                for r, h in zip(runs, healthz)]
+        page["floor_ratio"] = median(page["floor_ratio_rounds"])
+        page["ratio"] = median(page["ratio_rounds"])
     return results
 
 
@@ -377,23 +387,34 @@ def serve_and_load(env, tmp, pages, args, sheets, apps):
                            search=SEARCH if name == "name_search" else None,
                            headers=HEADERS.get(name), entries=name in ("timeline", "comms_tab"))
         pages["name_search"] = paths["after"]["name_search"]
-        # (label, page, port, path, cookie, headers), in the order each round loads them:
-        # the floor, then each page on every app, one after the other.
-        runs = [(FLOOR, FLOOR, servers[FLOOR][0], "/", None, None)]
-        runs += [(label, name, servers[label][0], paths[label][name], cookies[label],
-                  HEADERS.get(name)) for name in pages for label in apps]
-        for _, _, port, path, cookie, headers in runs:
+        # (label, page, port, path, cookie, headers), in the order each round loads them: the
+        # floor, a page on every app, the floor, the next page on every app, ..., the floor.
+        # Each page is compared with the floor loaded just before and just after it, so the
+        # rest of the machine's load, which drifts within a round, weighs on both alike.
+        floor_run = (FLOOR, FLOOR, servers[FLOOR][0], "/", None, None)
+        runs = [floor_run]
+        for name in pages:
+            runs += [(label, name, servers[label][0], paths[label][name], cookies[label],
+                      HEADERS.get(name)) for label in apps] + [floor_run]
+        for _, _, port, path, cookie, headers in runs[:-1]:
             wrk(port, path, cookie, args.connections, args.warmup, headers)
         loads = {FLOOR: [], **{label: {name: [] for name in pages} for label in apps}}
         meter = OtherLoad([server.pid for _, server in servers.values()])
         for round_ in range(1, args.rounds + 1):
-            done = []
+            done, waiting, floor_rps = [], [], None
             for label, name, port, path, cookie, headers in runs:
                 # Unmeasured first: the workers still owe answers to requests queued by the
                 # previous page's run (wrk stops with up to `connections` of them waiting).
                 wrk(port, path, cookie, args.connections, SETTLE_S, headers)
                 result = wrk(port, path, cookie, args.connections, args.duration, headers)
-                (loads[FLOOR] if label == FLOOR else loads[label][name]).append(result)
+                if label == FLOOR:
+                    loads[FLOOR].append(result)
+                    for page in waiting:  # the pages between this floor run and the last
+                        page["floor_rps"] = round((floor_rps + result["rps"]) / 2, 1)
+                    waiting, floor_rps = [], result["rps"]
+                else:
+                    loads[label][name].append(result)
+                    waiting.append(result)
                 done.append(f"{name}{'' if label in (FLOOR, 'after') else '@' + label} "
                             f"{result['rps']:.0f}/s")
             print(f"round {round_}/{args.rounds}: " + ", ".join(done))
@@ -720,9 +741,9 @@ def print_table(report):
           f"connections, {report['gunicorn_workers']} gunicorn sync workers, median of "
           f"{report['rounds']} rounds of {report['seconds_per_round']} s per page")
     floor = report["floor"]
-    rounds = " / ".join(f"{rps:.0f}" for rps in floor["rps_rounds"])
-    print(f"floor: bare Flask (bench/bare.py) {floor['rps']:.1f} req/s, "
-          f"p50 {floor['p50_ms']:.2f} ms, p95 {floor['p95_ms']:.2f} ms (rounds {rounds})")
+    runs = " / ".join(f"{rps:.0f}" for rps in floor["rps_runs"])
+    print(f"floor: bare Flask (bench/bare.py) {floor['rps']:.1f} req/s (median), "
+          f"p50 {floor['p50_ms']:.2f} ms, p95 {floor['p95_ms']:.2f} ms; every run: {runs}")
     print(f"{'page':<16} {'path':<24} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} "
           f"{'floor':>6} {'SQL':>4}" + ("  before: req/s ratio floor SQL" if before else ""))
     for name, page in report["pages"].items():
@@ -736,7 +757,8 @@ def print_table(report):
             line += (f"  {was['rps']:>8.1f} {was['ratio']:>6.3f} {was['floor_ratio']:>6.3f} "
                      f"{before['page_queries'][name]:>4}")
         print(line)
-    print("ratio: to healthz's req/s; floor: to the bare Flask app's; SQL: statements a request")
+    print("ratio: to healthz's req/s; floor: to the bare Flask app's, loaded just before and "
+          "after each page (medians over the rounds); SQL: statements a request")
     print(f"bulk seed (flask demo bulk): {report['bulk_seed_s']} s; "
           f"{report['timeline_interactions']} interactions for the timeline "
           f"(flask demo interactions): {report['interactions_seed_s']} s")
