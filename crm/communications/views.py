@@ -468,15 +468,21 @@ def my_follow_ups():
     return _render_follow_ups()
 
 
-@bp.post("/interactions/<int:entry_id>/follow-up/reschedule")
-@requires("communications.log")
-def reschedule(entry_id):
-    """A new due date for a follow-up (or snoozed a day or a week); the list comes back."""
+def _follow_up_of(entry_id):
+    """The follow-up, for its assignee or someone who may change the entry (else 404/403)."""
     found = get_entry(entry_id)
     if found is None or found.follow_up_due is None:
         abort(404)
     if found.follow_up_assignee_id != current_user.id and not may_change(current_user, found):
         abort(403)
+    return found
+
+
+@bp.post("/interactions/<int:entry_id>/follow-up/reschedule")
+@requires("communications.log")
+def reschedule(entry_id):
+    """A new due date for a follow-up (or snoozed a day or a week); the list comes back."""
+    found = _follow_up_of(entry_id)
     _follow_up_scope()  # the list it goes back to must be one this user may see
     form = reschedule_form(found, formdata=request.form)
     if form.validate_on_submit():
@@ -502,11 +508,7 @@ def reschedule(entry_id):
 @requires("communications.log")
 def follow_up_done(entry_id):
     """Done in one click: the row goes, the count in the navigation follows."""
-    found = get_entry(entry_id)
-    if found is None or found.follow_up_due is None:
-        abort(404)
-    if found.follow_up_assignee_id != current_user.id and not may_change(current_user, found):
-        abort(403)
+    found = _follow_up_of(entry_id)
     complete_follow_up(found, actor=current_user.actor)
     db.session.commit()
     toast("Follow-up done.")

@@ -16,21 +16,6 @@ SECTIONS = ("plan", "items", "likes", "pauses")
 FORMS = ("plan-form", "item-form", "likes-form", "pause-form", "channels-form")
 
 
-@pytest.fixture
-def setup(app):
-    """(customer id, contact id, {product name: id}, {packaging name: id}, route id)."""
-    from crm.catalogue.models import Route
-    from tests import factories
-
-    with app.app_context():
-        products, packaging = factories.catalogue()
-        customer = factories.customer("Fern Cafe")
-        route = Route(name="North")
-        db.session.add(route)
-        db.session.commit()
-        return (customer.id, customer.contact_links[0].contact_id,
-                {k: v.id for k, v in products.items()}, {k: v.id for k, v in packaging.items()},
-                route.id)
 
 
 def forms_in(html):
