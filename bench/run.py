@@ -147,9 +147,9 @@ def main():
                 "customer_list": "/customers/",
                 "name_search": None,  # the search's own URL, asked of the app once signed in
                 "customer_detail": f"/customers/{customer}",
-                # The first timeline page: the newest 20 entries, as htmx loads them (HEADERS).
+                # The first timeline page: the newest 10 entries, as htmx loads them (HEADERS).
                 "timeline": timeline,
-                # The whole Communications tab page: layout, quick log form and the timeline.
+                # The whole Communications tab page: layout, the quick log's fold and the timeline.
                 "comms_tab": tab,
             }
             small_timeline = f"/timeline?customer={customer + 1}"
@@ -654,8 +654,9 @@ def check_page(port, path, cookie, search=None, headers=None, entries=False):
         raise RuntimeError(f"GET {path}: status {status}")
     if entries and (headers == HTMX) == ("<html" in body):
         raise RuntimeError(f"GET {path} with {headers}: {'a page' if headers else 'a fragment'}")
-    if entries and (body.count('class="entry ') != 20 or "Show older entries" not in body):
-        raise RuntimeError(f"GET {path}: not a first page of 20 timeline entries")
+    if entries and (body.count('class="entry ') not in (10, 20)  # 20 before issue 13's tab work
+                    or "Show older entries" not in body):
+        raise RuntimeError(f"GET {path}: not a first page of timeline entries (10, or 20)")
     if search:
         names = re.findall(r'<a href="/customers/\d+">([^<]+)</a>', body)
         if not names or not all(

@@ -126,8 +126,9 @@ def _new_customer(w, **changes):
             "country": "US", "delivery_instructions": "", **changes}
 
 
-def _tab(w):
-    return (f"/customers/{w['customer']}/communications",) * 2
+def _tab(w):  # (where the form is sent, where it is fetched)
+    tab = f"/customers/{w['customer']}/communications"
+    return tab, f"{tab}/log"
 
 
 FORM_SITES = {

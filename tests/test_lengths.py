@@ -55,7 +55,7 @@ def test_the_limit_is_no_maxlength_but_a_counter(app, client, auth):
     assert re.search(r'<input[^>]* data-maxlength="120"[^>]* name="name"', form)
     assert re.search(r'<textarea[^>]* data-maxlength="4000"[^>]* name="notes"', form)
     assert re.search(r'<input[^>]* data-maxlength="200"[^>]* name="subject"',
-                     client.get(f"/customers/{customer_id}/communications").text)
+                     client.get(f"/customers/{customer_id}/communications/log").text)
 
 
 @pytest.mark.parametrize("htmx", [True, False])

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests import factories
+from tests.communications.test_timeline import log_on_tab
 
 
 @pytest.fixture
@@ -102,25 +103,39 @@ def quick_log_fold(html):
 
 
 def test_the_quick_log_is_one_line_above_the_timeline(client, auth, customer_id):
+    """Folded, and its form fetched when the fold is first opened (htmx), so reading the
+    history does not build a form nobody fills in; without JavaScript a link opens the tab
+    with the form unfolded."""
     auth.sign_in("sales")
-    html = client.get(f"/customers/{customer_id}/communications").text
+    url = f"/customers/{customer_id}/communications"
+    html = client.get(url).text
     fold = quick_log_fold(html)
     assert fold and fold.group(1) == "Log a call, email or note…"
-    assert " open" not in fold.group(0)
-    assert html.index("quick-log-fold") < html.index('id="quick-log"') < html.index('id="timeline"')
+    assert " open" not in fold.group(0) and 'id="quick-log"' not in html
+    tag = re.search(r'<details class="card quick-log-fold"[^>]*>', html).group(0)
+    assert f'hx-get="{url}/log"' in tag and 'hx-trigger="toggle once"' in tag
+    assert f'<a href="{url}/log#quick-log">Open the form</a>' in html
+    assert html.index("quick-log-fold") < html.index('id="timeline"')
+    fragment = client.get(f"{url}/log", headers={"HX-Request": "true"}).text
+    assert "<html" not in fragment
+    assert fragment.lstrip().startswith('<form id="quick-log"')
+    assert f'hx-post="{url}" hx-target="#tab-panel" hx-swap="innerHTML"' in fragment
+    page = client.get(f"{url}/log").text  # without JavaScript
+    assert quick_log_fold(page).group(0).startswith('<details class="card quick-log-fold" open>')
+    assert page.index("quick-log-fold") < page.index('id="quick-log"') < page.index('id="timeline"')
 
 
 def test_the_quick_log_opens_on_errors_and_folds_after_logging(client, auth, customer_id):
     auth.sign_in("sales")
-    url = f"/customers/{customer_id}/communications"
-    refused = auth.post(url, {"channel": "call", "direction": "outbound", "subject": "",
-                              "body": "", "visibility": "internal"}, htmx=True)
+    refused = log_on_tab(auth, customer_id, {"channel": "call", "direction": "outbound",
+                                             "subject": "", "body": "", "visibility": "internal"},
+                         htmx=True)
     assert refused.status_code == 422
     assert " open" in quick_log_fold(refused.text).group(0)
-    logged = auth.post(url, {"channel": "call", "direction": "outbound",
-                             "subject": "Tuesday order", "body": "Chef wants pea shoots.",
-                             "visibility": "internal", "occurred_at": "2026-11-20T09:30"},
-                       htmx=True)
+    logged = log_on_tab(auth, customer_id, {
+        "channel": "call", "direction": "outbound", "subject": "Tuesday order",
+        "body": "Chef wants pea shoots.", "visibility": "internal",
+        "occurred_at": "2026-11-20T09:30"}, htmx=True)
     assert logged.status_code == 200, logged.text
     assert " open" not in quick_log_fold(logged.text).group(0)
     assert logged.text.index('id="timeline"') < logged.text.index("Tuesday order")

@@ -21,7 +21,7 @@ from crm.extensions import db
 from crm.security.blind_index import email_index
 from crm.security.permissions import PERMISSIONS, can
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # timeline entries a page: a glance on a phone; older ones a click away
 TICKETS_PAGE_SIZE = 100
 LOGGED_FIELDS = ("channel", "direction", "contact_id", "subject", "body", "outcome",
                  "occurred_at", "duration_minutes", "visibility", "follow_up_due",

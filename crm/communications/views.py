@@ -56,7 +56,6 @@ from crm.communications.services import (
     update_ticket,
 )
 from crm.communications.services import tickets as list_tickets
-from crm.contacts.models import CustomerContact
 from crm.contacts.pages import contact_page
 from crm.contacts.services import get_contact, with_contacts
 from crm.customers.models import Customer
@@ -88,12 +87,10 @@ def _customer(customer_id):
 
 @cache  # built on first use, once every model is mapped
 def _tab_customer_statement():
-    """The Communications tab's customer: the page header's owner and parent, and its people
-    for the quick log, in one statement built once (a customer has a few people: a row each).
-    Loading the people with selectinload took a second statement and more time than both."""
+    """The Communications tab's customer with the page header's owner and parent, in one
+    statement built once (the quick log, which needs its people, is fetched on its own)."""
     return (select(Customer).where(Customer.id == bindparam("customer_id"))
-            .options(joinedload(Customer.owner), joinedload(Customer.parent),
-                     joinedload(Customer.contact_links).joinedload(CustomerContact.contact)))
+            .options(joinedload(Customer.owner), joinedload(Customer.parent)))
 
 
 def _tab_customer(customer_id):
@@ -196,11 +193,14 @@ def activity():
 
 # -- the customer's Communications tab -------------------------------------------------------
 
-def _render_panel(customer, form, status=200, upload=None, staff=None):
-    """The tab (a page, or its panel for htmx); `staff`: staff_list(), if already loaded."""
+def _render_panel(customer, form=None, status=200, upload=None, staff=None, unfolded=None):
+    """The tab (a page, or its panel for htmx); `staff`: staff_list(), if already loaded.
+    Without `form` or `upload` that form's fold fetches it when first opened; `unfolded`
+    names the fold shown open ("quick-log", "email-file") when its form has no errors."""
     filters = {**_filters(), "customer": customer.id, "contact": None}
-    context = dict(customer=customer, tab="communications", form=form,
-                   upload=upload or EmailFileForm(formdata=None),
+    context = dict(customer=customer, tab="communications", form=form, upload=upload,
+                   unfolded=unfolded,
+                   quick_log_url=url_for("communications.quick_log", customer_id=customer.id),
                    log_action=url_for("communications.log", customer_id=customer.id),
                    can_log=can(current_user, "communications.log"),
                    **_timeline_context(filters, staff))
@@ -209,10 +209,10 @@ def _render_panel(customer, form, status=200, upload=None, staff=None):
     return render_template("customers/detail.html", **context), status
 
 
-def _fresh_quick_log(customer, channel=None, staff=None):
+def _fresh_quick_log(customer, staff=None):
     """An empty quick log with its defaults: now, the primary contact, the last channel."""
     form = quick_log_form(customer, assignable_staff(staff))
-    form.set_defaults(primary_contact_id(customer), channel or last_channel(current_user.id))
+    form.set_defaults(primary_contact_id(customer), last_channel(current_user.id))
     return form
 
 
@@ -223,10 +223,44 @@ def _logged_message(entry):
 @bp.get("/customers/<int:customer_id>/communications")
 @requires("communications.view")
 def panel(customer_id):
-    """A customer's Communications tab: the quick log and the timeline."""
-    customer = _tab_customer(customer_id)
+    """A customer's Communications tab: the quick log (folded) and the timeline."""
+    return _render_panel(_tab_customer(customer_id))
+
+
+def _loggable_customer(customer_id):
+    """The customer a log form is opened for, or None when it is archived (no form then)."""
+    customer = _customer(customer_id)
+    return None if customer.is_archived else customer
+
+
+@bp.get("/customers/<int:customer_id>/communications/log")
+@requires("communications.log")
+def quick_log(customer_id):
+    """The quick log's form: for htmx, the form alone (its fold has just been opened);
+    otherwise the tab with the form unfolded."""
+    if (customer := _loggable_customer(customer_id)) is None:
+        return redirect(url_for("communications.panel", customer_id=customer_id))
+    if wants_fragment():
+        return render_template(
+            "communications/_quick_log_form.html", form=_fresh_quick_log(customer),
+            log_target="#tab-panel", log_swap="innerHTML",
+            log_action=url_for("communications.log", customer_id=customer.id))
     staff = staff_list()  # for the filters and the follow-up's choices: one query
-    return _render_panel(customer, _fresh_quick_log(customer, staff=staff), staff=staff)
+    return _render_panel(customer, _fresh_quick_log(customer, staff), staff=staff,
+                         unfolded="quick-log")
+
+
+@bp.get("/customers/<int:customer_id>/communications/email-file")
+@requires("communications.log")
+def email_file(customer_id):
+    """The form for an .eml file, as the quick log's (above)."""
+    if (customer := _loggable_customer(customer_id)) is None:
+        return redirect(url_for("communications.panel", customer_id=customer_id))
+    upload = EmailFileForm(formdata=None)
+    if wants_fragment():
+        return render_template("communications/_email_file_form.html", customer=customer,
+                               upload=upload)
+    return _render_panel(customer, upload=upload, unfolded="email-file")
 
 
 @bp.post("/customers/<int:customer_id>/communications")
@@ -238,9 +272,7 @@ def log(customer_id):
 
     def logged(entry):
         toast(_logged_message(entry))
-        staff = staff_list()  # after the commit: the staff loaded before it have expired
-        return with_badges(_render_panel(
-            customer, _fresh_quick_log(customer, form.channel.data, staff), staff=staff))
+        return with_badges(_render_panel(customer))  # the fold closed, its next form fresh
 
     return save_form(
         form, lambda: log_interaction(customer, form.data_for_service(), actor=current_user.actor),
@@ -275,8 +307,8 @@ def log_email_file(customer_id):
             created(upload, _entry_url(entry))
             db.session.commit()
             toast(f"Email logged{' from ' + entry.contact.reference if entry.contact else ''}.")
-            return _render_panel(customer, _fresh_quick_log(customer))
-    return _render_panel(customer, _fresh_quick_log(customer), status=422, upload=upload)
+            return _render_panel(customer)
+    return _render_panel(customer, status=422, upload=upload)
 
 
 # -- a contact's timeline (on the contact's page) --------------------------------------------

@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from crm.common import utcnow
 from crm.communications.models import Interaction
+from crm.communications.services import PAGE_SIZE
 from crm.contacts.models import CustomerContact
 from crm.extensions import db
 from tests import factories
-from tests.communications.test_timeline import add_entries, entry, interactions
+from tests.communications.test_timeline import add_entries, entry, interactions, log_on_tab
 from tests.customers.test_list import count_queries
 
 
@@ -29,10 +30,8 @@ def test_contact_page_shows_their_entries_across_customers_and_logs_with_them(
         app, client, auth):
     auth.sign_in("sales")
     contact_id, north, south = contact_linked_to_two(app)
-    auth.post(f"/customers/{north}/communications",
-              entry(contact_id=str(contact_id), subject="North order"), htmx=True)
-    auth.post(f"/customers/{north}/communications", entry(subject="Nobody in particular"),
-              htmx=True)
+    log_on_tab(auth, north, entry(contact_id=str(contact_id), subject="North order"), htmx=True)
+    log_on_tab(auth, north, entry(subject="Nobody in particular"), htmx=True)
     page = client.get(f"/contacts/{contact_id}")
     assert page.status_code == 200
     assert "Blue Heron North" in page.text and "Blue Heron South" in page.text
@@ -64,14 +63,14 @@ def test_contact_timeline_pages_and_filters(app, client, auth):
     auth.sign_in("sales")
     contact_id, north, _ = contact_linked_to_two(app)
     with app.app_context():
-        for i in range(25):
+        for i in range(PAGE_SIZE + 5):
             db.session.add(Interaction(
                 customer_id=north, contact_id=contact_id, channel="call", direction="outbound",
                 body=f"Contact call {i}", occurred_at=utcnow() - timedelta(minutes=i),
                 logged_by_kind="system"))
         db.session.commit()
     page = client.get(f"/contacts/{contact_id}")
-    assert page.text.count('class="entry ') == 20
+    assert page.text.count('class="entry ') == PAGE_SIZE
     more = re.search(r'class="load-more"><a href="([^"]+)"', page.text).group(1)
     assert f"contact={contact_id}" in more
     older = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})

@@ -4,12 +4,12 @@ from sqlalchemy import select, update
 from crm.audit.models import AuditEvent
 from crm.communications.models import Interaction
 from crm.extensions import db
-from tests.communications.test_timeline import entry
+from tests.communications.test_timeline import entry, log_on_tab
 from tests.conftest import Auth
 
 
 def logged_entry(app, auth, customer_id, **changes):
-    auth.post(f"/customers/{customer_id}/communications", entry(**changes), htmx=True)
+    log_on_tab(auth, customer_id, entry(**changes), htmx=True)
     with app.app_context():
         return db.session.scalar(select(Interaction.id).order_by(Interaction.id.desc()))
 

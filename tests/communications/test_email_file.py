@@ -1,4 +1,5 @@
 """Logging an email from an .eml file: sender matched by blind index, bad files refused."""
+import re
 import time
 from email.message import EmailMessage
 
@@ -26,7 +27,7 @@ def upload(auth, customer_id, data, name="order.eml"):
 
     url = f"/customers/{customer_id}/communications/email-file"
     return auth.post(url, {"file": (BytesIO(data), name)}, htmx=True,
-                     page=f"/customers/{customer_id}/communications")
+                     page=f"/customers/{customer_id}/communications/email-file")
 
 
 def test_an_eml_becomes_an_inbound_email_from_the_matching_contact(app, client, auth,
@@ -72,7 +73,7 @@ def test_files_that_are_not_emails_are_refused_and_nothing_is_saved(app, client,
     empty = upload(auth, customer_id, b"", "empty.eml")
     assert empty.status_code == 422
     none = auth.post(f"/customers/{customer_id}/communications/email-file", {}, htmx=True,
-                     page=f"/customers/{customer_id}/communications")
+                     page=f"/customers/{customer_id}/communications/email-file")
     assert none.status_code == 422 and "Choose an .eml file." in none.text
     future = upload(auth, customer_id, eml().replace(b"2026", b"2099"))
     assert future.status_code == 422 and "It cannot have happened in the future." in future.text
@@ -86,7 +87,7 @@ def test_a_30_mb_file_is_refused_with_the_limit(app, client, auth, customer_id):
             b"\r\nContent-Type: message/rfc822\r\n\r\n")
     body = head + eml() + b"x" * (30 * 2**20) + b"\r\n--b0undary--\r\n"
     response = auth.post(f"/customers/{customer_id}/communications/email-file", body,
-                         page=f"/customers/{customer_id}/communications", htmx=True,
+                         page=f"/customers/{customer_id}/communications/email-file", htmx=True,
                          content_type="multipart/form-data; boundary=b0undary")
     assert response.status_code == 413
     assert "larger than this form accepts (10 MB at most)" in response.text
@@ -108,7 +109,7 @@ def test_an_eml_past_the_limits_is_refused_on_the_form_quickly(app, client, auth
                                                                name, data, message):
     auth.sign_in("sales")
     # A raw multipart body: the test client would spool a file this size to disk and leave it open.
-    page = client.get(f"/customers/{customer_id}/communications").text
+    page = client.get(f"/customers/{customer_id}/communications/email-file").text
     form = page[page.index('<form id="email-file-form"'):]
     keys = b"".join(b'--b0undary\r\nContent-Disposition: form-data; name="' + field.encode()
                     + b'"\r\n\r\n' + value.encode() + b"\r\n"
@@ -118,7 +119,7 @@ def test_an_eml_past_the_limits_is_refused_on_the_form_quickly(app, client, auth
             + b"\r\n--b0undary--\r\n")
     started = time.monotonic()
     response = auth.post(f"/customers/{customer_id}/communications/email-file", body,
-                         page=f"/customers/{customer_id}/communications", htmx=True,
+                         page=f"/customers/{customer_id}/communications/email-file", htmx=True,
                          content_type="multipart/form-data; boundary=b0undary")
     elapsed = time.monotonic() - started
     assert response.status_code == 422
@@ -127,3 +128,18 @@ def test_an_eml_past_the_limits_is_refused_on_the_form_quickly(app, client, auth
     assert "<details class=\"card email-file\" open" in response.text  # the form stays open
     assert interactions(app) == 0
     assert elapsed < 5, f"took {elapsed:.2f} s"  # minutes, 6 s and 3 s before the limits
+
+
+def test_the_email_file_form_is_fetched_when_its_fold_opens(client, auth, customer_id):
+    auth.sign_in("sales")
+    tab = f"/customers/{customer_id}/communications"
+    html = client.get(tab).text
+    fold = re.search(r'<details class="card email-file"[^>]*>', html).group(0)
+    assert " open" not in fold and f'hx-get="{tab}/email-file"' in fold
+    assert 'id="email-file-form"' not in html
+    assert f'<a href="{tab}/email-file#email-file-form">Open the form</a>' in html
+    fragment = client.get(f"{tab}/email-file", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<form id="email-file-form"') and "<html" not in fragment
+    page = client.get(f"{tab}/email-file").text  # without JavaScript: the tab, this fold open
+    assert '<details class="card email-file" open>' in page and 'id="timeline"' in page
+    assert '<details class="card quick-log-fold" hx-get=' in page  # the other stays folded

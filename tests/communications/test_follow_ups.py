@@ -7,13 +7,13 @@ from crm.audit.models import AuditEvent
 from crm.common import farm_today
 from crm.communications.models import Interaction
 from crm.extensions import db
-from tests.communications.test_timeline import entry, interactions
+from tests.communications.test_timeline import entry, interactions, log_on_tab
 from tests.conftest import Auth
 
 
 def log_with_follow_up(auth, customer_id, due, **changes):
-    return auth.post(f"/customers/{customer_id}/communications",
-                     entry(follow_up_due=due.isoformat(), **changes), htmx=True)
+    return log_on_tab(auth, customer_id, entry(follow_up_due=due.isoformat(), **changes),
+                      htmx=True)
 
 
 def today(app):
@@ -93,15 +93,14 @@ def test_someone_elses_follow_up_cannot_be_closed_but_a_manager_can(app, client,
 
 def test_follow_up_bad_input(app, client, auth, customer_id):
     auth.sign_in("sales")
-    no_date = auth.post(f"/customers/{customer_id}/communications",
-                        entry(follow_up_assignee_id=str(auth.user_id)), htmx=True)
+    no_date = log_on_tab(auth, customer_id, entry(follow_up_assignee_id=str(auth.user_id)),
+                         htmx=True)
     assert no_date.status_code == 422 and "Give the follow-up a due date too." in no_date.text
     viewer = auth.make_user("viewer")  # viewers cannot log, so they get no follow-ups
     wrong = log_with_follow_up(auth, customer_id, date(2026, 12, 1),
                                follow_up_assignee_id=str(viewer))
     assert wrong.status_code == 422 and "Choose someone from the list." in wrong.text
-    bad_date = auth.post(f"/customers/{customer_id}/communications",
-                         entry(follow_up_due="next week"), htmx=True)
+    bad_date = log_on_tab(auth, customer_id, entry(follow_up_due="next week"), htmx=True)
     assert bad_date.status_code == 422 and "Not a valid date value." in bad_date.text
     assert interactions(app) == 0
 

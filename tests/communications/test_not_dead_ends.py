@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.forms import new_form_key
 from tests import factories
 from tests.communications.test_follow_ups import log_with_follow_up, today
-from tests.communications.test_timeline import entry
+from tests.communications.test_timeline import entry, log_on_tab
 from tests.conftest import Auth
 
 
@@ -118,10 +118,11 @@ def test_the_overview_links_to_the_communications_tabs_ticket_form(app, client, 
                                                                   customer_id):
     auth.sign_in("sales")
     overview = client.get(f"/customers/{customer_id}").text
-    link = f'href="/customers/{customer_id}/communications#quick-log" class="new-ticket">New ticket'
+    link = f'href="/customers/{customer_id}/communications/log#quick-log" class="new-ticket">New'
     assert link in overview
-    tab = client.get(f"/customers/{customer_id}/communications").text
-    assert 'id="quick-log"' in tab and 'name="open_ticket"' in tab
+    tab = client.get(f"/customers/{customer_id}/communications/log").text  # the tab, form open
+    assert re.search(r'<details class="card quick-log-fold" open>\s*<summary>', tab)
+    assert 'id="quick-log"' in tab and 'name="open_ticket"' in tab and 'id="timeline"' in tab
 
 
 # -- reschedule and snooze -------------------------------------------------------------------
@@ -278,8 +279,7 @@ def test_activity_does_not_repeat_a_name(app, client, auth):
         db.session.get(Customer, customer_id).name = contact.full_name
         db.session.commit()
         name, contact_id = contact.full_name, contact.id
-    auth.post(f"/customers/{customer_id}/communications", entry(contact_id=str(contact_id)),
-              htmx=True)
+    log_on_tab(auth, customer_id, entry(contact_id=str(contact_id)), htmx=True)
     page = client.get("/activity").text
     head = re.search(r'<p class="entry-head">(.*?)</p>', page, re.S).group(1)
     plain = " ".join(re.sub(r"<[^>]+>", "", head).split())

@@ -18,7 +18,7 @@ from crm.communications.services import (
 )
 from crm.customers.models import Customer
 from crm.extensions import db
-from tests.communications.test_timeline import contact_of, entry, interactions
+from tests.communications.test_timeline import contact_of, entry, interactions, log_on_tab
 
 
 def count(app, model):
@@ -46,22 +46,26 @@ def test_after_a_ticket_the_quick_log_remembers_the_last_ordinary_channel(
         app, client, auth, customer_id):
     auth.sign_in("sales")
     url = f"/customers/{customer_id}/communications"
-    assert auth.post(url, entry(channel="email"), htmx=True).status_code == 200
-    opened = auth.post(url, entry(open_ticket="y", subject="Wilted pea shoots"), htmx=True)
+    assert log_on_tab(auth, customer_id, entry(channel="email"), htmx=True).status_code == 200
+    opened = log_on_tab(auth, customer_id, entry(open_ticket="y", subject="Wilted pea shoots"),
+                        htmx=True)
     assert opened.status_code == 200
     assert count(app, Ticket) == 1
     with app.app_context():
         number = db.session.scalar(select(Ticket)).number
     assert f"Opened {number}." in opened.headers["HX-Trigger"]
 
-    for html in (opened.text, client.get(url).text):  # the fresh form, and the tab later
+    assert 'id="quick-log"' not in opened.text  # its fold comes back closed, the form unasked
+    for html in (client.get(url + "/log", headers={"HX-Request": "true"}).text,  # unfolded
+                 client.get(url + "/log").text):  # the tab with the quick log open
         channel, chosen = select_of(html, "channel")
         assert 'value="ticket"' not in channel  # not offered as a channel at all
         assert 'name="open_ticket" value="y"' in html and ">Open a ticket</button>" in html
     assert chosen == "email"  # the last channel that is not a ticket
 
     # The quick "call" typed into that form stays a call: no T-00002.
-    call = auth.post(url, entry(channel=chosen, subject="Quick check-in"), htmx=True)
+    call = log_on_tab(auth, customer_id, entry(channel=chosen, subject="Quick check-in"),
+                      htmx=True)
     assert call.status_code == 200
     assert count(app, Ticket) == 1
     with app.app_context():
@@ -71,8 +75,7 @@ def test_after_a_ticket_the_quick_log_remembers_the_last_ordinary_channel(
 
 def test_a_ticket_channel_sent_without_the_button_is_refused(app, client, auth, customer_id):
     auth.sign_in("sales")
-    response = auth.post(f"/customers/{customer_id}/communications", entry(channel="ticket"),
-                         htmx=True)
+    response = log_on_tab(auth, customer_id, entry(channel="ticket"), htmx=True)
     assert response.status_code == 422
     assert "to open a ticket, use “Open a ticket”" in response.text
     assert count(app, Ticket) == 0 and interactions(app) == 0
@@ -91,7 +94,7 @@ def test_the_last_channel_leaves_tickets_out(app, app_ctx, auth, customer_id):
 
 def test_the_contact_page_quick_log_never_preselects_a_ticket(app, client, auth, customer_id):
     auth.sign_in("sales")
-    auth.post(f"/customers/{customer_id}/communications", entry(open_ticket="y"), htmx=True)
+    log_on_tab(auth, customer_id, entry(open_ticket="y"), htmx=True)
     page = client.get(f"/contacts/{contact_of(app, customer_id)}").text
     channel, chosen = select_of(page, "channel")
     assert 'value="ticket"' not in channel
@@ -102,8 +105,7 @@ def test_the_contact_page_quick_log_never_preselects_a_ticket(app, client, auth,
 
 def test_log_it_with_nothing_typed_saves_nothing_and_says_why(app, client, auth, customer_id):
     auth.sign_in("sales")
-    url = f"/customers/{customer_id}/communications"
-    response = auth.post(url, blank(duration_minutes="4"), htmx=True)
+    response = log_on_tab(auth, customer_id, blank(duration_minutes="4"), htmx=True)
     assert response.status_code == 422
     assert NOTHING_SAID in response.text
     assert 'role="alert"' in response.text  # the form's error summary, announced
@@ -114,8 +116,7 @@ def test_log_it_with_nothing_typed_saves_nothing_and_says_why(app, client, auth,
 @pytest.mark.parametrize("channel", sorted(LOG_CHANNELS))
 def test_a_blank_entry_is_refused_on_every_channel(app, client, auth, customer_id, channel):
     auth.sign_in("sales")
-    response = auth.post(f"/customers/{customer_id}/communications", blank(channel=channel),
-                         htmx=True)
+    response = log_on_tab(auth, customer_id, blank(channel=channel), htmx=True)
     assert response.status_code == 422
     assert NOTHING_SAID in response.text or "A note needs some text." in response.text
     assert interactions(app) == 0
@@ -123,8 +124,7 @@ def test_a_blank_entry_is_refused_on_every_channel(app, client, auth, customer_i
 
 def test_a_blank_ticket_is_not_opened(app, client, auth, customer_id):
     auth.sign_in("sales")
-    response = auth.post(f"/customers/{customer_id}/communications", blank(open_ticket="y"),
-                         htmx=True)
+    response = log_on_tab(auth, customer_id, blank(open_ticket="y"), htmx=True)
     assert response.status_code == 422 and NOTHING_SAID in response.text
     assert count(app, Ticket) == 0
 
@@ -132,8 +132,7 @@ def test_a_blank_ticket_is_not_opened(app, client, auth, customer_id):
 @pytest.mark.parametrize("said", ["subject", "body", "outcome"])
 def test_any_one_of_subject_body_or_outcome_is_enough(app, client, auth, customer_id, said):
     auth.sign_in("sales")
-    response = auth.post(f"/customers/{customer_id}/communications",
-                         blank(**{said: "Left a voicemail"}), htmx=True)
+    response = log_on_tab(auth, customer_id, blank(**{said: "Left a voicemail"}), htmx=True)
     assert response.status_code == 200
     assert interactions(app) == 1
 
@@ -156,7 +155,7 @@ def test_the_service_refuses_blank_entries_whoever_logs_them(app, app_ctx, custo
 
 def test_editing_an_entry_to_blank_is_refused_on_the_form(app, client, auth, customer_id):
     auth.sign_in("sales")
-    auth.post(f"/customers/{customer_id}/communications", entry(), htmx=True)
+    log_on_tab(auth, customer_id, entry(), htmx=True)
     with app.app_context():
         logged = db.session.scalar(select(Interaction))
         entry_id, version = logged.id, logged.version
@@ -176,7 +175,7 @@ def test_enter_cannot_send_the_quick_log_and_when_is_folded(app, client, auth, c
     JavaScript (app.js stops it in date fields too); "When" defaults to now behind one
     <summary> instead of the datetime input's seven Tab stops."""
     auth.sign_in("sales")
-    html = client.get(f"/customers/{customer_id}/communications").text
+    html = client.get(f"/customers/{customer_id}/communications/log").text
     form = re.search(r'<form id="quick-log"[^>]*>.*?</form>', html, re.S).group(0)
     assert "data-no-enter-submit" in form.split(">", 1)[0]
     submits = re.findall(r'<(?:input|button)[^>]* type="submit"[^>]*>', form)
@@ -190,8 +189,7 @@ def test_enter_cannot_send_the_quick_log_and_when_is_folded(app, client, auth, c
 
 def test_a_refused_when_is_shown_unfolded_with_its_error(app, client, auth, customer_id):
     auth.sign_in("sales")
-    response = auth.post(f"/customers/{customer_id}/communications",
-                         entry(occurred_at="yesterday"), htmx=True)
+    response = log_on_tab(auth, customer_id, entry(occurred_at="yesterday"), htmx=True)
     assert response.status_code == 422
     assert '<details class="field wide when"' not in response.text
     assert re.search(r'<input[^>]* aria-invalid="true"[^>]* type="datetime-local"',

@@ -6,14 +6,13 @@ from sqlalchemy import select, update
 from crm.common import utcnow
 from crm.communications.models import Interaction, Ticket
 from crm.extensions import db
-from tests.communications.test_timeline import entry
+from tests.communications.test_timeline import entry, log_on_tab
 from tests.conftest import Auth
 
 
 def open_ticket(app, auth, customer_id, subject="Wilted pea shoots"):
-    auth.post(f"/customers/{customer_id}/communications",
-              entry(open_ticket="y", direction="inbound", subject=subject,
-                    body="Tuesday's pea shoots arrived wilted."), htmx=True)
+    log_on_tab(auth, customer_id, entry(open_ticket="y", direction="inbound", subject=subject,
+                                        body="Tuesday's pea shoots arrived wilted."), htmx=True)
     with app.app_context():
         return db.session.scalar(select(Ticket.id).order_by(Ticket.id.desc()))
 
