@@ -54,6 +54,10 @@ class Ticket(db.Model):
         return TICKET_STATUSES.get(self.status, self.status)
 
 
+OPEN_FOLLOW_UP = ("follow_up_due IS NOT NULL AND follow_up_done_at IS NULL "
+                  "AND deleted_at IS NULL")
+
+
 class Interaction(db.Model):
     """Something said to or about a customer: a call, email, meeting, visit, ticket or note."""
 
@@ -103,6 +107,10 @@ class Interaction(db.Model):
         db.Index("ix_interaction_open_follow_ups", "follow_up_assignee_id", "follow_up_due",
                  sqlite_where=db.text("follow_up_done_at IS NULL AND deleted_at IS NULL"),
                  postgresql_where=db.text("follow_up_done_at IS NULL AND deleted_at IS NULL")),
+        # A customer's open follow-ups (its Overview): without it, every interaction of the
+        # customer is read to find the few with a follow-up (3 ms at 10,000 interactions).
+        db.Index("ix_interaction_customer_follow_ups", "customer_id", "follow_up_due", "id",
+                 sqlite_where=db.text(OPEN_FOLLOW_UP), postgresql_where=db.text(OPEN_FOLLOW_UP)),
         # The quick log's default channel: what this person logged last.
         db.Index("ix_interaction_logged_by", "logged_by_id", "created_at", "id"),
         actor_check("logged_by"),
