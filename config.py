@@ -43,6 +43,14 @@ class Config:
     FARM_NAME = os.environ.get("FARM_NAME", "Green Shoots Farm")
     FARM_TIMEZONE = os.environ.get("FARM_TIMEZONE", "America/Chicago")
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
+    # Money: integer minor units (cents) of one currency, shown in the farm's locale (Babel).
+    FARM_CURRENCY = os.environ.get("FARM_CURRENCY", "USD")
+    FARM_LOCALE = os.environ.get("FARM_LOCALE", "en_US")
+    # Credit control (crm.credit.services.check_credit): an invoice overdue more than this many
+    # days blocks new orders (fewer: a warning); amounts open below the threshold never count.
+    CREDIT_OVERDUE_DAYS = int(os.environ.get("CREDIT_OVERDUE_DAYS", "30"))
+    CREDIT_OVERDUE_THRESHOLD = int(os.environ.get("CREDIT_OVERDUE_THRESHOLD", "500"))  # minor
+    CREDIT_WARN_SHARE = 0.8  # warn from this share of the limit
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

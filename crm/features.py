@@ -124,6 +124,9 @@ class Feature:
     # cards at the top of a customer's Overview ("at a glance"), the same way:
     # (template, "module:function(customer)" -> context, or None for nothing to show)
     overview_sections: tuple[tuple[str, str], ...] = ()
+    # "module:function(customer ids) -> minor units": what the customers have committed to
+    # and will owe but is not invoiced yet (confirmed orders); credit limits count it
+    owed_soon: str | None = None
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -141,6 +144,7 @@ class Registry:
     finders: list[Finder] = field(default_factory=list)
     contact_sections: list[tuple[str, str]] = field(default_factory=list)
     overview_sections: list[tuple[str, str]] = field(default_factory=list)
+    owed_soon: list = field(default_factory=list)
 
 
 def registry() -> Registry:
@@ -196,5 +200,7 @@ def register_feature(app, feature: Feature):
     found.finders = sorted([*found.finders, *feature.search], key=lambda f: f.order)
     found.contact_sections.extend(feature.contact_sections)
     found.overview_sections.extend(feature.overview_sections)
+    if feature.owed_soon:
+        found.owed_soon.append(load(feature.owed_soon))
     if feature.setup:
         load(feature.setup)(app)

@@ -1,0 +1,25 @@
+"""Credit: accounts (limit, terms, hold), invoices, payments, the ledger, aging, alerts, and
+check_credit, the one decision on whether a customer may owe more."""
+from flask import Blueprint
+
+from crm.features import Feature
+
+bp = Blueprint("credit", __name__)
+
+feature = Feature(
+    name="credit",
+    blueprints=(bp,),
+    views=(),
+    models=("crm.credit.models",),
+    cli=("crm.credit.cli:credit_cli",),
+    permissions={
+        # the credit status (OK / warning / on hold) and its reasons in words, no amounts
+        "credit.view": {"admin", "manager", "sales", "finance"},
+        # amounts: balances, limits, invoices, payments
+        "credit.amounts": {"admin", "manager", "finance"},
+        # limits, terms, holds, invoices and payments
+        "credit.manage": {"admin", "manager", "finance"},
+        # refunds, write-offs, reversals and confirming an order past a block
+        "credit.adjust": {"admin", "finance"},
+    },
+)

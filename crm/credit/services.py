@@ -1,0 +1,626 @@
+"""Credit: the ledger and everything read from it (balances, open invoices, aging), invoices,
+payments and their allocation, holds, and check_credit — the one decision on whether a
+customer may owe more, taken under a lock on its credit account.
+
+Every function that writes takes an actor, writes the document and its ledger entries in the
+caller's transaction (the caller commits once) and never commits itself.
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crm.audit.services import record
+from crm.common import farm_today, utcnow
+from crm.credit.models import (
+    AGING_BUCKETS,
+    TERM_DAYS,
+    CreditAccount,
+    CreditAlert,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    LedgerEntry,
+    Payment,
+)
+from crm.customers.models import Customer
+from crm.extensions import db
+from crm.money import format_money
+
+
+class CreditError(ValueError):
+    """A money operation that cannot be done as asked; the message says why, for the form."""
+
+
+# -- accounts and locks -------------------------------------------------------------------
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def ensure_accounts(customer_ids):
+    """Make sure each customer has a credit account row (the defaults: no limit, default
+    terms, no hold). On SQLite the insert also takes the database's write lock, so what a
+    caller reads after it is not changed under it before it commits."""
+    ids = sorted(set(customer_ids))
+    if ids:
+        db.session.execute(_insert(CreditAccount).on_conflict_do_nothing(),
+                           [{"customer_id": i} for i in ids])
+
+
+def get_account(customer_id: int, *, lock: bool = False) -> CreditAccount:
+    ensure_accounts([customer_id])
+    statement = select(CreditAccount).where(CreditAccount.customer_id == customer_id)
+    if lock:
+        statement = statement.with_for_update()
+    return db.session.scalars(statement.execution_options(populate_existing=lock)).one()
+
+
+def lock_accounts(customer) -> dict[int, CreditAccount]:
+    """Lock the credit accounts a decision about `customer` reads: its own and its group's
+    (in id order, so two decisions never wait on each other crosswise)."""
+    ids = sorted({customer.id, *([customer.parent_id] if customer.parent_id else [])})
+    ensure_accounts(ids)
+    rows = db.session.scalars(
+        select(CreditAccount).where(CreditAccount.customer_id.in_(ids))
+        .order_by(CreditAccount.customer_id).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    return {row.customer_id: row for row in rows}
+
+
+def set_terms(customer, *, credit_limit, terms, version, actor):
+    """Change a customer's limit (None: no limit) and terms; a stale `version` is a
+    ConflictError (crm.common.save_versioned)."""
+    from crm.common import ConflictError
+
+    account = get_account(customer.id, lock=True)
+    if version is not None and account.version != version:
+        raise ConflictError(account)
+    if credit_limit is not None and credit_limit < 0:
+        raise CreditError("A credit limit cannot be negative.")
+    if terms not in TERM_DAYS:
+        raise CreditError("Choose the payment terms.")
+    changed = [name for name, value in (("credit_limit", credit_limit), ("terms", terms))
+               if getattr(account, name) != value]
+    account.credit_limit, account.terms = credit_limit, terms
+    if changed:
+        db.session.flush()  # the mapper moves the version on
+        record("update", "credit_account", customer.id, actor=actor, fields=changed)
+    return account
+
+
+# -- reading the ledger ---------------------------------------------------------------------
+
+def balance(customer_id: int) -> int:
+    """What the customer owes (minor units; negative: credit on account)."""
+    return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                             .where(LedgerEntry.customer_id == customer_id))
+
+
+def balances(customer_ids) -> dict[int, int]:
+    rows = db.session.execute(
+        select(LedgerEntry.customer_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.customer_id.in_(list(customer_ids)))
+        .group_by(LedgerEntry.customer_id))
+    found = dict(rows.all())
+    return {i: found.get(i, 0) for i in customer_ids}
+
+
+def _settled():
+    """Per invoice: how much of it is settled (allocations, credit notes, write-offs)."""
+    return (select(LedgerEntry.invoice_id, func.sum(LedgerEntry.applied).label("settled"))
+            .where(LedgerEntry.applied.is_not(None)).group_by(LedgerEntry.invoice_id)
+            .subquery())
+
+
+def open_invoices(customer_id: int | None = None, *, customer_ids=None):
+    """[(invoice, open amount)] of invoices not fully settled, oldest due first."""
+    settled = _settled()
+    open_amount = Invoice.total - func.coalesce(settled.c.settled, 0)
+    statement = (select(Invoice, open_amount.label("open"))
+                 .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+                 .where(open_amount > 0)
+                 .order_by(Invoice.due_date, Invoice.id))
+    if customer_id is not None:
+        statement = statement.where(Invoice.customer_id == customer_id)
+    if customer_ids is not None:
+        statement = statement.where(Invoice.customer_id.in_(list(customer_ids)))
+    return [(invoice, amount) for invoice, amount in db.session.execute(statement)]
+
+
+def open_amounts(invoice_ids) -> dict[int, int]:
+    settled = _settled()
+    rows = db.session.execute(
+        select(Invoice.id, Invoice.total - func.coalesce(settled.c.settled, 0))
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+        .where(Invoice.id.in_(list(invoice_ids))))
+    return dict(rows.all())
+
+
+def unapplied(payment_id: int) -> int:
+    """What of a payment is not yet allocated to invoices (nor refunded)."""
+    payment = db.session.get(Payment, payment_id)
+    used = db.session.scalar(
+        select(func.coalesce(func.sum(case(
+            (LedgerEntry.kind == "allocation", LedgerEntry.applied),
+            (LedgerEntry.kind == "refund", LedgerEntry.amount), else_=0)), 0))
+        .where(LedgerEntry.payment_id == payment_id))
+    return payment.amount - used
+
+
+def credit_on_account(customer_id: int) -> int:
+    """Money paid and not allocated to an invoice (what a new invoice can be paid from)."""
+    owed_on_invoices = sum(amount for _, amount in open_invoices(customer_id))
+    return max(0, owed_on_invoices - balance(customer_id))
+
+
+def open_orders_total(customer_ids) -> int:
+    """What the customers will owe and is not invoiced yet (confirmed and delivered orders:
+    each feature that has such things declares it, crm.features.Feature.owed_soon)."""
+    from crm.features import registry
+
+    return sum(owed(list(customer_ids)) for owed in registry().owed_soon)
+
+
+def bucket_of(due_date: date, today: date) -> str:
+    days = (today - due_date).days
+    if days <= 0:
+        return "current"
+    if days <= 30:
+        return "1-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    return "90+"
+
+
+def aging(customer_id: int | None = None, today: date | None = None) -> dict:
+    """Open invoice amounts by how far past due (AGING_BUCKETS) and their total. Every open
+    invoice is in exactly one bucket, so the buckets add up to the total."""
+    today = today or farm_today()
+    buckets = dict.fromkeys(AGING_BUCKETS, 0)
+    for invoice, amount in open_invoices(customer_id):
+        buckets[bucket_of(invoice.due_date, today)] += amount
+    return {"buckets": buckets, "total": sum(buckets.values())}
+
+
+# -- the decision ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision was not a plain yes: `words` for anyone who may see the credit status
+    (no amounts), `detail` with the amounts for those who may see money."""
+
+    code: str
+    words: str
+    detail: str = ""
+
+    def text(self, amounts: bool) -> str:
+        return self.detail if amounts and self.detail else self.words
+
+
+@dataclass
+class Decision:
+    outcome: str  # "allow" | "warn" | "block"
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return self.outcome == "block"
+
+
+def _overdue_reasons(customer_ids, today, who=""):
+    days = current_app.config["CREDIT_OVERDUE_DAYS"]
+    threshold = current_app.config["CREDIT_OVERDUE_THRESHOLD"]
+    blocks, warns = [], []
+    for invoice, amount in open_invoices(customer_ids=customer_ids):
+        late = (today - invoice.due_date).days
+        if late <= 0 or amount < threshold:
+            continue
+        detail = f"{invoice.number}{who} is {late} days overdue ({format_money(amount)} open)."
+        if late > days:
+            blocks.append(Reason("overdue", f"An invoice{who} is more than {days} days overdue.",
+                                 detail))
+        else:
+            warns.append(Reason("late", f"An invoice{who} is overdue.", detail))
+    return blocks[:1], warns[:1]
+
+
+def _limit_reason(limit, owed, orders, amount, whose=""):
+    exposure = owed + orders + amount
+    detail = (f"Balance {format_money(owed)} + open orders {format_money(orders)} + this "
+              f"{format_money(amount)} = {format_money(exposure)}")
+    if exposure > limit and amount > 0:
+        return "block", Reason("over_limit", f"This would take {whose or 'the account'} over "
+                               "its credit limit.", f"{detail}, over the limit of "
+                               f"{format_money(limit)}.")
+    if limit and exposure >= limit * current_app.config["CREDIT_WARN_SHARE"]:
+        return "warn", Reason("near_limit", f"{(whose or 'The account').capitalize()} is near "
+                              "its credit limit.", f"{detail} of the limit of "
+                              f"{format_money(limit)}.")
+    return None, None
+
+
+def check_credit(customer, amount: int, *, today: date | None = None) -> Decision:
+    """May `customer` owe `amount` more (minor units) on top of its balance and open orders?
+    Allow, warn or block, with the reasons. Locks the customer's (and its group's) credit
+    account until the caller's transaction ends, so two decisions for one customer take
+    turns: call it in the transaction that then writes what it allowed."""
+    today = today or farm_today()
+    accounts = lock_accounts(customer)
+    blocks, warns = [], []
+    own = accounts[customer.id]
+    if own.hold:
+        blocks.append(Reason("hold", "The account is on hold.",
+                             f"The account is on hold: {own.hold_reason or 'no reason given'}."))
+    if own.credit_limit is not None:
+        outcome, reason = _limit_reason(own.credit_limit, balance(customer.id),
+                                        open_orders_total([customer.id]), amount)
+        (blocks if outcome == "block" else warns if outcome == "warn" else []).append(reason)
+    b, w = _overdue_reasons([customer.id], today)
+    blocks += b
+    warns += w
+    group = accounts.get(customer.parent_id)
+    if group is not None:
+        members = [customer.parent_id, *db.session.scalars(
+            select(Customer.id).where(Customer.parent_id == customer.parent_id))]
+        if group.hold:
+            blocks.append(Reason("group_hold", "The group account is on hold.",
+                                 f"The group account is on hold: "
+                                 f"{group.hold_reason or 'no reason given'}."))
+        if group.credit_limit is not None:
+            owed = sum(balances(members).values())
+            outcome, reason = _limit_reason(group.credit_limit, owed, open_orders_total(members),
+                                            amount, whose="the group")
+            (blocks if outcome == "block" else warns if outcome == "warn" else []).append(reason)
+    if blocks:
+        return Decision("block", blocks + warns)
+    return Decision("warn", warns) if warns else Decision("allow")
+
+
+# -- holds ----------------------------------------------------------------------------------
+
+def place_hold(customer, reason: str, *, actor, kind: str = "manual"):
+    account = get_account(customer.id, lock=True)
+    if not (reason or "").strip():
+        raise CreditError("Say why the account is put on hold.")
+    account.hold, account.hold_reason, account.hold_at = kind, reason.strip(), utcnow()
+    _alert(customer.id, "hold_placed")
+    record("hold", "credit_account", customer.id, actor=actor, fields=["hold", "hold_reason"])
+    return account
+
+
+def lift_hold(customer, *, actor):
+    account = get_account(customer.id, lock=True)
+    if account.hold:
+        account.hold, account.hold_reason, account.hold_at = None, None, None
+        _alert(customer.id, "hold_lifted")
+        record("lift_hold", "credit_account", customer.id, actor=actor, fields=["hold"])
+    return account
+
+
+def refresh_automatic_hold(customer, *, actor, today: date | None = None):
+    """Place or lift the automatic hold by the rules (over the limit, or an invoice overdue
+    past CREDIT_OVERDUE_DAYS); a manual hold is left to people. After each payment and
+    nightly (crm.credit.jobs)."""
+    today = today or farm_today()
+    account = get_account(customer.id, lock=True)
+    overdue, _ = _overdue_reasons([customer.id], today)
+    over = (account.credit_limit is not None
+            and balance(customer.id) + open_orders_total([customer.id]) > account.credit_limit)
+    due = overdue[0].words if overdue else ("Over the credit limit." if over else None)
+    if due and account.hold is None:
+        place_hold(customer, due, actor=actor, kind="auto")
+    elif not due and account.hold == "auto":
+        lift_hold(customer, actor=actor)
+    return account
+
+
+def _alert(customer_id: int, kind: str, invoice_id: int | None = None):
+    """Raise an alert unless the same one is still unseen."""
+    exists = db.session.scalar(select(CreditAlert.id).where(
+        CreditAlert.customer_id == customer_id, CreditAlert.kind == kind,
+        CreditAlert.invoice_id.is_(None) if invoice_id is None
+        else CreditAlert.invoice_id == invoice_id,
+        CreditAlert.seen_at.is_(None)).limit(1))
+    if exists is None:
+        db.session.add(CreditAlert(customer_id=customer_id, kind=kind, invoice_id=invoice_id))
+
+
+# -- writing: invoices, payments, adjustments ----------------------------------------------
+
+def _entry(customer_id, kind, amount, *, actor, occurred_on, applied=None, invoice_id=None,
+           payment_id=None, reverses_id=None, memo=None) -> LedgerEntry:
+    entry = LedgerEntry(customer_id=customer_id, kind=kind, amount=amount, applied=applied,
+                        invoice_id=invoice_id, payment_id=payment_id, reverses_id=reverses_id,
+                        occurred_on=occurred_on, memo=memo, actor_kind=actor.kind,
+                        actor_id=actor.id)
+    db.session.add(entry)
+    return entry
+
+
+def next_invoice_number(year: int) -> str:
+    """The year's next number, INV-2026-00017: the counter row is updated (and so locked)
+    in the caller's transaction, which is what keeps the numbers gap-free and unique."""
+    db.session.execute(_insert(InvoiceCounter).on_conflict_do_nothing(),
+                       [{"year": year, "last": 0}])
+    last = db.session.scalar(update(InvoiceCounter).where(InvoiceCounter.year == year)
+                             .values(last=InvoiceCounter.last + 1)
+                             .returning(InvoiceCounter.last))
+    return f"INV-{year}-{last:05d}"
+
+
+def issue_invoice(customer, lines, *, actor, issue_date: date | None = None,
+                  due_date: date | None = None, order=None, memo=None) -> Invoice:
+    """An invoice of `lines` [(description, quantity, unit price)], numbered, due by the
+    customer's terms (or `due_date`), with its ledger entry; paid at once from credit on
+    account, oldest first."""
+    issue_date = issue_date or farm_today()
+    account = get_account(customer.id, lock=True)
+    lines = [(d, q, p) for d, q, p in lines]
+    if not lines or any(q <= 0 or p < 0 for _, q, p in lines):
+        raise CreditError("Each line needs a quantity above zero and a price.")
+    total = sum(q * p for _, q, p in lines)
+    if total <= 0:
+        raise CreditError("An invoice must be for more than nothing.")
+    due_date = due_date or issue_date + timedelta(days=TERM_DAYS[account.terms])
+    if due_date < issue_date:
+        raise CreditError("The due date cannot be before the issue date.")
+    invoice = Invoice(number=next_invoice_number(issue_date.year), customer_id=customer.id,
+                      order_id=order.id if order is not None else None, issue_date=issue_date,
+                      due_date=due_date, terms=account.terms, total=total, memo=memo,
+                      created_by_kind=actor.kind, created_by_id=actor.id,
+                      lines=[InvoiceLine(description=d, quantity=q, unit_price=p)
+                             for d, q, p in lines])
+    db.session.add(invoice)
+    db.session.flush()
+    _entry(customer.id, "invoice", total, actor=actor, occurred_on=issue_date,
+           invoice_id=invoice.id)
+    record("create", "invoice", invoice.id, actor=actor, fields=["total", "due_date"])
+    _allocate_credit(customer.id, actor=actor, on=issue_date)
+    return invoice
+
+
+def manual_invoice(customer, lines, *, memo: str, actor, issue_date: date | None = None,
+                   due_date: date | None = None, override: str | None = None):
+    """An invoice for ad hoc charges: it raises what is owed, so check_credit decides first
+    (a block refuses it unless `override` gives a reason; returns (invoice, decision))."""
+    if customer.is_archived:
+        from crm.customers.services import ArchivedError
+
+        raise ArchivedError(customer)
+    if not (memo or "").strip():
+        raise CreditError("Say what the invoice is for.")
+    total = sum(q * p for _, q, p in lines)
+    decision = check_credit(customer, total)
+    if decision.blocked and not (override or "").strip():
+        raise CreditBlocked(decision)
+    invoice = issue_invoice(customer, lines, actor=actor, issue_date=issue_date,
+                            due_date=due_date, memo=memo.strip())
+    if decision.blocked:
+        record("override", "invoice", invoice.id, actor=actor, fields=["credit"])
+    return invoice, decision
+
+
+class CreditBlocked(CreditError):
+    """check_credit said no: `decision` holds the reasons."""
+
+    def __init__(self, decision: "Decision"):
+        super().__init__("; ".join(r.words for r in decision.reasons))
+        self.decision = decision
+
+
+def record_payment(customer, amount: int, *, method: str, received_on: date, actor,
+                   reference: str | None = None, allocations: dict[int, int] | None = None):
+    """A payment, allocated by hand (`allocations` {invoice id: amount}) or to open invoices
+    oldest first; what is left is credit on account. Then the automatic hold is looked at
+    again."""
+    from crm.credit.models import PAYMENT_METHODS
+
+    if amount <= 0:
+        raise CreditError("A payment must be more than zero.")
+    if method not in PAYMENT_METHODS:
+        raise CreditError("Choose how it was paid.")
+    if received_on > farm_today():
+        raise CreditError("A payment cannot be received in the future.")
+    get_account(customer.id, lock=True)  # one payment decision for a customer at a time
+    payment = Payment(customer_id=customer.id, amount=amount, method=method,
+                      reference=(reference or "").strip() or None, received_on=received_on,
+                      created_by_kind=actor.kind, created_by_id=actor.id)
+    db.session.add(payment)
+    db.session.flush()
+    _entry(customer.id, "payment", -amount, actor=actor, occurred_on=received_on,
+           payment_id=payment.id)
+    if allocations:
+        allocate(payment, allocations, actor=actor)
+    else:
+        _allocate_credit(customer.id, actor=actor, on=received_on)
+    record("create", "payment", payment.id, actor=actor, fields=["amount", "method"])
+    refresh_automatic_hold(customer, actor=actor)
+    return payment
+
+
+def _payments_with_credit(customer_id: int):
+    """[(payment, unapplied)] oldest first."""
+    used = (select(LedgerEntry.payment_id,
+                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
+                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
+                                 else_=0)).label("used"))
+            .where(LedgerEntry.payment_id.is_not(None)).group_by(LedgerEntry.payment_id)
+            .subquery())
+    left = Payment.amount - func.coalesce(used.c.used, 0)
+    rows = db.session.execute(
+        select(Payment, left).outerjoin(used, used.c.payment_id == Payment.id)
+        .where(Payment.customer_id == customer_id, left > 0)
+        .order_by(Payment.received_on, Payment.id))
+    return rows.all()
+
+
+def _allocate_credit(customer_id: int, *, actor, on: date):
+    """Apply unallocated payments to open invoices, oldest first on both sides."""
+    invoices = [[invoice, amount] for invoice, amount in open_invoices(customer_id)]
+    for payment, left in _payments_with_credit(customer_id):
+        for row in invoices:
+            if left <= 0:
+                break
+            if row[1] <= 0:
+                continue
+            part = min(left, row[1])
+            _entry(customer_id, "allocation", 0, applied=part, invoice_id=row[0].id,
+                   payment_id=payment.id, actor=actor, occurred_on=on)
+            row[1] -= part
+            left -= part
+
+
+def allocate(payment, allocations: dict[int, int], *, actor):
+    """Allocate a payment by hand: {invoice id: amount}. Refused whole when an invoice is
+    not this customer's, or an amount is more than the invoice's open amount or than what is
+    left of the payment. The customer's account is locked first, so two clerks allocating the
+    same payment take turns and the second sees what the first did."""
+    get_account(payment.customer_id, lock=True)
+    wanted = {i: a for i, a in allocations.items() if a}
+    if any(a < 0 for a in wanted.values()):
+        raise CreditError("An allocation cannot be negative.")
+    invoices = {i.id: i for i in db.session.scalars(
+        select(Invoice).where(Invoice.id.in_(list(wanted)),
+                              Invoice.customer_id == payment.customer_id))}
+    if set(wanted) - set(invoices):
+        raise CreditError("That invoice is not this customer's.")
+    open_now = open_amounts(wanted)
+    for invoice_id, amount in wanted.items():
+        if amount > open_now[invoice_id]:
+            raise CreditError(f"{invoices[invoice_id].number} has only "
+                              f"{format_money(open_now[invoice_id])} open.")
+    left = unapplied(payment.id)
+    if sum(wanted.values()) > left:
+        raise CreditError(f"Only {format_money(left)} of this payment is left to allocate.")
+    for invoice_id, amount in wanted.items():
+        _entry(payment.customer_id, "allocation", 0, applied=amount, invoice_id=invoice_id,
+               payment_id=payment.id, actor=actor, occurred_on=farm_today())
+
+
+def settle_invoice(invoice, amount: int, *, kind: str, memo: str, actor):
+    """A credit note or a write-off against an invoice (finance): lowers what is owed and
+    what is open on the invoice by `amount`."""
+    if kind not in ("credit_note", "write_off"):
+        raise ValueError(kind)
+    get_account(invoice.customer_id, lock=True)
+    if amount <= 0:
+        raise CreditError("The amount must be more than zero.")
+    if not (memo or "").strip():
+        raise CreditError("Say why.")
+    left = open_amounts([invoice.id])[invoice.id]
+    if amount > left:
+        raise CreditError(f"{invoice.number} has only {format_money(left)} open.")
+    entry = _entry(invoice.customer_id, kind, -amount, applied=amount, invoice_id=invoice.id,
+                   memo=memo.strip(), actor=actor, occurred_on=farm_today())
+    record(kind, "invoice", invoice.id, actor=actor, fields=["amount"])
+    return entry
+
+
+def refund(payment, amount: int, *, memo: str, actor):
+    """Pay back unallocated money of a payment (finance): what is owed goes up by it."""
+    get_account(payment.customer_id, lock=True)
+    if amount <= 0:
+        raise CreditError("The amount must be more than zero.")
+    left = unapplied(payment.id)
+    if amount > left:
+        raise CreditError(f"Only {format_money(left)} of this payment is unallocated.")
+    entry = _entry(payment.customer_id, "refund", amount, payment_id=payment.id,
+                   memo=(memo or "").strip() or None, actor=actor, occurred_on=farm_today())
+    record("refund", "payment", payment.id, actor=actor, fields=["amount"])
+    return entry
+
+
+def reverse(entry: LedgerEntry, *, memo: str, actor) -> LedgerEntry:
+    """Undo one entry with its mirror image (once: reverses_id is unique). An invoice's or a
+    payment's own entry is not reversed alone: settle the invoice or refund the payment."""
+    get_account(entry.customer_id, lock=True)
+    if entry.reverses_id is not None:
+        raise CreditError("A reversal is not reversed; record the entry again instead.")
+    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)):
+        raise CreditError("This entry has already been reversed.")
+    if entry.kind in ("invoice", "payment"):
+        raise CreditError("Settle the invoice or refund the payment instead.")
+    if not (memo or "").strip():
+        raise CreditError("Say why.")
+    mirror = _entry(entry.customer_id, entry.kind, -entry.amount,
+                    applied=None if entry.applied is None else -entry.applied,
+                    invoice_id=entry.invoice_id, payment_id=entry.payment_id,
+                    reverses_id=entry.id, memo=memo.strip(), actor=actor,
+                    occurred_on=farm_today())
+    record("reverse", "ledger_entry", entry.id, actor=actor, fields=["amount"])
+    return mirror
+
+
+# -- the books agree with themselves ----------------------------------------------------------
+
+def verify(customer_ids=None) -> dict[int, list[str]]:
+    """{customer id: what disagrees} where the ledger and the documents tell different
+    stories: an invoice's or a payment's entry that is missing or differs, an invoice settled
+    past its total, a payment allocated or refunded past its amount, or a balance that is not
+    what the open invoices less the credit on account say. Empty when the books agree."""
+    problems: dict[int, list[str]] = {}
+
+    def wrong(customer_id, text):
+        problems.setdefault(customer_id, []).append(text)
+
+    def scoped(statement, column):
+        return statement if customer_ids is None else statement.where(
+            column.in_(list(customer_ids)))
+
+    booked = (select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount).label("amount"))
+              .where(LedgerEntry.kind == "invoice").group_by(LedgerEntry.invoice_id).subquery())
+    for customer_id, number, total, entry in db.session.execute(scoped(
+            select(Invoice.customer_id, Invoice.number, Invoice.total, booked.c.amount)
+            .outerjoin(booked, booked.c.invoice_id == Invoice.id), Invoice.customer_id)):
+        if entry != total:
+            wrong(customer_id, f"{number}: total {total}, ledger {entry}")
+    paid = (select(LedgerEntry.payment_id, func.sum(LedgerEntry.amount).label("amount"))
+            .where(LedgerEntry.kind == "payment").group_by(LedgerEntry.payment_id).subquery())
+    for customer_id, payment_id, amount, entry in db.session.execute(scoped(
+            select(Payment.customer_id, Payment.id, Payment.amount, paid.c.amount)
+            .outerjoin(paid, paid.c.payment_id == Payment.id), Payment.customer_id)):
+        if entry != -amount:
+            wrong(customer_id, f"payment {payment_id}: amount {amount}, ledger {entry}")
+    settled = _settled()
+    for customer_id, number, total, done in db.session.execute(scoped(
+            select(Invoice.customer_id, Invoice.number, Invoice.total, settled.c.settled)
+            .join(settled, settled.c.invoice_id == Invoice.id)
+            .where((settled.c.settled > Invoice.total) | (settled.c.settled < 0)),
+            Invoice.customer_id)):
+        wrong(customer_id, f"{number}: {done} settled of {total}")
+    used = (select(LedgerEntry.payment_id,
+                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
+                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
+                                 else_=0)).label("used"))
+            .where(LedgerEntry.payment_id.is_not(None)).group_by(LedgerEntry.payment_id)
+            .subquery())
+    for customer_id, payment_id, amount, spent in db.session.execute(scoped(
+            select(Payment.customer_id, Payment.id, Payment.amount, used.c.used)
+            .join(used, used.c.payment_id == Payment.id)
+            .where((used.c.used > Payment.amount) | (used.c.used < 0)), Payment.customer_id)):
+        wrong(customer_id, f"payment {payment_id}: {spent} used of {amount}")
+    # balance = open on invoices - money paid and not allocated (payments less allocations
+    # and refunds): the ledger's sum must say the same.
+    owed = dict(db.session.execute(scoped(
+        select(LedgerEntry.customer_id, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.customer_id), LedgerEntry.customer_id)).all())
+    open_by = {}
+    for invoice, amount in open_invoices(customer_ids=customer_ids) if customer_ids is not None \
+            else open_invoices():
+        open_by[invoice.customer_id] = open_by.get(invoice.customer_id, 0) + amount
+    credit = dict(db.session.execute(scoped(
+        select(Payment.customer_id, func.sum(Payment.amount - func.coalesce(used.c.used, 0)))
+        .outerjoin(used, used.c.payment_id == Payment.id).group_by(Payment.customer_id),
+        Payment.customer_id)).all())
+    for customer_id in set(owed) | set(open_by) | set(credit):
+        expected = open_by.get(customer_id, 0) - credit.get(customer_id, 0)
+        if owed.get(customer_id, 0) != expected:
+            wrong(customer_id, f"balance {owed.get(customer_id, 0)}, documents say {expected}")
+    return problems

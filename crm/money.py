@@ -1,0 +1,85 @@
+"""Money: integer minor units (cents) of the farm's one currency (FARM_CURRENCY), read from
+and written in the farm's locale (FARM_LOCALE) with Babel. Never a float anywhere."""
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
+from flask import current_app
+
+MAX_AMOUNT = 10**11  # minor units: a billion dollars, far past any farm's invoice
+
+
+class MoneyError(ValueError):
+    """What was typed is not an amount; the message says how to write one."""
+
+
+def currency() -> str:
+    return current_app.config["FARM_CURRENCY"]
+
+
+def locale() -> str:
+    return current_app.config["FARM_LOCALE"]
+
+
+def precision() -> int:
+    """Digits after the decimal point in the farm's currency (2 for USD, 0 for JPY)."""
+    return get_currency_precision(currency())
+
+
+def format_money(minor: int | None) -> str:
+    """$1,234.50 for 123450 (in the farm's currency and locale); "" for None."""
+    if minor is None:
+        return ""
+    return format_currency(Decimal(minor).scaleb(-precision()), currency(), locale=locale())
+
+
+def money_input(minor: int | None) -> str:
+    """An amount as a form field shows it for editing: 1234.50 (no symbol, no grouping)."""
+    if minor is None:
+        return ""
+    digits = precision()
+    value = Decimal(minor).scaleb(-digits)
+    return f"{value:.{digits}f}".replace(".", get_decimal_symbol(locale()))
+
+
+def parse_money(text: str) -> int:
+    """Minor units of an amount typed in the farm's locale ("12.50", "$1,234.50", "12"). A
+    comma where the locale writes a point ("12,50" in en_US) is refused with a hint, never
+    read as 1,250; more decimals than the currency has are refused, never rounded."""
+    typed = (text or "").strip()
+    symbol = get_currency_symbol(currency(), locale=locale())
+    for noise in (symbol, currency(), "\u00a0"):
+        typed = typed.replace(noise, "")
+    typed = typed.strip()
+    if not typed:
+        raise MoneyError("Enter an amount.")
+    point = get_decimal_symbol(locale())
+    allowed = set("0123456789") | {point, get_group_symbol(locale())}
+    try:
+        if not set(typed.removeprefix("-")) <= allowed:  # no exponents, no stray letters
+            raise NumberFormatError(typed)
+        value = parse_decimal(typed, locale=locale(), strict=True)
+    except NumberFormatError as exc:
+        example = money_input(1250 * 10 ** max(precision() - 2, 0))
+        hint = f" Write it like {example}" + (f", with {point!r} before the cents." if
+                                                precision() else ".")
+        raise MoneyError(f"{text.strip()!r} is not an amount.{hint}") from exc
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError(f"{text.strip()!r} is not an amount.") from exc
+    if not value.is_finite():
+        raise MoneyError(f"{text.strip()!r} is not an amount.")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > precision():
+        raise MoneyError(f"At most {precision()} decimals in {currency()}." if precision()
+                         else f"{currency()} has no decimals.")
+    minor = int(value.scaleb(precision()))
+    if abs(minor) >= MAX_AMOUNT:
+        raise MoneyError("That amount is too large.")
+    return minor
