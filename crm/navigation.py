@@ -7,6 +7,7 @@ from flask_login import current_user
 from crm.common import farm_today, load
 from crm.extensions import htmx
 from crm.features import registry
+from crm.money import format_money
 from crm.normalise import phone_display
 from crm.security.permissions import can
 from crm.web import id_url
@@ -69,6 +70,15 @@ def register_template_helpers(app):
         user = current_user._get_current_object()  # once a page, not through the proxy each time
         return {"nav_items": lambda: nav_items(user), "customer_tabs": customer_tabs,
                 "can": lambda p: can(user, p), "farm_today": farm_today}
+
+    @app.template_filter("money")
+    def money(minor):
+        """An amount in the farm's currency ($1,234.50). Only for roles that may see money
+        (credit.amounts): a template showing one to anyone else fails loudly instead."""
+        user = current_user._get_current_object()
+        if getattr(user, "role", None) is not None and not can(user, "credit.amounts"):
+            raise PermissionError("an amount in a page for a role that may not see money")
+        return format_money(minor)
 
     @app.template_filter("localdate")
     def localdate(value):

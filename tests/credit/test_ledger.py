@@ -161,3 +161,21 @@ def test_verify_names_a_customer_whose_books_disagree(app, app_ctx, staff, runne
     assert result.exit_code == 1 and customer.number in result.output
     db.session.execute(update(Invoice).values(total=1000))  # put right for the suite's check
     db.session.commit()
+
+
+def test_the_money_filter_refuses_a_role_that_may_not_see_money(app, auth):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from crm.auth.models import StaffUser
+
+    for role, shown in (("finance", "$1,234.50"), ("sales", None), ("delivery", None)):
+        auth.make_user(role)
+        with app.test_request_context():
+            user = db.session.scalars(select(StaffUser).where(StaffUser.role == role)).first()
+            login_user(user)
+            if shown:
+                assert render_template_string("{{ 123450|money }}") == shown
+            else:
+                with pytest.raises(PermissionError):
+                    render_template_string("{{ 123450|money }}")
