@@ -8,7 +8,7 @@ from functools import lru_cache
 import wtforms.widgets
 import wtforms.widgets.core
 from markupsafe import Markup, escape
-from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, ValidationError
 
 from crm.common import parse_id, too_long
@@ -112,6 +112,44 @@ class MaxLength(Length):
         length = len(field.data or "")
         if length > self.max:
             raise ValidationError(too_long(self.max, length))
+
+
+class MoneyField(StringField):
+    """An amount in the farm's currency, read with crm.money.parse_money into minor units
+    (`data` an int; None when left empty). What was typed comes back as typed when it is not
+    an amount, with the reason; `minimum` (minor units) refuses less, e.g. 1 for "more than
+    zero". Shown with inputmode="decimal", never type="number" (which would drop "12,50")."""
+
+    def __init__(self, label=None, validators=None, minimum=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.minimum = minimum
+        self.typed = None
+
+    def process_formdata(self, valuelist):
+        from crm.money import MoneyError, parse_money
+
+        self.typed = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.typed:
+            return
+        try:
+            self.data = parse_money(self.typed)
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+        if self.minimum is not None and self.data < self.minimum:
+            from crm.money import format_money
+
+            self.data = None
+            raise ValueError("It must be more than zero." if self.minimum == 1
+                             else f"It must be at least {format_money(self.minimum)}.")
+
+    def _value(self):
+        from crm.money import money_input
+
+        if self.typed is not None and (self.errors or self.data is None):
+            return self.typed
+        return money_input(self.data)
 
 
 def version_field():

@@ -2,16 +2,18 @@
 check_credit, the one decision on whether a customer may owe more."""
 from flask import Blueprint
 
-from crm.features import Feature
+from crm.features import Feature, Tab
 
 bp = Blueprint("credit", __name__)
 
 feature = Feature(
     name="credit",
     blueprints=(bp,),
-    views=(),
+    views=("crm.credit.views",),
     models=("crm.credit.models",),
     cli=("crm.credit.cli:credit_cli",),
+    tabs=(Tab("credit", "Credit", "credit.panel", "credit.view", "credit/_panel.html",
+              order=40),),
     permissions={
         # the credit status (OK / warning / on hold) and its reasons in words, no amounts
         "credit.view": {"admin", "manager", "sales", "finance"},

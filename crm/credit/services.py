@@ -12,11 +12,13 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from crm.audit.services import record
 from crm.common import farm_today, utcnow
 from crm.credit.models import (
     AGING_BUCKETS,
+    DEFAULT_TERMS,
     TERM_DAYS,
     CreditAccount,
     CreditAlert,
@@ -110,30 +112,36 @@ def balances(customer_ids) -> dict[int, int]:
     return {i: found.get(i, 0) for i in customer_ids}
 
 
-def _settled():
-    """Per invoice: how much of it is settled (allocations, credit notes, write-offs)."""
-    return (select(LedgerEntry.invoice_id, func.sum(LedgerEntry.applied).label("settled"))
-            .where(LedgerEntry.applied.is_not(None)).group_by(LedgerEntry.invoice_id)
-            .subquery())
+def _settled(where=None):
+    """Per invoice: how much of it is settled (allocations, credit notes, write-offs); `where`
+    narrows the entries read (a customer's), so a page never sums the whole farm's ledger."""
+    statement = (select(LedgerEntry.invoice_id, func.sum(LedgerEntry.applied).label("settled"))
+                 .where(LedgerEntry.applied.is_not(None)))
+    if where is not None:
+        statement = statement.where(where)
+    return statement.group_by(LedgerEntry.invoice_id).subquery()
 
 
 def open_invoices(customer_id: int | None = None, *, customer_ids=None):
     """[(invoice, open amount)] of invoices not fully settled, oldest due first."""
-    settled = _settled()
+    where = None
+    if customer_id is not None:
+        customer_ids = [customer_id]
+    if customer_ids is not None:
+        where = LedgerEntry.customer_id.in_(list(customer_ids))
+    settled = _settled(where)
     open_amount = Invoice.total - func.coalesce(settled.c.settled, 0)
     statement = (select(Invoice, open_amount.label("open"))
                  .outerjoin(settled, settled.c.invoice_id == Invoice.id)
                  .where(open_amount > 0)
                  .order_by(Invoice.due_date, Invoice.id))
-    if customer_id is not None:
-        statement = statement.where(Invoice.customer_id == customer_id)
     if customer_ids is not None:
         statement = statement.where(Invoice.customer_id.in_(list(customer_ids)))
     return [(invoice, amount) for invoice, amount in db.session.execute(statement)]
 
 
 def open_amounts(invoice_ids) -> dict[int, int]:
-    settled = _settled()
+    settled = _settled(LedgerEntry.invoice_id.in_(list(invoice_ids)))
     rows = db.session.execute(
         select(Invoice.id, Invoice.total - func.coalesce(settled.c.settled, 0))
         .outerjoin(settled, settled.c.invoice_id == Invoice.id)
@@ -179,14 +187,80 @@ def bucket_of(due_date: date, today: date) -> str:
     return "90+"
 
 
-def aging(customer_id: int | None = None, today: date | None = None) -> dict:
+def aging(customer_id: int | None = None, today: date | None = None, *, rows=None) -> dict:
     """Open invoice amounts by how far past due (AGING_BUCKETS) and their total. Every open
-    invoice is in exactly one bucket, so the buckets add up to the total."""
+    invoice is in exactly one bucket, so the buckets add up to the total. `rows`: the
+    open_invoices() already read."""
     today = today or farm_today()
     buckets = dict.fromkeys(AGING_BUCKETS, 0)
-    for invoice, amount in open_invoices(customer_id):
+    for invoice, amount in open_invoices(customer_id) if rows is None else rows:
         buckets[bucket_of(invoice.due_date, today)] += amount
     return {"buckets": buckets, "total": sum(buckets.values())}
+
+
+LEDGER_PAGE = 25
+
+
+def ledger_page(customer_id: int, page: int = 1, per_page: int = LEDGER_PAGE):
+    """(entries newest first, each with the balance after it, and whether there are more):
+    one statement however long the ledger (a window sum over the customer's entries)."""
+    running = func.sum(LedgerEntry.amount).over(
+        order_by=(LedgerEntry.occurred_on, LedgerEntry.id)).label("running")
+    ranked = (select(LedgerEntry.id, running).where(LedgerEntry.customer_id == customer_id)
+              .subquery())
+    rows = db.session.execute(
+        select(LedgerEntry, ranked.c.running).join(ranked, ranked.c.id == LedgerEntry.id)
+        .options(joinedload(LedgerEntry.invoice), joinedload(LedgerEntry.payment))
+        .order_by(LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def recent_payments(customer_id: int, limit: int = 10):
+    """[(payment, unallocated)] newest first."""
+    used = (select(LedgerEntry.payment_id,
+                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
+                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
+                                 else_=0)).label("used"))
+            .where(LedgerEntry.customer_id == customer_id, LedgerEntry.payment_id.is_not(None))
+            .group_by(LedgerEntry.payment_id).subquery())
+    return db.session.execute(
+        select(Payment, Payment.amount - func.coalesce(used.c.used, 0))
+        .outerjoin(used, used.c.payment_id == Payment.id)
+        .where(Payment.customer_id == customer_id)
+        .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(limit)).all()
+
+
+def customer_alerts(customer_id: int):
+    return db.session.scalars(select(CreditAlert).where(
+        CreditAlert.customer_id == customer_id, CreditAlert.seen_at.is_(None))
+        .order_by(CreditAlert.raised_at.desc())).all()
+
+
+def credit_summary(customer, *, amounts: bool, page: int = 1) -> dict:
+    """What the Credit tab shows. `amounts` False (a role that may not see money): the
+    status and its reasons in words, and nothing else — no balance, limit or invoice leaves
+    this function for such a caller. A fixed number of queries however long the history."""
+    status = credit_status(customer)
+    summary = {"status": status, "amounts": amounts,
+               "reasons": [r.text(amounts) for r in status.reasons]}
+    if not amounts:
+        return summary
+    account = db.session.get(CreditAccount, customer.id) or CreditAccount(
+        customer_id=customer.id, credit_limit=None, terms=DEFAULT_TERMS, hold=None, version=0)
+    rows = open_invoices(customer.id)
+    owed = balance(customer.id)
+    orders = open_orders_total([customer.id])
+    entries, more = ledger_page(customer.id, page)
+    summary.update(
+        account=account, balance=owed, open_orders=orders,
+        credit=max(0, sum(amount for _, amount in rows) - owed),
+        available=None if account.credit_limit is None
+        else account.credit_limit - owed - orders,
+        aging=aging(rows=rows), invoices=rows, payments=recent_payments(customer.id),
+        ledger=entries, ledger_page=page, ledger_more=more,
+        alerts=customer_alerts(customer.id), today=farm_today())
+    return summary
 
 
 # -- the decision ---------------------------------------------------------------------------
@@ -232,17 +306,21 @@ def _overdue_reasons(customer_ids, today, who=""):
 
 
 def _limit_reason(limit, owed, orders, amount, whose=""):
+    """("block" | "warn" | None, Reason) for a limit; `amount` 0 asks how the account
+    stands now (its status) rather than about owing more."""
     exposure = owed + orders + amount
-    detail = (f"Balance {format_money(owed)} + open orders {format_money(orders)} + this "
-              f"{format_money(amount)} = {format_money(exposure)}")
-    if exposure > limit and amount > 0:
-        return "block", Reason("over_limit", f"This would take {whose or 'the account'} over "
-                               "its credit limit.", f"{detail}, over the limit of "
-                               f"{format_money(limit)}.")
+    name = whose or "the account"
+    detail = (f"Balance {format_money(owed)} + open orders {format_money(orders)}"
+              + (f" + this {format_money(amount)}" if amount else "")
+              + f" = {format_money(exposure)}")
+    if exposure > limit:
+        words = (f"This would take {name} over its credit limit." if amount
+                 else f"{name.capitalize()} is over its credit limit.")
+        return "block", Reason("over_limit", words,
+                               f"{detail}, over the limit of {format_money(limit)}.")
     if limit and exposure >= limit * current_app.config["CREDIT_WARN_SHARE"]:
-        return "warn", Reason("near_limit", f"{(whose or 'The account').capitalize()} is near "
-                              "its credit limit.", f"{detail} of the limit of "
-                              f"{format_money(limit)}.")
+        return "warn", Reason("near_limit", f"{name.capitalize()} is near its credit limit.",
+                              f"{detail} of the limit of {format_money(limit)}.")
     return None, None
 
 
@@ -251,17 +329,34 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
     Allow, warn or block, with the reasons. Locks the customer's (and its group's) credit
     account until the caller's transaction ends, so two decisions for one customer take
     turns: call it in the transaction that then writes what it allowed."""
-    today = today or farm_today()
-    accounts = lock_accounts(customer)
+    return _decide(customer, amount, lock_accounts(customer), today or farm_today())
+
+
+def credit_status(customer, today: date | None = None) -> Decision:
+    """How the account stands now (OK, a warning, or blocked: what a new order would meet),
+    for showing; reads without locking."""
+    ids = [customer.id, *([customer.parent_id] if customer.parent_id else [])]
+    accounts = {a.customer_id: a for a in db.session.scalars(
+        select(CreditAccount).where(CreditAccount.customer_id.in_(ids)))}
+    accounts.setdefault(customer.id, CreditAccount(customer_id=customer.id, credit_limit=None,
+                                                   terms=DEFAULT_TERMS, hold=None))
+    return _decide(customer, 0, accounts, today or farm_today())
+
+
+def _decide(customer, amount, accounts, today) -> Decision:
     blocks, warns = [], []
+
+    def weigh(outcome, reason):
+        if outcome:
+            (blocks if outcome == "block" else warns).append(reason)
+
     own = accounts[customer.id]
     if own.hold:
         blocks.append(Reason("hold", "The account is on hold.",
                              f"The account is on hold: {own.hold_reason or 'no reason given'}."))
     if own.credit_limit is not None:
-        outcome, reason = _limit_reason(own.credit_limit, balance(customer.id),
-                                        open_orders_total([customer.id]), amount)
-        (blocks if outcome == "block" else warns if outcome == "warn" else []).append(reason)
+        weigh(*_limit_reason(own.credit_limit, balance(customer.id),
+                             open_orders_total([customer.id]), amount))
     b, w = _overdue_reasons([customer.id], today)
     blocks += b
     warns += w
@@ -274,10 +369,8 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
                                  f"The group account is on hold: "
                                  f"{group.hold_reason or 'no reason given'}."))
         if group.credit_limit is not None:
-            owed = sum(balances(members).values())
-            outcome, reason = _limit_reason(group.credit_limit, owed, open_orders_total(members),
-                                            amount, whose="the group")
-            (blocks if outcome == "block" else warns if outcome == "warn" else []).append(reason)
+            weigh(*_limit_reason(group.credit_limit, sum(balances(members).values()),
+                                 open_orders_total(members), amount, whose="the group"))
     if blocks:
         return Decision("block", blocks + warns)
     return Decision("warn", warns) if warns else Decision("allow")

@@ -1,0 +1,179 @@
+"""The customer's Credit tab: status and reasons for everyone who may see credit; limit,
+terms, balance, aging, invoices, payments and the ledger for those who may see money; the
+forms for those who manage credit. Every change answers with the whole tab."""
+from flask import request, url_for
+from flask_login import current_user
+
+from crm.common import ConflictError, farm_today
+from crm.credit import bp
+from crm.credit import services as credit
+from crm.credit.forms import HoldForm, ManualInvoiceForm, PaymentForm, TermsForm
+from crm.credit.models import (
+    AGING_BUCKETS,
+    AGING_LABELS,
+    ALERT_KINDS,
+    DEFAULT_TERMS,
+    HOLDS,
+    PAYMENT_METHODS,
+    TERMS,
+    CreditAccount,
+)
+from crm.credit.services import CreditBlocked, CreditError
+from crm.customers.services import ArchivedError, customer_or_404
+from crm.extensions import db
+from crm.money import format_money
+from crm.security.permissions import can, requires
+from crm.toasts import toast
+from crm.web import render, save_form
+
+URL = "/customers/<int:customer_id>/credit"
+ERRORS = (CreditError, ArchivedError)
+
+
+def _customer(customer_id):
+    return customer_or_404(customer_id, overview=False)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
+def _forms(customer, given):
+    """The forms this user may use on this customer, fresh unless `given` (with errors)."""
+    if customer.is_archived or not can(current_user, "credit.manage"):
+        return {}
+    account = db.session.get(CreditAccount, customer.id)
+    forms = {
+        "terms_form": TermsForm(formdata=None, data={
+            "credit_limit": account.credit_limit if account else None,
+            "terms": account.terms if account else DEFAULT_TERMS,
+            "version": account.version if account else 1}),  # a new account's version
+        "hold_form": HoldForm(formdata=None),
+        "payment_form": PaymentForm(formdata=None, data={"received_on": farm_today()}),
+        "invoice_form": ManualInvoiceForm(formdata=None),
+    }
+    return {**forms, **given}
+
+
+LABELS = {"terms": TERMS, "holds": HOLDS, "aging_buckets": AGING_BUCKETS,
+          "aging": AGING_LABELS, "alerts": ALERT_KINDS, "methods": PAYMENT_METHODS}
+
+
+def _render(customer, status=200, **given):
+    summary = credit.credit_summary(customer, amounts=can(current_user, "credit.amounts"),
+                                    page=_page())
+    return render("customers/detail.html", "customers/_tab.html", status, customer=customer,
+                  tab="credit", credit=summary, may_adjust=can(current_user, "credit.adjust"),
+                  labels=LABELS, ledger_url=lambda page: url_for(
+                      "credit.panel", customer_id=customer.id, page=page),
+                  **_forms(customer, given))
+
+
+@bp.get(URL)
+@requires("credit.view")
+def panel(customer_id):
+    """The Credit tab."""
+    return _render(_customer(customer_id))
+
+
+def _editable(customer_id):
+    customer = _customer(customer_id)
+    if customer.is_archived:
+        raise ArchivedError(customer)
+    return customer
+
+
+def _save(customer_id, form, apply, done, name, result_url=None):
+    """Validate, apply, commit, toast; the tab again either way (422 with the form)."""
+    customer = _customer(customer_id)
+
+    def success(result):
+        toast(done(result) if callable(done) else done)
+        return _render(_customer(customer_id))
+
+    def failure():
+        return _render(customer, 422, **{name: form})
+
+    return save_form(form, lambda: apply(customer), success=success, failure=failure,
+                     errors=ERRORS, result_url=result_url)
+
+
+@bp.post(URL + "/terms")
+@requires("credit.manage")
+def terms(customer_id):
+    form = TermsForm()
+    try:
+        return _save(customer_id, form, lambda c: credit.set_terms(
+            _editable(c.id), credit_limit=form.credit_limit.data, terms=form.terms.data,
+            version=form.version.data, actor=current_user.actor), "Credit terms saved.",
+            "terms_form")
+    except ConflictError:
+        db.session.rollback()
+        form.form_errors.append("Someone else changed these terms meanwhile: they are shown "
+                                "now. Check them and save again.")
+        fresh = _forms(_customer(customer_id), {})["terms_form"]
+        fresh.form_errors = form.form_errors
+        return _render(_customer(customer_id), 409, terms_form=fresh)
+
+
+@bp.post(URL + "/hold")
+@requires("credit.manage")
+def hold(customer_id):
+    form = HoldForm()
+    return _save(customer_id, form, lambda c: credit.place_hold(
+        _editable(c.id), form.reason.data, actor=current_user.actor),
+        "The account is on hold: new orders are refused.", "hold_form")
+
+
+@bp.post(URL + "/hold/lift")
+@requires("credit.manage")
+def lift(customer_id):
+    customer = _customer(customer_id)
+    credit.lift_hold(customer, actor=current_user.actor)
+    db.session.commit()
+    toast("Hold lifted.")
+    return _render(customer)
+
+
+@bp.post(URL + "/payments")
+@requires("credit.manage")
+def payment(customer_id):
+    """Record a payment; the same form sent twice records one (its form key)."""
+    form = PaymentForm()
+
+    def done(made):
+        left = credit.unapplied(made.id)
+        return ("Payment recorded" + (f"; {format_money(left)} of it is credit on "
+                                      "account." if left else ", allocated to open invoices."))
+
+    return _save(customer_id, form, lambda c: credit.record_payment(
+        _editable(c.id), form.amount.data, method=form.method.data,
+        reference=form.reference.data, received_on=form.received_on.data,
+        actor=current_user.actor), done, "payment_form",
+        result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
+
+
+@bp.post(URL + "/invoices")
+@requires("credit.manage")
+def manual_invoice(customer_id):
+    """An invoice for ad hoc charges; a block by the credit check refuses it unless someone
+    who may adjust credit gives a reason to invoice anyway."""
+    form = ManualInvoiceForm()
+    override = form.override.data if can(current_user, "credit.adjust") else None
+
+    def apply(customer):
+        try:
+            made, _ = credit.manual_invoice(
+                _editable(customer.id), [(form.description.data, 1, form.amount.data)],
+                memo=form.memo.data, due_date=form.due_date.data, override=override,
+                actor=current_user.actor)
+        except CreditBlocked as blocked:
+            amounts = can(current_user, "credit.amounts")
+            raise CreditError("The credit check refuses this invoice: " + " ".join(
+                r.text(amounts) for r in blocked.decision.reasons)) from None
+        return made
+
+    return _save(customer_id, form, apply, lambda made: f"Invoice {made.number} issued.",
+                 "invoice_form",
+                 result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
