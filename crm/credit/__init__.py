@@ -2,7 +2,7 @@
 check_credit, the one decision on whether a customer may owe more."""
 from flask import Blueprint
 
-from crm.features import Feature, Tab
+from crm.features import Feature, NavItem, Tab
 
 bp = Blueprint("credit", __name__)
 
@@ -12,6 +12,9 @@ feature = Feature(
     views=("crm.credit.views",),
     models=("crm.credit.models",),
     cli=("crm.credit.cli:credit_cli",),
+    jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
+    nav=(NavItem("Credit", "credit.index", "credit.amounts", order=45,
+                 badge="crm.credit.services:unseen_alerts_badge", badge_label="alerts"),),
     tabs=(Tab("credit", "Credit", "credit.panel", "credit.view", "credit/_panel.html",
               order=40),),
     permissions={

@@ -25,3 +25,17 @@ def verify_command():
         for text in found:
             click.echo(f"{format_number(customer_id)}: {text}", err=True)
     raise click.exceptions.Exit(1)
+
+
+@credit_cli.command("nightly")
+@with_appcontext
+def nightly_command():
+    """What runs every night (from cron, or `rq cron` with the job credit_nightly): alerts for
+    invoices newly overdue, automatic holds placed and lifted, limits looked at again."""
+    from crm.common import SYSTEM
+    from crm.credit.services import nightly
+    from crm.extensions import db
+
+    done = nightly(actor=SYSTEM)
+    db.session.commit()
+    click.echo(f"Looked at {done['customers']} customers; {done['alerts']} new alerts.")

@@ -171,6 +171,7 @@ class CreditAlert(db.Model):
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     customer = relationship("Customer")
+    invoice = relationship("Invoice")
 
 
 ALERT_KINDS = {"near_limit": "Near the credit limit", "over_limit": "Over the credit limit",

@@ -26,6 +26,7 @@ from crm.credit.models import (
     InvoiceCounter,
     InvoiceLine,
     LedgerEntry,
+    OutboxEmail,
     Payment,
 )
 from crm.customers.models import Customer
@@ -234,6 +235,7 @@ def recent_payments(customer_id: int, limit: int = 10):
 def customer_alerts(customer_id: int):
     return db.session.scalars(select(CreditAlert).where(
         CreditAlert.customer_id == customer_id, CreditAlert.seen_at.is_(None))
+        .options(joinedload(CreditAlert.invoice))
         .order_by(CreditAlert.raised_at.desc())).all()
 
 
@@ -329,7 +331,11 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
     Allow, warn or block, with the reasons. Locks the customer's (and its group's) credit
     account until the caller's transaction ends, so two decisions for one customer take
     turns: call it in the transaction that then writes what it allowed."""
-    return _decide(customer, amount, lock_accounts(customer), today or farm_today())
+    decision = _decide(customer, amount, lock_accounts(customer), today or farm_today())
+    for reason in decision.reasons:
+        if reason.code in ("near_limit", "over_limit"):
+            _alert(customer.id, reason.code)
+    return decision
 
 
 def credit_status(customer, today: date | None = None) -> Decision:
@@ -414,15 +420,120 @@ def refresh_automatic_hold(customer, *, actor, today: date | None = None):
     return account
 
 
-def _alert(customer_id: int, kind: str, invoice_id: int | None = None):
-    """Raise an alert unless the same one is still unseen."""
+CUSTOMER_EMAILS = {  # alerts the customer hears about: (subject, body); sent later
+    "overdue": ("An invoice is overdue", "Our records show an invoice past its due date. "
+                "Please get in touch if it has been paid."),
+    "hold_placed": ("Your account is on hold", "New orders are paused on your account. Please "
+                    "get in touch with us to settle it."),
+    "hold_lifted": ("Your account is open again", "Thank you: new orders go through again."),
+}
+
+
+def _alert(customer_id: int, kind: str, invoice_id: int | None = None) -> bool:
+    """Raise an alert unless the same one is still unseen; the alerts a customer hears about
+    also go to the outbox, addressed to its billing (or primary) contact by id."""
     exists = db.session.scalar(select(CreditAlert.id).where(
         CreditAlert.customer_id == customer_id, CreditAlert.kind == kind,
         CreditAlert.invoice_id.is_(None) if invoice_id is None
         else CreditAlert.invoice_id == invoice_id,
         CreditAlert.seen_at.is_(None)).limit(1))
-    if exists is None:
-        db.session.add(CreditAlert(customer_id=customer_id, kind=kind, invoice_id=invoice_id))
+    if exists is not None:
+        return False
+    db.session.add(CreditAlert(customer_id=customer_id, kind=kind, invoice_id=invoice_id))
+    if kind in CUSTOMER_EMAILS:
+        from crm.contacts.models import CustomerContact
+
+        contact_id = db.session.scalar(
+            select(CustomerContact.contact_id).where(CustomerContact.customer_id == customer_id)
+            .order_by(case((CustomerContact.role == "billing", 0),
+                           (CustomerContact.role == "primary", 1), else_=2),
+                      CustomerContact.contact_id).limit(1))
+        subject, body = CUSTOMER_EMAILS[kind]
+        db.session.add(OutboxEmail(customer_id=customer_id, contact_id=contact_id,
+                                   subject=subject, body=body))
+    return True
+
+
+def unseen_alerts_badge(user) -> int:
+    """The number on the "Credit" navigation item: alerts nobody has marked seen."""
+    return db.session.scalar(select(func.count()).select_from(CreditAlert)
+                             .where(CreditAlert.seen_at.is_(None)))
+
+
+def alerts(limit: int = 100):
+    return db.session.scalars(
+        select(CreditAlert).where(CreditAlert.seen_at.is_(None))
+        .options(joinedload(CreditAlert.customer), joinedload(CreditAlert.invoice))
+        .order_by(CreditAlert.raised_at.desc(), CreditAlert.id.desc()).limit(limit)).all()
+
+
+def mark_seen(alert_ids, *, actor) -> int:
+    seen = db.session.scalars(select(CreditAlert).where(CreditAlert.id.in_(list(alert_ids)),
+                                                        CreditAlert.seen_at.is_(None))).all()
+    for alert in seen:
+        alert.seen_at = utcnow()
+    if seen:
+        record("seen", "credit_alert", None, actor=actor, fields=["seen_at"])
+    return len(seen)
+
+
+# -- farm-wide -----------------------------------------------------------------------------
+
+def farm_aging(today: date | None = None) -> dict:
+    """The farm's open invoices by how far past due, in one aggregate statement (no invoice
+    is loaded): each open invoice in exactly one bucket, so they add up to the total."""
+    today = today or farm_today()
+    settled = _settled()
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    bucket = case((Invoice.due_date >= today, "current"),
+                  (Invoice.due_date >= today - timedelta(days=30), "1-30"),
+                  (Invoice.due_date >= today - timedelta(days=60), "31-60"),
+                  (Invoice.due_date >= today - timedelta(days=90), "61-90"), else_="90+")
+    rows = db.session.execute(
+        select(bucket.label("bucket"), func.sum(left), func.count())
+        .select_from(Invoice).outerjoin(settled, settled.c.invoice_id == Invoice.id)
+        .where(left > 0).group_by(bucket)).all()
+    buckets = dict.fromkeys(AGING_BUCKETS, 0)
+    counts = dict.fromkeys(AGING_BUCKETS, 0)
+    for name, amount, count in rows:
+        buckets[name], counts[name] = int(amount), count
+    total = sum(buckets.values())
+    since = today - timedelta(days=90)
+    billed = db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0))
+                               .where(Invoice.issue_date > since, Invoice.issue_date <= today))
+    return {"buckets": buckets, "counts": counts, "total": total,
+            # days sales outstanding: what is owed against the last 90 days' invoicing
+            "dso": round(total * 90 / billed) if billed else None}
+
+
+def on_hold(limit: int = 100):
+    return db.session.execute(
+        select(Customer, CreditAccount).join(CreditAccount,
+                                             CreditAccount.customer_id == Customer.id)
+        .where(CreditAccount.hold.is_not(None)).order_by(CreditAccount.hold_at.desc())
+        .limit(limit)).all()
+
+
+def nightly(*, actor, today: date | None = None) -> dict:
+    """Every night (flask credit nightly, or the job of that name): an alert for each invoice
+    newly overdue, and each customer with open invoices or a limit looked at again for the
+    automatic hold and the near / over limit alerts."""
+    today = today or farm_today()
+    threshold = current_app.config["CREDIT_OVERDUE_THRESHOLD"]
+    raised = 0
+    for invoice, amount in open_invoices():
+        if invoice.due_date < today and amount >= threshold:
+            raised += _alert(invoice.customer_id, "overdue", invoice.id)
+    ids = set(db.session.scalars(select(Invoice.customer_id).distinct())) | set(
+        db.session.scalars(select(CreditAccount.customer_id).where(
+            CreditAccount.credit_limit.is_not(None) | (CreditAccount.hold == "auto"))))
+    customers = db.session.scalars(select(Customer).where(Customer.id.in_(ids))).all()
+    for customer in customers:
+        refresh_automatic_hold(customer, actor=actor, today=today)
+        for reason in credit_status(customer, today).reasons:
+            if reason.code in ("near_limit", "over_limit"):
+                raised += _alert(customer.id, reason.code)
+    return {"alerts": raised, "customers": len(customers)}
 
 
 # -- writing: invoices, payments, adjustments ----------------------------------------------

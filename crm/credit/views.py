@@ -1,10 +1,10 @@
 """The customer's Credit tab: status and reasons for everyone who may see credit; limit,
 terms, balance, aging, invoices, payments and the ledger for those who may see money; the
 forms for those who manage credit. Every change answers with the whole tab."""
-from flask import request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
-from crm.common import ConflictError, farm_today
+from crm.common import ConflictError, farm_today, parse_id
 from crm.credit import bp
 from crm.credit import services as credit
 from crm.credit.forms import HoldForm, ManualInvoiceForm, PaymentForm, TermsForm
@@ -23,7 +23,7 @@ from crm.customers.services import ArchivedError, customer_or_404
 from crm.extensions import db
 from crm.money import format_money
 from crm.security.permissions import can, requires
-from crm.toasts import toast
+from crm.toasts import redirect_with, toast
 from crm.web import render, save_form
 
 URL = "/customers/<int:customer_id>/credit"
@@ -177,3 +177,24 @@ def manual_invoice(customer_id):
     return _save(customer_id, form, apply, lambda made: f"Invoice {made.number} issued.",
                  "invoice_form",
                  result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
+
+
+# -- the farm's Credit page ------------------------------------------------------------------
+
+@bp.get("/credit")
+@requires("credit.amounts")
+def index():
+    """What the farm is owed: aging and DSO, the alerts to look at, who is on hold."""
+    return render_template("credit/index.html", aging=credit.farm_aging(),
+                           alerts=credit.alerts(), held=credit.on_hold(), labels=LABELS)
+
+
+@bp.post("/credit/alerts/seen")
+@requires("credit.manage")
+def seen():
+    """Mark alerts seen (the ticked ones, or one by its button)."""
+    ids = [i for i in (parse_id(v) for v in request.form.getlist("alert")) if i is not None]
+    count = credit.mark_seen(ids, actor=current_user.actor)
+    db.session.commit()
+    return redirect_with(url_for("credit.index"), f"{count} alert{'s' if count != 1 else ''} "
+                         "marked seen." if count else "Nothing was marked.")
