@@ -13,6 +13,7 @@ from crm.customers.models import Address
 from crm.extensions import db
 from tests import factories
 from tests.customers.test_list import count_queries
+from tests.delivery.test_sheets import pdf_tool
 
 
 def days_ago(n):
@@ -169,7 +170,7 @@ def test_an_open_invoice_says_what_is_due(app, client, auth, billed):
     assert "Amount due by" in text and "Paid in full" not in text
 
 
-def test_finance_reads_and_prints_a_statement(app, client, auth, billed):
+def test_finance_reads_and_prints_a_statement(app, client, auth, billed, tmp_path):
     customer_id, _, number = billed
     auth.sign_in("finance")
     start = days_ago(30).isoformat()
@@ -188,6 +189,10 @@ def test_finance_reads_and_prints_a_statement(app, client, auth, billed):
     disposition = pdf.headers["Content-Disposition"]
     assert f"statement-{number}-{farm_today():%Y-%m}.pdf" in disposition
     assert "Fern" not in disposition
+    printed = pdf_tool("pdftotext", pdf.data, tmp_path)
+    assert "Statement of account" in printed and "Closing balance" in printed
+    assert f"{number} ·" in printed and "Page 1 of 1" in printed  # the footer of each page
+    assert "Sign out" not in printed and "Show" not in printed  # no navigation, no form
 
 
 @pytest.mark.parametrize("bad", ["from=2026-13-01", "to=yesterday", "from=2026-05-02&to=2026-05-01"])
