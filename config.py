@@ -31,8 +31,8 @@ class Config:
     # An uploaded CSV up to this size is checked in the upload request (about 2,500 rows, well
     # under a second); a larger one is checked by a job while its preview page shows progress.
     IMPORT_CHECK_INLINE_BYTES = 256 * 1024
-    # A delivery sheet's PDF is kept by the process that made it, named by its HTML's SHA-256,
-    # so printing the same sheet again costs what its HTML does (crm.delivery.pdf).
+    # A document's PDF (delivery sheets, invoices, statements) is kept by the process that made
+    # it, named by its HTML's SHA-256, so printing it again costs what its HTML does (crm.pdf).
     SHEET_PDF_CACHE_SECONDS = int(os.environ.get("SHEET_PDF_CACHE_SECONDS", "600"))
     SHEET_PDF_CACHE_ENTRIES = 4
 

@@ -1,9 +1,6 @@
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app, render_template, request
-from markupsafe import Markup
 from sqlalchemy import select
 
 from crm.catalogue.models import Route
@@ -12,10 +9,9 @@ from crm.common import farm_today
 from crm.contacts.services import with_contacts
 from crm.customers.services import customer_or_404
 from crm.delivery import bp
-from crm.delivery.pdf import sheet_pdf
 from crm.delivery.services import delivery_sheet
-from crm.downloads import download_headers
 from crm.extensions import db
+from crm.pdf import pdf_response, stylesheet
 from crm.preferences.services import preferences
 from crm.security.permissions import requires
 
@@ -57,12 +53,6 @@ def sheets():
                            route=route, routes=routes(), error=None)
 
 
-@lru_cache(maxsize=1)
-def _sheet_css(static_folder: str) -> Markup:
-    """The sheet stylesheet, inlined into the PDF's HTML (our own static file)."""
-    return Markup((Path(static_folder) / "css" / "sheet.css").read_text())
-
-
 @bp.get("/sheets.pdf")
 @requires("delivery.view")
 def sheets_pdf():
@@ -73,11 +63,10 @@ def sheets_pdf():
         return render_template("delivery/sheets.html", error=str(exc), routes=routes(),
                                day=None, route=None, sheet=None), 400
     html = render_template("delivery/sheet_document.html", sheet=delivery_sheet(day, route),
-                           css=_sheet_css(current_app.static_folder), external_links=True)
-    pdf, kept = sheet_pdf(html)  # the same HTML printed lately: that PDF (crm.delivery.pdf)
+                           css=stylesheet(current_app.static_folder, "sheet.css"),
+                           external_links=True)
     name = f"delivery-{day:%Y-%m-%d}{'-' + route.name.lower().replace(' ', '-') if route else ''}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf", **download_headers(name, inline=True),
-                      "X-Cache": "HIT" if kept else "MISS"}
+    return pdf_response(html, name)  # the same HTML printed lately: that PDF (crm.pdf)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -3,7 +3,7 @@ is that PDF; any change is a new one; kept PDFs expire and are few."""
 import pytest
 from sqlalchemy import select
 
-from crm.delivery import pdf as sheet_pdfs
+from crm import pdf as sheet_pdfs
 from crm.extensions import db
 from crm.preferences.models import DeliveryPlan
 from tests.auth.test_sign_in import sign_in

@@ -354,4 +354,13 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showCurrentTab);
   else showCurrentTab();
+
+  // A "Print" link (<a data-print href="….pdf">) prints the page (its print CSS); without
+  // JavaScript it opens the document's PDF, which prints as well.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-print]");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    window.print();
+  });
 })();
