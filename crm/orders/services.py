@@ -3,21 +3,21 @@ crm.credit.services.check_credit in the same transaction as the write: confirmin
 confirmed order's lines, confirming a reopened or duplicated order, the bulk order job. A
 delivered order can always be invoiced (the goods are gone)."""
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record
 from crm.catalogue.models import Product
-from crm.common import ConflictError, utcnow
+from crm.common import ConflictError, farm_today, utcnow
 from crm.credit import services as credit
 from crm.credit.services import CreditBlocked, Decision
 from crm.customers.models import PRICING_TIERS, Customer
 from crm.customers.services import ArchivedError
 from crm.extensions import db
 from crm.orders.models import OPEN_STATUSES, Order, OrderLine, Price
-from crm.preferences.models import StandingItem
+from crm.preferences.models import DeliveryPause, DeliveryPlan, StandingItem
 
 
 class OrderError(ValueError):
@@ -45,10 +45,26 @@ def price_list(at: datetime | None = None) -> dict[tuple[int, str, str], int]:
             for p in db.session.scalars(_current_prices(at)) if p.amount is not None}
 
 
-def set_prices(changes: dict[tuple[int, str, str], int | None], *, actor) -> int:
+def last_price_change() -> Price | None:
+    """The newest row of the price list (when it was last changed, and by whom), or None."""
+    return db.session.scalar(select(Price).order_by(Price.valid_from.desc(), Price.id.desc())
+                             .limit(1))
+
+
+def price_list_mark() -> int:
+    """What the price list was as a form loaded it (its rows only ever grow): a save from a
+    form that saw fewer rows would overwrite someone else's change (ConflictError)."""
+    return db.session.scalar(select(func.count()).select_from(Price))
+
+
+def set_prices(changes: dict[tuple[int, str, str], int | None], *, actor,
+               seen: int | None = None) -> int:
     """Change prices: {(product id, size, tier): minor units or None (not sold)}. Each change
     is a new row from now on; orders created before keep the prices of their day. Returns
-    how many changed."""
+    how many changed. `seen` (price_list_mark as the form loaded it): the list changed since
+    is a ConflictError holding the mark as it is now."""
+    if seen is not None and seen != (mark := price_list_mark()):
+        raise ConflictError(mark)
     now = utcnow()
     current = price_list()
     products = {p.id: p for p in db.session.scalars(select(Product))}
@@ -92,6 +108,32 @@ def customer_orders(customer_id: int, limit: int = 20) -> list[Order]:
         select(Order).where(Order.customer_id == customer_id)
         .options(selectinload(Order.lines))
         .order_by(Order.delivery_date.desc(), Order.id.desc()).limit(limit)).all()
+
+
+def next_delivery_date(customer, today: date | None = None, days: int = 14) -> date | None:
+    """The customer's next delivery day after `today` within `days`, by its delivery plan and
+    pauses (crm.delivery.services.delivers_on); None without a plan or a day in that time."""
+    from crm.delivery.services import delivers_on
+
+    today = today or farm_today()
+    plan = db.session.get(DeliveryPlan, customer.id)
+    if plan is None or not plan.weekdays:
+        return None
+    last = today + timedelta(days=days)
+    pauses = db.session.execute(select(DeliveryPause.starts_on, DeliveryPause.ends_on).where(
+        DeliveryPause.customer_id == customer.id, DeliveryPause.ends_on > today,
+        DeliveryPause.starts_on <= last)).all()
+    for n in range(1, days + 1):
+        day = today + timedelta(days=n)
+        paused = any(start <= day <= end for start, end in pauses)
+        if delivers_on(plan, day, paused):
+            return day
+    return None
+
+
+def has_standing_items(customer_id: int) -> bool:
+    return db.session.scalar(select(StandingItem.id).where(
+        StandingItem.customer_id == customer_id).limit(1)) is not None
 
 
 def _editable(customer):

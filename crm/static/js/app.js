@@ -135,8 +135,15 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "tab-panel") return;
     var path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
-    document.querySelectorAll(".tabs a").forEach(function (a) {
-      if (a.getAttribute("href") === path) a.setAttribute("aria-current", "page");
+    // the tab whose address is the path or its longest prefix (an order of the Orders tab)
+    var links = document.querySelectorAll(".tabs a"), best = null;
+    links.forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (path && (href === path || path.indexOf(href + "/") === 0)
+          && (!best || href.length > best.getAttribute("href").length)) best = a;
+    });
+    links.forEach(function (a) {
+      if (a === best) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     });
   });
