@@ -15,6 +15,7 @@ feature = Feature(
     jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
     nav=(NavItem("Credit", "credit.index", "credit.amounts", order=45,
                  badge="crm.credit.services:unseen_alerts_badge", badge_label="alerts"),),
+    overview_sections=(("credit/_overview.html", "crm.credit.overview:credit_card"),),
     tabs=(Tab("credit", "Credit", "credit.panel", "credit.view", "credit/_panel.html",
               order=40),),
     permissions={

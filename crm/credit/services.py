@@ -289,6 +289,10 @@ class Decision:
     def blocked(self) -> bool:
         return self.outcome == "block"
 
+    @property
+    def label(self) -> str:
+        return {"allow": "OK", "warn": "Warning", "block": "New orders blocked"}[self.outcome]
+
 
 def _overdue_reasons(customer_ids, today, who=""):
     days = current_app.config["CREDIT_OVERDUE_DAYS"]

@@ -171,13 +171,17 @@ def test_bad_payments_are_refused_and_nothing_is_written(app, client, auth, owin
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
 
 
-def test_a_hold_is_placed_with_a_reason_and_lifted(client, auth, owing):
+def test_a_hold_is_placed_with_a_reason_and_lifted(app, client, auth, owing):
     auth.sign_in("manager")
     url = f"/customers/{owing}/credit"
     refused = auth.post(f"{url}/hold", {"hold-reason": "  "}, page=url, htmx=True)
     assert refused.status_code == 422 and "Say why" in refused.text
     held = auth.post(f"{url}/hold", {"hold-reason": "Cheque bounced"}, page=url, htmx=True)
     assert "New orders blocked" in held.text and "Cheque bounced" in held.text
+    sales, _ = signed_in(app, "sales")
+    overview = sales.get(f"/customers/{owing}").text  # the Overview's credit card, in words
+    assert "New orders blocked" in overview and "The account is on hold." in overview
+    assert "Cheque bounced" not in overview and not MONEY.search(overview)
     lifted = auth.post(f"{url}/hold/lift", {}, page=url, htmx=True)
     assert lifted.status_code == 200 and "Lift the hold" not in lifted.text
 
