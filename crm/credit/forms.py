@@ -3,7 +3,15 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from crm.credit.models import PAYMENT_METHODS, TERMS
-from crm.forms import FormKeyField, MaxLength, MoneyField, Trimmed, choices, version_field
+from crm.forms import (
+    FormKeyField,
+    IdField,
+    MaxLength,
+    MoneyField,
+    Trimmed,
+    choices,
+    version_field,
+)
 
 
 class Form(FlaskForm):
@@ -57,3 +65,39 @@ class ManualInvoiceForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="invoice", **kwargs)
+
+
+ADJUSTMENTS = {"credit_note": "Credit note", "write_off": "Write-off"}
+
+
+class AdjustForm(Form):
+    """A credit note or a write-off against one of the customer's open invoices (finance)."""
+
+    kind = SelectField("What", choices=choices(ADJUSTMENTS))
+    invoice_id = IdField("Invoice", validate_choice=False)
+    amount = MoneyField("Amount", validators=[InputRequired("Enter the amount.")], minimum=1)
+    memo = StringField("Why", validators=[InputRequired("Say why."), MaxLength(500)])
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, prefix="adjust", **kwargs)
+        self.invoice_id.choices = choices({"": "Choose…", **{str(i.id): i.number
+                                                             for i in invoices}})
+
+
+class RefundForm(Form):
+    """Money of a payment that is not allocated, paid back (finance)."""
+
+    payment_id = IdField("Payment", validate_choice=False)
+    amount = MoneyField("Amount", validators=[InputRequired("Enter the amount.")], minimum=1)
+    memo = StringField("Why", validators=[InputRequired("Say why."), MaxLength(500)])
+
+    def __init__(self, *args, payments=(), **kwargs):
+        super().__init__(*args, prefix="refund", **kwargs)
+        self.payment_id.choices = choices({"": "Choose…", **{
+            str(p.id): f"{p.received_on:%b %-d, %Y} · {PAYMENT_METHODS[p.method]}"
+            for p in payments}})
+
+
+class ReverseForm(Form):
+    memo = StringField("Why", validators=[InputRequired("Say why it is reversed."),
+                                          MaxLength(500)])

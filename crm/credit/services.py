@@ -232,6 +232,18 @@ def recent_payments(customer_id: int, limit: int = 10):
         .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(limit)).all()
 
 
+def get_payment(customer, payment_id: int) -> Payment | None:
+    """The customer's payment (another customer's id finds nothing)."""
+    return db.session.scalar(select(Payment).where(Payment.id == payment_id,
+                                                   Payment.customer_id == customer.id))
+
+
+def get_entry(customer, entry_id: int) -> LedgerEntry | None:
+    """The customer's ledger entry (another customer's id finds nothing)."""
+    return db.session.scalar(select(LedgerEntry).where(LedgerEntry.id == entry_id,
+                                                       LedgerEntry.customer_id == customer.id))
+
+
 def customer_alerts(customer_id: int):
     return db.session.scalars(select(CreditAlert).where(
         CreditAlert.customer_id == customer_id, CreditAlert.seen_at.is_(None))

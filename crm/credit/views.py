@@ -1,13 +1,22 @@
 """The customer's Credit tab: status and reasons for everyone who may see credit; limit,
 terms, balance, aging, invoices, payments and the ledger for those who may see money; the
 forms for those who manage credit. Every change answers with the whole tab."""
-from flask import render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from crm.common import ConflictError, farm_today, parse_id
 from crm.credit import bp
 from crm.credit import services as credit
-from crm.credit.forms import HoldForm, ManualInvoiceForm, PaymentForm, TermsForm
+from crm.credit.forms import (
+    ADJUSTMENTS,
+    AdjustForm,
+    HoldForm,
+    ManualInvoiceForm,
+    PaymentForm,
+    RefundForm,
+    ReverseForm,
+    TermsForm,
+)
 from crm.credit.models import (
     AGING_BUCKETS,
     AGING_LABELS,
@@ -18,7 +27,8 @@ from crm.credit.models import (
     TERMS,
     CreditAccount,
 )
-from crm.credit.services import CreditBlocked, CreditError
+from crm.credit.services import CreditBlocked, CreditError, get_entry, get_payment
+from crm.credit.statements import get_invoice
 from crm.customers.services import ArchivedError, customer_or_404
 from crm.extensions import db
 from crm.money import format_money
@@ -39,8 +49,9 @@ def _page() -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10_000 else 1
 
 
-def _forms(customer, given):
-    """The forms this user may use on this customer, fresh unless `given` (with errors)."""
+def _forms(customer, summary, given):
+    """The forms this user may use on this customer, fresh unless `given` (with errors);
+    the adjustments' choices come from what the summary has already read."""
     if customer.is_archived or not can(current_user, "credit.manage"):
         return {}
     account = db.session.get(CreditAccount, customer.id)
@@ -53,6 +64,13 @@ def _forms(customer, given):
         "payment_form": PaymentForm(formdata=None, data={"received_on": farm_today()}),
         "invoice_form": ManualInvoiceForm(formdata=None),
     }
+    if can(current_user, "credit.adjust"):
+        invoices = [invoice for invoice, _ in summary["invoices"]]
+        payments = [payment for payment, left in summary["payments"] if left > 0]
+        forms["adjust_form"] = given.pop("adjust_form", None) or AdjustForm(
+            formdata=None, invoices=invoices)
+        forms["refund_form"] = given.pop("refund_form", None) or RefundForm(
+            formdata=None, payments=payments)
     return {**forms, **given}
 
 
@@ -67,7 +85,7 @@ def _render(customer, status=200, **given):
                   tab="credit", credit=summary, may_adjust=can(current_user, "credit.adjust"),
                   labels=LABELS, ledger_url=lambda page: url_for(
                       "credit.panel", customer_id=customer.id, page=page),
-                  **_forms(customer, given))
+                  **_forms(customer, summary, given))
 
 
 @bp.get(URL)
@@ -112,7 +130,8 @@ def terms(customer_id):
         db.session.rollback()
         form.form_errors.append("Someone else changed these terms meanwhile: they are shown "
                                 "now. Check them and save again.")
-        fresh = _forms(_customer(customer_id), {})["terms_form"]
+        customer = _customer(customer_id)
+        fresh = _forms(customer, credit.credit_summary(customer, amounts=True), {})["terms_form"]
         fresh.form_errors = form.form_errors
         return _render(_customer(customer_id), 409, terms_form=fresh)
 
@@ -177,6 +196,69 @@ def manual_invoice(customer_id):
     return _save(customer_id, form, apply, lambda made: f"Invoice {made.number} issued.",
                  "invoice_form",
                  result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
+
+
+# -- adjustments (finance) -------------------------------------------------------------------
+
+@bp.post(URL + "/adjust")
+@requires("credit.adjust")
+def adjust(customer_id):
+    """A credit note or a write-off against one of the customer's open invoices."""
+    customer = _customer(customer_id)
+    form = AdjustForm(invoices=[i for i, _ in credit.open_invoices(customer.id)])
+
+    def apply(customer):
+        invoice = get_invoice(customer, form.invoice_id.data) if form.invoice_id.data else None
+        if invoice is None:
+            raise CreditError("Choose one of this customer's open invoices.")
+        credit.settle_invoice(invoice, form.amount.data, kind=form.kind.data,
+                              memo=form.memo.data, actor=current_user.actor)
+        return invoice
+
+    label = ADJUSTMENTS.get(form.kind.data, "Adjustment")
+    return _save(customer_id, form, apply, lambda invoice: f"{label} on {invoice.number} "
+                 "recorded.", "adjust_form")
+
+
+@bp.post(URL + "/refund")
+@requires("credit.adjust")
+def refund(customer_id):
+    """Pay back money of a payment that is not allocated."""
+    customer = _customer(customer_id)
+    form = RefundForm(payments=[p for p, left in credit.recent_payments(customer.id) if left])
+
+    def apply(customer):
+        payment = get_payment(customer, form.payment_id.data) if form.payment_id.data else None
+        if payment is None:
+            raise CreditError("Choose one of this customer's payments.")
+        return credit.refund(payment, form.amount.data, memo=form.memo.data,
+                             actor=current_user.actor)
+
+    return _save(customer_id, form, apply, "Refund recorded.", "refund_form")
+
+
+@bp.route(URL + "/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
+@requires("credit.adjust")
+def reverse(customer_id, entry_id):
+    """Undo one ledger entry with its mirror image, once, with a reason."""
+    customer = _customer(customer_id)
+    entry = get_entry(customer, entry_id)
+    if entry is None:
+        abort(404)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            credit.reverse(entry, memo=form.memo.data, actor=current_user.actor)
+        except CreditError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect_with(url_for("credit.panel", customer_id=customer.id) +
+                                 "#credit-ledger", "Entry reversed.")
+    status = 422 if request.method == "POST" else 200
+    return render_template("credit/reverse.html", customer=customer, entry=entry,
+                           form=form), status
 
 
 # -- the farm's Credit page ------------------------------------------------------------------

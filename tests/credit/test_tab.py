@@ -214,3 +214,50 @@ def test_the_tab_runs_as_many_statements_for_a_long_history_as_a_short_one(app, 
     auth.sign_in("finance")
     counts = [queries_for(app, client, f"/customers/{i}/credit") for i in ids]
     assert counts[0] == counts[1]
+
+
+def test_finance_writes_off_refunds_and_reverses_from_the_tab(app, client, auth, owing):
+    auth.sign_in("finance")
+    url = f"/customers/{owing}/credit"
+    with app.app_context():
+        [(old, _), (new, _)] = credit.open_invoices(owing)
+        other = factories.customer("Oak Bistro")
+        theirs = credit.issue_invoice(other, [("Pea", 1, 700)], actor=SYSTEM)
+        db.session.commit()
+        old_id, new_id, theirs_id = old.id, new.id, theirs.id
+    wrong = auth.post(f"{url}/adjust", {"adjust-kind": "write_off",
+                                        "adjust-invoice_id": str(theirs_id),
+                                        "adjust-amount": "5", "adjust-memo": "x"},
+                      page=url, htmx=True)
+    assert wrong.status_code == 422 and "Choose one of this customer" in wrong.text
+    too_much = auth.post(f"{url}/adjust", {"adjust-kind": "credit_note",
+                                           "adjust-invoice_id": str(old_id),
+                                           "adjust-amount": "25", "adjust-memo": "Wilted"},
+                         page=url, htmx=True)
+    assert too_much.status_code == 422 and "has only $20.00 open" in too_much.text
+    noted = auth.post(f"{url}/adjust", {"adjust-kind": "credit_note",
+                                        "adjust-invoice_id": str(old_id),
+                                        "adjust-amount": "20", "adjust-memo": "Wilted"},
+                      page=url, htmx=True)
+    assert noted.status_code == 200 and "Credit note on INV-" in noted.headers["HX-Trigger"]
+    with app.app_context():
+        assert credit.balance(owing) == 17000 - 10000 - 2000
+        note = db.session.scalar(select(credit.LedgerEntry).where(
+            credit.LedgerEntry.kind == "credit_note"))
+        note_id = note.id
+    reverse = f"{url}/entries/{note_id}/reverse"
+    assert "Reverse it" in client.get(reverse).text
+    refused = auth.post(reverse, {"memo": ""}, page=reverse)
+    assert refused.status_code == 422 and "Say why it is reversed." in refused.text
+    assert auth.post(reverse, {"memo": "Entered twice"}, page=reverse).status_code == 303
+    again = auth.post(reverse, {"memo": "Again"}, page=reverse)
+    assert again.status_code == 422 and "already been reversed" in again.text
+    with app.app_context():
+        assert credit.balance(owing) == 7000
+    no_credit = auth.post(f"{url}/refund", {"refund-payment_id": "", "refund-amount": "5",
+                                            "refund-memo": "x"}, page=url, htmx=True)
+    assert no_credit.status_code == 422 and "Choose one of this customer" in (
+        no_credit.text)
+    _, manager = signed_in(app, "manager")
+    assert manager.post(f"{url}/adjust", {}, page=url).status_code == 403
+    assert new_id
