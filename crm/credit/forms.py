@@ -45,9 +45,13 @@ class PaymentForm(Form):
     reference = StringField("Reference", validators=[Optional(), MaxLength(100)], description="A cheque number, a transfer's "
                             "reference.")
     received_on = DateField("Received on", validators=[InputRequired("Give the date it came in.")])
+    first = IdField("Pay this invoice first", validate_choice=False,
+                    description="Empty: the oldest open invoices first.")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, invoices=(), **kwargs):
         super().__init__(*args, prefix="payment", **kwargs)
+        self.first.choices = choices({"": "The oldest first", **{
+            str(i.id): i.number for i in invoices}})
 
 
 class ManualInvoiceForm(Form):

@@ -637,9 +637,9 @@ class CreditBlocked(CreditError):
 
 def record_payment(customer, amount: int, *, method: str, received_on: date, actor,
                    reference: str | None = None, allocations: dict[int, int] | None = None):
-    """A payment, allocated by hand (`allocations` {invoice id: amount}) or to open invoices
-    oldest first; what is left is credit on account. Then the automatic hold is looked at
-    again."""
+    """A payment, allocated first by hand (`allocations` {invoice id: amount}), the rest to
+    open invoices oldest first; what is left is credit on account. Then the automatic hold is
+    looked at again."""
     from crm.credit.models import PAYMENT_METHODS
 
     if amount <= 0:
@@ -658,8 +658,7 @@ def record_payment(customer, amount: int, *, method: str, received_on: date, act
            payment_id=payment.id)
     if allocations:
         allocate(payment, allocations, actor=actor)
-    else:
-        _allocate_credit(customer.id, actor=actor, on=received_on)
+    _allocate_credit(customer.id, actor=actor, on=received_on)  # the rest: oldest first
     record("create", "payment", payment.id, actor=actor, fields=["amount", "method"])
     refresh_automatic_hold(customer, actor=actor)
     return payment

@@ -61,7 +61,9 @@ def _forms(customer, summary, given):
             "terms": account.terms if account else DEFAULT_TERMS,
             "version": account.version if account else 1}),  # a new account's version
         "hold_form": HoldForm(formdata=None),
-        "payment_form": PaymentForm(formdata=None, data={"received_on": farm_today()}),
+        "payment_form": given.pop("payment_form", None) or PaymentForm(
+            formdata=None, data={"received_on": farm_today()},
+            invoices=[invoice for invoice, _ in summary["invoices"]]),
         "invoice_form": ManualInvoiceForm(formdata=None),
     }
     if can(current_user, "credit.adjust"):
@@ -159,7 +161,18 @@ def lift(customer_id):
 @requires("credit.manage")
 def payment(customer_id):
     """Record a payment; the same form sent twice records one (its form key)."""
-    form = PaymentForm()
+    customer = _customer(customer_id)
+    open_now = credit.open_invoices(customer.id)
+    form = PaymentForm(invoices=[invoice for invoice, _ in open_now])
+
+    def first_pick():
+        """{invoice: as much of the payment as it takes} for the invoice picked to go first."""
+        if form.first.data is None:
+            return None
+        left = {invoice.id: amount for invoice, amount in open_now}
+        if form.first.data not in left:
+            raise CreditError("Choose one of this customer's open invoices, or none.")
+        return {form.first.data: min(form.amount.data, left[form.first.data])}
 
     def done(made):
         left = credit.unapplied(made.id)
@@ -169,7 +182,7 @@ def payment(customer_id):
     return _save(customer_id, form, lambda c: credit.record_payment(
         _editable(c.id), form.amount.data, method=form.method.data,
         reference=form.reference.data, received_on=form.received_on.data,
-        actor=current_user.actor), done, "payment_form",
+        allocations=first_pick(), actor=current_user.actor), done, "payment_form",
         result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
 
 

@@ -69,23 +69,29 @@ def test_a_payment_pays_the_oldest_invoices_first_and_the_rest_is_credit(app_ctx
 
 def test_allocating_by_hand_refuses_too_much_and_other_customers_invoices(app_ctx, staff):
     fern, oak = factories.customer("Fern Cafe"), factories.customer("Oak Bistro")
-    mine = invoice(fern, 1000, staff)
+    mine = invoice(fern, 1000, staff, days_ago=10)
+    later = invoice(fern, 3000, staff)
     theirs = invoice(oak, 1000, staff)
     payment = credit.record_payment(fern, 1500, method="card", received_on=farm_today(),
-                                    actor=staff, allocations={mine.id: 400})
+                                    actor=staff, allocations={later.id: 1000})
+    db.session.commit()  # the invoice picked first, the rest to the oldest
+    assert credit.open_amounts([mine.id, later.id]) == {mine.id: 500, later.id: 2000}
+    for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "allocation")):
+        credit.reverse(entry, memo="To allocate again", actor=staff)
     db.session.commit()
-    assert credit.unapplied(payment.id) == 1100
+    assert credit.unapplied(payment.id) == 1500
     for wanted, message in (({theirs.id: 100}, "not this customer's"),
-                            ({mine.id: 700}, r"has only \$6.00 open"),
+                            ({mine.id: 1100}, r"has only \$10.00 open"),
+                            ({mine.id: 1000, later.id: 600}, r"Only \$15.00 of this payment"),
                             ({mine.id: -1}, "cannot be negative")):
         with pytest.raises(CreditError, match=message):
             credit.allocate(payment, wanted, actor=staff)
         db.session.rollback()
-    credit.allocate(payment, {mine.id: 600}, actor=staff)
+    credit.allocate(payment, {mine.id: 1000}, actor=staff)
     db.session.commit()
     assert credit.open_amounts([mine.id])[mine.id] == 0 and credit.unapplied(payment.id) == 500
-    second = invoice(fern, 2000, staff)  # the credit left pays it at once
-    assert credit.open_amounts([second.id])[second.id] == 1500
+    third = invoice(fern, 2000, staff)  # issued: the credit left goes to the oldest open one
+    assert credit.open_amounts([later.id, third.id]) == {later.id: 2500, third.id: 2000}
     assert credit.unapplied(payment.id) == 0
 
 

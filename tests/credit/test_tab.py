@@ -261,3 +261,22 @@ def test_finance_writes_off_refunds_and_reverses_from_the_tab(app, client, auth,
     _, manager = signed_in(app, "manager")
     assert manager.post(f"{url}/adjust", {}, page=url).status_code == 403
     assert new_id
+
+
+def test_a_payment_can_pay_a_chosen_invoice_first(app, client, auth, owing):
+    auth.sign_in("finance")
+    url = f"/customers/{owing}/credit"
+    with app.app_context():
+        [(old, old_open), (new, new_open)] = credit.open_invoices(owing)
+        old_id, new_id = old.id, new.id
+    assert (old_open, new_open) == (2000, 5000)
+    paid = auth.post(f"{url}/payments", {
+        "payment-amount": "50", "payment-method": "card", "payment-first": str(new_id),
+        "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
+    assert paid.status_code == 200
+    with app.app_context():
+        assert credit.open_amounts([old_id, new_id]) == {old_id: 2000, new_id: 0}
+    wrong = auth.post(f"{url}/payments", {
+        "payment-amount": "5", "payment-method": "card", "payment-first": str(new_id),
+        "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
+    assert wrong.status_code == 422 and "open invoices, or none" in wrong.text
