@@ -152,13 +152,10 @@ def open_amounts(invoice_ids) -> dict[int, int]:
 
 def unapplied(payment_id: int) -> int:
     """What of a payment is not yet allocated to invoices (nor refunded)."""
-    payment = db.session.get(Payment, payment_id)
-    used = db.session.scalar(
-        select(func.coalesce(func.sum(case(
-            (LedgerEntry.kind == "allocation", LedgerEntry.applied),
-            (LedgerEntry.kind == "refund", LedgerEntry.amount), else_=0)), 0))
-        .where(LedgerEntry.payment_id == payment_id))
-    return payment.amount - used
+    used = _used(LedgerEntry.payment_id == payment_id)
+    return db.session.scalar(select(Payment.amount - func.coalesce(used.c.used, 0))
+                             .outerjoin(used, used.c.payment_id == Payment.id)
+                             .where(Payment.id == payment_id))
 
 
 def credit_on_account(customer_id: int) -> int:
@@ -217,14 +214,22 @@ def ledger_page(customer_id: int, page: int = 1, per_page: int = LEDGER_PAGE):
     return rows[:per_page], len(rows) > per_page
 
 
+def _used(where=None):
+    """Per payment: how much of it is allocated to invoices or refunded; `where` narrows the
+    entries read (a customer's)."""
+    statement = (select(LedgerEntry.payment_id,
+                        func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
+                                      (LedgerEntry.kind == "refund", LedgerEntry.amount),
+                                      else_=0)).label("used"))
+                 .where(LedgerEntry.payment_id.is_not(None)))
+    if where is not None:
+        statement = statement.where(where)
+    return statement.group_by(LedgerEntry.payment_id).subquery()
+
+
 def recent_payments(customer_id: int, limit: int = 10):
     """[(payment, unallocated)] newest first."""
-    used = (select(LedgerEntry.payment_id,
-                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
-                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
-                                 else_=0)).label("used"))
-            .where(LedgerEntry.customer_id == customer_id, LedgerEntry.payment_id.is_not(None))
-            .group_by(LedgerEntry.payment_id).subquery())
+    used = _used(LedgerEntry.customer_id == customer_id)
     return db.session.execute(
         select(Payment, Payment.amount - func.coalesce(used.c.used, 0))
         .outerjoin(used, used.c.payment_id == Payment.id)
@@ -666,12 +671,7 @@ def record_payment(customer, amount: int, *, method: str, received_on: date, act
 
 def _payments_with_credit(customer_id: int):
     """[(payment, unapplied)] oldest first."""
-    used = (select(LedgerEntry.payment_id,
-                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
-                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
-                                 else_=0)).label("used"))
-            .where(LedgerEntry.payment_id.is_not(None)).group_by(LedgerEntry.payment_id)
-            .subquery())
+    used = _used(LedgerEntry.customer_id == customer_id)
     left = Payment.amount - func.coalesce(used.c.used, 0)
     rows = db.session.execute(
         select(Payment, left).outerjoin(used, used.c.payment_id == Payment.id)
@@ -814,12 +814,7 @@ def verify(customer_ids=None) -> dict[int, list[str]]:
             .where((settled.c.settled > Invoice.total) | (settled.c.settled < 0)),
             Invoice.customer_id)):
         wrong(customer_id, f"{number}: {done} settled of {total}")
-    used = (select(LedgerEntry.payment_id,
-                   func.sum(case((LedgerEntry.kind == "allocation", LedgerEntry.applied),
-                                 (LedgerEntry.kind == "refund", LedgerEntry.amount),
-                                 else_=0)).label("used"))
-            .where(LedgerEntry.payment_id.is_not(None)).group_by(LedgerEntry.payment_id)
-            .subquery())
+    used = _used()
     for customer_id, payment_id, amount, spent in db.session.execute(scoped(
             select(Payment.customer_id, Payment.id, Payment.amount, used.c.used)
             .join(used, used.c.payment_id == Payment.id)

@@ -2,12 +2,11 @@
 with its actions by status and role, credit reasons without amounts for sales, an override
 for finance, 409 on a stale version, 404 for another customer's order."""
 import re
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from config import TestingConfig
 from crm.common import SYSTEM
@@ -18,6 +17,7 @@ from crm.orders import services as orders
 from crm.orders.models import Order
 from tests import factories
 from tests.conftest import csrf_from, form_keys_from
+from tests.customers.test_list import count_queries
 
 HTMX = {"HX-Request": "true"}
 
@@ -287,22 +287,6 @@ def test_an_archived_customer_has_no_order_forms(app, client, auth, shop):
     refused = client.post(f"{tab(shop)}/{order_id}/confirm", data={"csrf_token": token,
                                                                    "version": "1"})
     assert refused.status_code == 409 and "is archived" in refused.text
-
-
-@contextmanager
-def count_queries(app):
-    queries = []
-    with app.app_context():
-        engine = db.engine
-
-    def before(conn, cursor, statement, *args):
-        queries.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield queries
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.mark.parametrize("role", ["finance", "sales"])
