@@ -123,8 +123,10 @@ def _settled(where=None):
     return statement.group_by(LedgerEntry.invoice_id).subquery()
 
 
-def open_invoices(customer_id: int | None = None, *, customer_ids=None):
-    """[(invoice, open amount)] of invoices not fully settled, oldest due first."""
+def open_invoices(customer_id: int | None = None, *, customer_ids=None,
+                  limit: int | None = None):
+    """[(invoice, open amount)] of invoices not fully settled, oldest due first (the first
+    `limit` of them)."""
     where = None
     if customer_id is not None:
         customer_ids = [customer_id]
@@ -138,6 +140,8 @@ def open_invoices(customer_id: int | None = None, *, customer_ids=None):
                  .order_by(Invoice.due_date, Invoice.id))
     if customer_ids is not None:
         statement = statement.where(Invoice.customer_id.in_(list(customer_ids)))
+    if limit is not None:
+        statement = statement.limit(limit)
     return [(invoice, amount) for invoice, amount in db.session.execute(statement)]
 
 
@@ -160,8 +164,7 @@ def unapplied(payment_id: int) -> int:
 
 def credit_on_account(customer_id: int) -> int:
     """Money paid and not allocated to an invoice (what a new invoice can be paid from)."""
-    owed_on_invoices = sum(amount for _, amount in open_invoices(customer_id))
-    return max(0, owed_on_invoices - balance(customer_id))
+    return max(0, aging(customer_id)["total"] - balance(customer_id))
 
 
 def open_orders_total(customer_ids) -> int:
@@ -185,18 +188,35 @@ def bucket_of(due_date: date, today: date) -> str:
     return "90+"
 
 
-def aging(customer_id: int | None = None, today: date | None = None, *, rows=None) -> dict:
-    """Open invoice amounts by how far past due (AGING_BUCKETS) and their total. Every open
-    invoice is in exactly one bucket, so the buckets add up to the total. `rows`: the
-    open_invoices() already read."""
-    today = today or farm_today()
-    buckets = dict.fromkeys(AGING_BUCKETS, 0)
-    for invoice, amount in open_invoices(customer_id) if rows is None else rows:
-        buckets[bucket_of(invoice.due_date, today)] += amount
+def _aging(today: date, customer_id: int | None = None):
+    """({bucket: open amount}, {bucket: invoices}) in one aggregate statement (no invoice is
+    loaded): each open invoice is in exactly one bucket, by how far past due it is."""
+    settled = _settled(None if customer_id is None else LedgerEntry.customer_id == customer_id)
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    bucket = case((Invoice.due_date >= today, "current"),
+                  (Invoice.due_date >= today - timedelta(days=30), "1-30"),
+                  (Invoice.due_date >= today - timedelta(days=60), "31-60"),
+                  (Invoice.due_date >= today - timedelta(days=90), "61-90"), else_="90+")
+    statement = (select(bucket.label("bucket"), func.sum(left), func.count())
+                 .select_from(Invoice).outerjoin(settled, settled.c.invoice_id == Invoice.id)
+                 .where(left > 0))
+    if customer_id is not None:
+        statement = statement.where(Invoice.customer_id == customer_id)
+    buckets, counts = dict.fromkeys(AGING_BUCKETS, 0), dict.fromkeys(AGING_BUCKETS, 0)
+    for name, amount, count in db.session.execute(statement.group_by(bucket)):
+        buckets[name], counts[name] = int(amount), count
+    return buckets, counts
+
+
+def aging(customer_id: int | None = None, today: date | None = None) -> dict:
+    """Open invoice amounts by how far past due (AGING_BUCKETS) and their total; every open
+    invoice is in exactly one bucket, so the buckets add up to the total."""
+    buckets, _ = _aging(today or farm_today(), customer_id)
     return {"buckets": buckets, "total": sum(buckets.values())}
 
 
 LEDGER_PAGE = 25
+OPEN_SHOWN = 50  # open invoices listed on the tab, oldest due first (all count in the aging)
 
 
 def ledger_page(customer_id: int, page: int = 1, per_page: int = LEDGER_PAGE):
@@ -267,16 +287,18 @@ def credit_summary(customer, *, amounts: bool, page: int = 1) -> dict:
         return summary
     account = db.session.get(CreditAccount, customer.id) or CreditAccount(
         customer_id=customer.id, credit_limit=None, terms=DEFAULT_TERMS, hold=None, version=0)
-    rows = open_invoices(customer.id)
     owed = balance(customer.id)
     orders = open_orders_total([customer.id])
     entries, more = ledger_page(customer.id, page)
+    buckets, counts = _aging(farm_today(), customer.id)
+    open_total = sum(buckets.values())
     summary.update(
-        account=account, balance=owed, open_orders=orders,
-        credit=max(0, sum(amount for _, amount in rows) - owed),
+        account=account, balance=owed, open_orders=orders, credit=max(0, open_total - owed),
         available=None if account.credit_limit is None
         else account.credit_limit - owed - orders,
-        aging=aging(rows=rows), invoices=rows, payments=recent_payments(customer.id),
+        aging={"buckets": buckets, "total": open_total},
+        invoices=open_invoices(customer.id, limit=OPEN_SHOWN),
+        invoices_open=sum(counts.values()), payments=recent_payments(customer.id),
         ledger=entries, ledger_page=page, ledger_more=more,
         alerts=customer_alerts(customer.id), today=farm_today())
     return summary
@@ -312,20 +334,26 @@ class Decision:
 
 
 def _overdue_reasons(customer_ids, today, who=""):
+    """([a block], [a warning]) for the customers' oldest overdue invoice with at least the
+    threshold open: a block past CREDIT_OVERDUE_DAYS, else a warning. One row is read."""
     days = current_app.config["CREDIT_OVERDUE_DAYS"]
-    threshold = current_app.config["CREDIT_OVERDUE_THRESHOLD"]
-    blocks, warns = [], []
-    for invoice, amount in open_invoices(customer_ids=customer_ids):
-        late = (today - invoice.due_date).days
-        if late <= 0 or amount < threshold:
-            continue
-        detail = f"{invoice.number}{who} is {late} days overdue ({format_money(amount)} open)."
-        if late > days:
-            blocks.append(Reason("overdue", f"An invoice{who} is more than {days} days overdue.",
-                                 detail))
-        else:
-            warns.append(Reason("late", f"An invoice{who} is overdue.", detail))
-    return blocks[:1], warns[:1]
+    settled = _settled(LedgerEntry.customer_id.in_(list(customer_ids)))
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    found = db.session.execute(
+        select(Invoice.number, Invoice.due_date, left)
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+        .where(Invoice.customer_id.in_(list(customer_ids)), Invoice.due_date < today,
+               left >= current_app.config["CREDIT_OVERDUE_THRESHOLD"])
+        .order_by(Invoice.due_date, Invoice.id).limit(1)).first()
+    if found is None:
+        return [], []
+    number, due, amount = found
+    late = (today - due).days
+    detail = f"{number}{who} is {late} days overdue ({format_money(amount)} open)."
+    if late > days:
+        return [Reason("overdue", f"An invoice{who} is more than {days} days overdue.",
+                       detail)], []
+    return [], [Reason("late", f"An invoice{who} is overdue.", detail)]
 
 
 def _limit_reason(limit, owed, orders, amount, whose=""):
@@ -501,23 +529,9 @@ def mark_seen(alert_ids, *, actor) -> int:
 # -- farm-wide -----------------------------------------------------------------------------
 
 def farm_aging(today: date | None = None) -> dict:
-    """The farm's open invoices by how far past due, in one aggregate statement (no invoice
-    is loaded): each open invoice in exactly one bucket, so they add up to the total."""
+    """The farm's aging (as aging()), how many invoices are in each bucket, and DSO."""
     today = today or farm_today()
-    settled = _settled()
-    left = Invoice.total - func.coalesce(settled.c.settled, 0)
-    bucket = case((Invoice.due_date >= today, "current"),
-                  (Invoice.due_date >= today - timedelta(days=30), "1-30"),
-                  (Invoice.due_date >= today - timedelta(days=60), "31-60"),
-                  (Invoice.due_date >= today - timedelta(days=90), "61-90"), else_="90+")
-    rows = db.session.execute(
-        select(bucket.label("bucket"), func.sum(left), func.count())
-        .select_from(Invoice).outerjoin(settled, settled.c.invoice_id == Invoice.id)
-        .where(left > 0).group_by(bucket)).all()
-    buckets = dict.fromkeys(AGING_BUCKETS, 0)
-    counts = dict.fromkeys(AGING_BUCKETS, 0)
-    for name, amount, count in rows:
-        buckets[name], counts[name] = int(amount), count
+    buckets, counts = _aging(today)
     total = sum(buckets.values())
     since = today - timedelta(days=90)
     billed = db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0))

@@ -124,9 +124,8 @@ def test_an_invoice_overdue_past_the_days_blocks_small_amounts_never_do(app, far
     db.session.commit()
     decision = credit.check_credit(customer, 100)
     assert decision.blocked and codes(decision)[0] == "overdue"
-    assert f"{days + 1} days overdue" in decision.reasons[0].detail
-    db.session.rollback()
-    assert late.number in credit.check_credit(customer, 100).reasons[1].detail
+    assert f"{days + 1} days overdue" in decision.reasons[0].detail  # the oldest is named
+    assert len(decision.reasons) == 1 and late.number not in decision.reasons[0].detail
     db.session.rollback()
 
 
