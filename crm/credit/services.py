@@ -478,9 +478,11 @@ CUSTOMER_EMAILS = {  # alerts the customer hears about: (subject, body); sent la
 }
 
 
-def _alert(customer_id: int, kind: str, invoice_id: int | None = None) -> bool:
+def _alert(customer_id: int, kind: str, invoice_id: int | None = None,
+           email: bool = True) -> bool:
     """Raise an alert unless the same one is still unseen; the alerts a customer hears about
-    also go to the outbox, addressed to its billing (or primary) contact by id."""
+    also go to the outbox (unless `email` is False), addressed to its billing (or primary)
+    contact by id."""
     exists = db.session.scalar(select(CreditAlert.id).where(
         CreditAlert.customer_id == customer_id, CreditAlert.kind == kind,
         CreditAlert.invoice_id.is_(None) if invoice_id is None
@@ -489,7 +491,7 @@ def _alert(customer_id: int, kind: str, invoice_id: int | None = None) -> bool:
     if exists is not None:
         return False
     db.session.add(CreditAlert(customer_id=customer_id, kind=kind, invoice_id=invoice_id))
-    if kind in CUSTOMER_EMAILS:
+    if email and kind in CUSTOMER_EMAILS:
         from crm.contacts.models import CustomerContact
 
         contact_id = db.session.scalar(
@@ -551,16 +553,27 @@ def on_hold(limit: int = 100):
 
 def nightly(*, actor, today: date | None = None) -> dict:
     """Every night (flask credit nightly, or the job of that name): an alert for each invoice
-    newly overdue, and each customer with open invoices or a limit looked at again for the
-    automatic hold and the near / over limit alerts."""
+    newly overdue (one email a customer, however many), and each customer with an overdue
+    invoice, a limit or an automatic hold looked at again for the automatic hold and the near
+    / over limit alerts. Set-based reads: no invoice is loaded whole."""
     today = today or farm_today()
-    threshold = current_app.config["CREDIT_OVERDUE_THRESHOLD"]
-    raised = 0
-    for invoice, amount in open_invoices():
-        if invoice.due_date < today and amount >= threshold:
-            raised += _alert(invoice.customer_id, "overdue", invoice.id)
-    ids = set(db.session.scalars(select(Invoice.customer_id).distinct())) | set(
-        db.session.scalars(select(CreditAccount.customer_id).where(
+    settled = _settled()
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    overdue = db.session.execute(
+        select(Invoice.customer_id, Invoice.id)
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+        .where(Invoice.due_date < today,
+               left >= current_app.config["CREDIT_OVERDUE_THRESHOLD"])).all()
+    alerted = set(db.session.scalars(select(CreditAlert.invoice_id).where(
+        CreditAlert.kind == "overdue", CreditAlert.seen_at.is_(None))))
+    raised, emailed = 0, set()
+    for customer_id, invoice_id in overdue:
+        if invoice_id not in alerted:
+            raised += _alert(customer_id, "overdue", invoice_id,
+                             email=customer_id not in emailed)
+            emailed.add(customer_id)
+    ids = {customer_id for customer_id, _ in overdue} | set(db.session.scalars(
+        select(CreditAccount.customer_id).where(
             CreditAccount.credit_limit.is_not(None) | (CreditAccount.hold == "auto"))))
     customers = db.session.scalars(select(Customer).where(Customer.id.in_(ids))).all()
     for customer in customers:

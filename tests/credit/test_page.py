@@ -68,3 +68,18 @@ def test_the_credit_page_lists_alerts_and_holds_for_finance_only(app, client, au
     done = finance.post("/credit/alerts/seen", {"alert": str(alert_id)}, page="/credit")
     assert done.status_code == 303
     assert "Nothing to look at." in finance.client.get("/credit").text
+
+
+def test_several_invoices_overdue_are_one_email_a_night(app_ctx, staff, runner):
+    customer = factories.customer("Fern Cafe")
+    today = farm_today()
+    for days in (20, 25, 40):
+        credit.issue_invoice(customer, [("Pea", 1, 5000)], actor=staff,
+                             issue_date=today - timedelta(days=days),
+                             due_date=today - timedelta(days=days - 10))
+    db.session.commit()
+    assert runner.invoke(args=["credit", "nightly"]).exit_code == 0
+    assert len(db.session.scalars(select(CreditAlert).where(
+        CreditAlert.kind == "overdue")).all()) == 3
+    subjects = db.session.scalars(select(OutboxEmail.subject)).all()
+    assert subjects.count("An invoice is overdue") == 1
