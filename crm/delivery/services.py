@@ -60,6 +60,9 @@ class Stop:
     items: list = field(default_factory=list)
     dislikes: list = field(default_factory=list)
     orders: list = field(default_factory=list)  # the day's confirmed / delivered orders
+    # The day's drafts when there is no confirmed order: the standing items are shown, but
+    # someone started an order that is not confirmed (credit may have refused it): ask first.
+    drafts: list = field(default_factory=list)
 
     @property
     def from_order(self) -> bool:
@@ -128,7 +131,7 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
             .options(joinedload(ProductPreference.product))
         ):
             dislikes[pref.customer_id].append(pref.product.name)
-    orders, lines = _day_orders(day, ids if route is not None else None)
+    orders, drafts, lines = _day_orders(day, ids if route is not None else None)
     by_route = defaultdict(list)
     totals = Counter()
     for plan in sorted(plans, key=lambda p: (p.route.name, p.stop_order or 0, p.customer_id)):
@@ -138,7 +141,8 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
                     receiver=_receiver(customer),
                     items=[line for o in ordered for line in lines[o.id]] if ordered
                     else items[plan.customer_id],
-                    dislikes=sorted(dislikes[plan.customer_id]), orders=ordered)
+                    dislikes=sorted(dislikes[plan.customer_id]), orders=ordered,
+                    drafts=[] if ordered else drafts.get(plan.customer_id, []))
         by_route[plan.route.name].append(stop)
         for item in stop.items:
             packaging = item.packaging.name if item.packaging else NO_PACKAGING
@@ -150,29 +154,32 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
 
 
 def _day_orders(day: date, customer_ids: list[int] | None):
-    """({customer id: [Order]}, {order id: [OrderLine]}): the day's confirmed and delivered
-    orders (of `customer_ids`, or of everyone) with their lines, each line's product and
-    packaging and each order's customer, in one statement (a confirmed order has lines)."""
+    """({customer id: [Order]}, {customer id: [draft Order]}, {order id: [OrderLine]}): the
+    day's confirmed and delivered orders, and its drafts (of `customer_ids`, or of everyone),
+    with their lines, each line's product and packaging and each order's customer, in one
+    statement (an order always has lines)."""
     if customer_ids is not None and not customer_ids:
-        return {}, {}
+        return {}, {}, {}
     query = (
         select(OrderLine).join(OrderLine.order).join(Order.customer)
-        .where(Order.delivery_date == day, Order.status.in_(SHEET_ORDER_STATUSES))
+        .where(Order.delivery_date == day,
+               Order.status.in_((*SHEET_ORDER_STATUSES, "draft")))
         .options(contains_eager(OrderLine.order).contains_eager(Order.customer),
                  joinedload(OrderLine.product), joinedload(OrderLine.packaging))
         .order_by(Order.id, OrderLine.id)
     )
     if customer_ids is not None:
         query = query.where(Order.customer_id.in_(customer_ids))
-    orders, lines = defaultdict(list), defaultdict(list)
+    orders, drafts, lines = defaultdict(list), defaultdict(list), defaultdict(list)
     for line in db.session.scalars(query):
         if not lines[line.order_id]:
-            orders[line.order.customer_id].append(line.order)
+            order = line.order
+            (drafts if order.status == "draft" else orders)[order.customer_id].append(order)
         lines[line.order_id].append(line)
-    for found in orders.values():
+    for found in (*orders.values(), *drafts.values()):
         for order in found:  # order.lines is these, not a statement more per order
             set_committed_value(order, "lines", lines[order.id])
-    return orders, lines
+    return orders, drafts, lines
 
 
 def _receiver(customer):

@@ -1,7 +1,7 @@
 """The price list (managers) and a customer's Orders tab: recent orders, a new order, an order
 from the standing items, and each order with the actions its status and the user's role allow.
 Amounts appear only for roles holding credit.amounts (the `money` filter refuses otherwise)."""
-from datetime import timedelta
+from datetime import time, timedelta
 
 from babel.numbers import get_currency_symbol
 from flask import abort, current_app, render_template, request, url_for
@@ -418,7 +418,7 @@ def _day_context(form, run):
         if run is not None and run.status == "finished" else []
     return dict(form=form, run=run, blocked=blocked,
                 run_day=param_day(run.params["day"]) if run is not None else None,
-                cutoff_hour=current_app.config["ORDER_CUTOFF_HOUR"])
+                cutoff=time(current_app.config["ORDER_CUTOFF_HOUR"]).strftime("%-I %p"))
 
 
 @bp.get("/orders/for-day")

@@ -70,6 +70,7 @@ def test_a_confirmed_order_replaces_the_standing_items_and_counts_in_the_totals(
     assert [(i.quantity, i.product.name) for i in fern.items] == [(10, "Pea shoots"),
                                                                    (2, "Sunflower")]
     assert oak.orders == [] and [i.quantity for i in oak.items] == [4]  # a draft packs nothing
+    assert len(oak.drafts) == 1 and fern.drafts == []  # but is said (ask before packing)
     assert sheet.totals == [("Pea shoots", "4 oz", "4 oz clamshell", 10),
                             ("Sunflower", "4 oz", "4 oz clamshell", 4),
                             ("Sunflower", "4 oz", "packaging not set", 2)]
@@ -108,6 +109,8 @@ def test_the_page_and_the_pdf_mark_the_order(app, client, auth, ordered_day, tmp
     assert "6 ×" not in fern and "if short" not in fern  # neither the standing item nor a guess
     oak = html[html.index("Oak Bistro"):html.index("Packing totals")]
     assert "4 ×</strong> Sunflower" in oak and "if short: any substitute" in oak
+    assert "not confirmed</strong> · ask the office before packing the standing items" in oak
+    assert "not confirmed" not in fern
     assert "Confirmed orders with no stop" in html and numbers["elm"] in html
     assert "$" not in html  # the order's prices stay off the driver's sheet
     pdf = client.get(f"/delivery/sheets.pdf?date={DAY}")

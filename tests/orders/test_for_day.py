@@ -90,7 +90,7 @@ def test_a_manager_makes_the_orders_from_the_page(app, client, auth, day_custome
     user_id = auth.sign_in("manager")
     page = client.get("/orders/for-day")
     assert page.status_code == 200 and 'id="orders-for-day-form"' in page.text
-    assert f'value="{tomorrow().isoformat()}"' in page.text and "14:00 farm time" in page.text
+    assert f'value="{tomorrow().isoformat()}"' in page.text and "cut-off, 2 PM farm time" in page.text
     sent = auth.post("/orders/for-day", {"delivery_date": tomorrow().isoformat()})
     assert sent.status_code == 303, sent.text
     with app.app_context():
