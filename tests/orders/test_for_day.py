@@ -133,3 +133,18 @@ def test_another_users_run_is_not_found(app, client, auth, day_customers):
         run_id = run.id
     auth.sign_in("manager")
     assert client.get(f"/orders/for-day?run={run_id}").status_code == 404
+
+
+def test_a_run_still_going_polls_itself(app, client, auth, day_customers):
+    user_id = auth.sign_in("manager")
+    with app.app_context():  # as a worker would have it: queued, not run yet
+        run = JobRun(name="orders_for_date", params={"day": day_param(tomorrow())},
+                     owner_kind="staff", owner_id=user_id)
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+    poll = client.get(f"/orders/for-day?run={run_id}", headers={"HX-Request": "true"})
+    assert poll.status_code == 200 and "<html" not in poll.text
+    assert f'hx-get="/orders/for-day?run={run_id}"' in poll.text and "<progress" in poll.text
+    page = client.get(f"/orders/for-day?run={run_id}")
+    assert page.status_code == 200 and "<html" in page.text and 'id="orders-for-day-run"' in page.text
