@@ -51,6 +51,9 @@ class Config:
     CREDIT_OVERDUE_DAYS = int(os.environ.get("CREDIT_OVERDUE_DAYS", "30"))
     CREDIT_OVERDUE_THRESHOLD = int(os.environ.get("CREDIT_OVERDUE_THRESHOLD", "500"))  # minor
     CREDIT_WARN_SHARE = 0.8  # warn from this share of the limit
+    # The farm's cut-off (hour 0-23, farm time): tomorrow's confirmed orders are checked against
+    # credit again then (`flask orders cutoff`, run by cron), before anyone cuts greens for them.
+    ORDER_CUTOFF_HOUR = int(os.environ.get("ORDER_CUTOFF_HOUR", "14"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

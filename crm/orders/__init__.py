@@ -12,12 +12,18 @@ feature = Feature(
     views=("crm.orders.views",),
     models=("crm.orders.models",),
     owed_soon="crm.orders.services:open_orders_total",
+    jobs={"orders_for_date": "crm.orders.jobs:orders_for_date_job",
+          "orders_cutoff": "crm.orders.jobs:orders_cutoff_job"},
+    cli=("crm.orders.cli:orders_cli",),
     permissions={
         "prices.manage": {"admin", "manager"},
         "orders.view": {"admin", "manager", "sales", "finance"},
         "orders.edit": {"admin", "manager", "sales", "finance"},
+        # the day's orders for every customer delivering (a job), from the standing items
+        "orders.bulk": {"admin", "manager"},
     },
-    nav=(NavItem("Prices", "orders.prices", "prices.manage", order=75),),
+    nav=(NavItem("Prices", "orders.prices", "prices.manage", order=75),
+         NavItem("Orders for a day", "orders.for_day", "orders.bulk", order=76)),
     tabs=(Tab("orders", "Orders", "orders.panel", "orders.view", "orders/_panel.html",
               order=35),),
 )

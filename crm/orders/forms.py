@@ -200,3 +200,11 @@ def line_choices(form, products, packaging):
         entry.form.size.choices = size_choices
         entry.form.packaging_id.choices = packaging_choices
     return form
+
+
+class OrdersForDayForm(FlaskForm):
+    """Orders for a day (the job orders_for_date): which delivery day."""
+
+    delivery_date = DateField("Delivery date", validators=[
+        InputRequired("Give the delivery date."), _future])
+    form_key = FormKeyField()

@@ -347,3 +347,55 @@ def orders_for_date(day: date, customer_ids: list[int], *, actor) -> dict:
     return made
 
 
+
+
+def recheck_order(order: Order, *, actor) -> Decision:
+    """Ask again, for a confirmed order, how its customer's account stands now (no amount
+    more: its own total is already among the open orders). Blocked (on hold, over the limit,
+    an invoice overdue), the order goes back to a draft with the reasons, its frozen prices
+    cleared, as a refused confirmation leaves it; confirming it again asks again. An order
+    confirmed past a block by someone who may adjust credit (an override) stays confirmed:
+    that person decided it ships.
+
+    check_credit(customer, 0) is credit_status's decision (the same rules, amount 0), taken
+    under the credit account's lock, since the order is then written; it also raises the
+    near- and over-limit alerts as every decision does (holds and overdue invoices have
+    theirs when they happen)."""
+    if order.status != "confirmed":
+        raise OrderError(f"A {order.status_label.lower()} order is not re-checked.")
+    decision = credit.check_credit(order.customer, 0)
+    if decision.blocked and not order.override_reason:
+        order.status, order.confirmed_at = "draft", None
+        order.credit_reasons = [{"code": r.code, "words": r.words} for r in decision.reasons]
+        for line in order.lines:
+            line.unit_price = None
+        record("unconfirm", "order", order.id, actor=actor, fields=["status", "credit"])
+    return decision
+
+
+def recheck_day(day: date, *, actor) -> dict:
+    """The cut-off (ORDER_CUTOFF_HOUR, for tomorrow's orders): every confirmed order
+    delivering on `day` re-checked (recheck_order), one at a time, so a customer over its
+    limit by one order loses that one only. Returns the counts and the drafts' ids."""
+    found = db.session.scalars(
+        select(Order).where(Order.delivery_date == day, Order.status == "confirmed")
+        .options(selectinload(Order.lines), selectinload(Order.customer))
+        .order_by(Order.customer_id, Order.id.desc())).all()
+    done = {"checked": len(found), "to_draft": [], "kept": 0, "overridden": 0}
+    for order in found:
+        decision = recheck_order(order, actor=actor)
+        if order.status == "draft":
+            done["to_draft"].append(order.id)
+        elif decision.blocked:
+            done["overridden"] += 1
+        else:
+            done["kept"] += 1
+    return done
+
+
+def orders_with_customers(order_ids) -> list[Order]:
+    """Those orders (a job's result names them by id) with their customers, in id order."""
+    if not order_ids:
+        return []
+    return db.session.scalars(select(Order).where(Order.id.in_(list(order_ids)))
+                              .options(selectinload(Order.customer)).order_by(Order.id)).all()

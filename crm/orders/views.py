@@ -1,16 +1,20 @@
 """The price list (managers) and a customer's Orders tab: recent orders, a new order, an order
 from the standing items, and each order with the actions its status and the user's role allow.
 Amounts appear only for roles holding credit.amounts (the `money` filter refuses otherwise)."""
+from datetime import time, timedelta
+
 from babel.numbers import get_currency_symbol
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from crm.catalogue.services import catalogue
-from crm.common import ConflictError
+from crm.common import ConflictError, farm_today
 from crm.credit.services import CreditBlocked, CreditError
 from crm.customers.models import PRICING_TIERS
 from crm.customers.services import ArchivedError, customer_or_404
 from crm.extensions import db
+from crm.jobs.progress import poll_status
+from crm.jobs.services import enqueue, get_run
 from crm.money import currency, locale
 from crm.orders import bp
 from crm.orders.forms import (
@@ -20,6 +24,7 @@ from crm.orders.forms import (
     DuplicateForm,
     LinesForm,
     NewOrderForm,
+    OrdersForDayForm,
     OverrideForm,
     StandingOrderForm,
     line_choices,
@@ -27,6 +32,7 @@ from crm.orders.forms import (
     price_changes,
     price_list_form,
 )
+from crm.orders.jobs import day_param, param_day
 from crm.orders.services import (
     OrderError,
     cancel_order,
@@ -42,6 +48,7 @@ from crm.orders.services import (
     invoice_order,
     last_price_change,
     next_delivery_date,
+    orders_with_customers,
     price_list,
     price_list_mark,
     reopen_order,
@@ -391,3 +398,59 @@ def duplicate(customer_id, order_id):
                                            f"{copy.number} created from {order.number}."),
         failure=lambda: _render_order(customer, order, 422, duplicate_form=form),
         errors=(OrderError,), result_url=lambda copy: _order_url(customer_id, copy.id))
+
+
+# -- orders for a day (the job orders_for_date) ---------------------------------------------
+
+DAY_JOB = "orders_for_date"
+
+
+def _day_run(run_id):
+    """The run of the day job asked for: the user's own (an admin's: anyone's), else None."""
+    if run_id is None:
+        return None
+    run = get_run(run_id, owner=None if can(current_user, "admin.jobs") else current_user.actor)
+    return run if run is not None and run.name == DAY_JOB else None
+
+
+def _day_context(form, run):
+    blocked = orders_with_customers((run.result or {}).get("blocked_orders", [])) \
+        if run is not None and run.status == "finished" else []
+    return dict(form=form, run=run, blocked=blocked,
+                run_day=param_day(run.params["day"]) if run is not None else None,
+                cutoff=time(current_app.config["ORDER_CUTOFF_HOUR"]).strftime("%-I %p"))
+
+
+@bp.get("/orders/for-day")
+@requires("orders.bulk")
+def for_day():
+    """Orders for a day: pick a date, make the orders of every customer delivering then (a
+    job); with ?run=, that run's progress (htmx: the component alone, 286 once it is done)."""
+    run_id = request.args.get("run", type=int)
+    run = _day_run(run_id)
+    if run_id is not None and run is None:
+        abort(404)
+    form = OrdersForDayForm(formdata=None, data={
+        "delivery_date": param_day(run.params["day"]) if run else farm_today() + timedelta(1)})
+    context = _day_context(form, run)
+    if run is not None and wants_fragment():
+        return render_template("orders/_day_run.html", **context), poll_status(run)
+    return render_template("orders/for_day.html", **context)
+
+
+@bp.post("/orders/for-day")
+@requires("orders.bulk")
+def start_for_day():
+    """Start the job making the day's orders (the date as YYYYMMDD, no customer ids); answered
+    with the page showing its progress. Without Redis it has run by the time that page loads."""
+    form = OrdersForDayForm()
+    return save_form(
+        form, lambda: enqueue(DAY_JOB, actor=current_user.actor,
+                              day=day_param(form.delivery_date.data)),
+        success=lambda run: redirect_with(
+            url_for(".for_day", run=run.id),
+            f"Orders for {form.delivery_date.data:%A %B %-d}: "
+            + ("done." if run.done else "started.")),
+        failure=lambda: (render_template("orders/for_day.html",
+                                         **_day_context(form, None)), 422),
+        errors=(), result_url=lambda run: url_for(".for_day", run=run.id))
