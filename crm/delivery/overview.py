@@ -10,7 +10,6 @@ from sqlalchemy.orm import aliased
 
 from crm.catalogue.models import Packaging, Product, Route
 from crm.common import farm_today
-from crm.delivery.services import delivers_on
 from crm.extensions import db
 from crm.preferences.models import (
     DeliveryPause,
@@ -18,6 +17,7 @@ from crm.preferences.models import (
     StandingItem,
     standing_item_substitute,
 )
+from crm.preferences.schedule import delivers_on
 from crm.preferences.services import describe_item
 from crm.security.permissions import can
 

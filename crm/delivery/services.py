@@ -1,9 +1,5 @@
-"""Which customers get a delivery on a date, and the sheet the packing and delivery crew use.
-
-A plan delivers on its weekdays; a biweekly plan only in the weeks an even number of weeks
-from its anchor date; never during a pause; only for active, unarchived customers on a route.
-Everything is computed on calendar dates in the farm's time zone, so a daylight-saving change
-moves nothing.
+"""The sheet the packing and delivery crew use: the day's stops (who delivers on a date is
+crm.preferences.schedule's rule) with what to pack.
 
 A stop whose customer has a confirmed (or already delivered) order for the day gets that order's
 lines instead of its standing items, and the totals count what each stop will actually get. An
@@ -24,29 +20,12 @@ from crm.contacts.models import Contact, CustomerContact
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.orders.models import Order, OrderLine
-from crm.preferences.models import (
-    DeliveryPause,
-    DeliveryPlan,
-    ProductPreference,
-    StandingItem,
-)
+from crm.preferences.models import DeliveryPlan, ProductPreference, StandingItem
+from crm.preferences.schedule import delivering_plans
 
 RECEIVING_ROLES = ("receiving", "kitchen", "primary")  # who the driver asks for, in that order
 SHEET_ORDER_STATUSES = ("confirmed", "delivered")  # an order the sheet packs instead of the items
 NO_PACKAGING = "packaging not set"  # an order line may leave it open; the totals still count it
-
-
-def delivers_on(plan: DeliveryPlan, day: date, paused: bool = False) -> bool:
-    """Whether this plan has a delivery on `day` (pauses given by the caller)."""
-    if paused or not plan.weekdays & (1 << day.weekday()):
-        return False
-    if plan.frequency == "biweekly":
-        if plan.anchor_date is None:
-            return False
-        anchor_week = plan.anchor_date.toordinal() - plan.anchor_date.weekday()
-        week = day.toordinal() - day.weekday()
-        return (week - anchor_week) // 7 % 2 == 0  # the anchor's week, and every other one
-    return True
 
 
 @dataclass
@@ -76,32 +55,6 @@ class Sheet:
     totals: list  # [(product, size, packaging, quantity)], sorted
     # Confirmed orders for the day whose customer has no stop that day (all-routes sheet only).
     orders_without_stop: list = field(default_factory=list)
-
-
-def delivering_plans(day: date, route: Route | None = None) -> list[DeliveryPlan]:
-    """The plans delivering on `day` (on `route`), their routes loaded: weekday, every other
-    week, pauses, an active unarchived customer on a route. Two statements."""
-    query = (
-        select(DeliveryPlan)
-        .join(Customer, Customer.id == DeliveryPlan.customer_id)
-        .options(joinedload(DeliveryPlan.route))
-        .where(DeliveryPlan.route_id.is_not(None),
-               DeliveryPlan.weekdays.op("&")(1 << day.weekday()) != 0,
-               Customer.status == "active", Customer.archived_at.is_(None))
-    )
-    if route is not None:
-        query = query.where(DeliveryPlan.route_id == route.id)
-    plans = db.session.scalars(query).all()
-    ids = [p.customer_id for p in plans]
-    paused = set(db.session.scalars(select(DeliveryPause.customer_id).where(
-        DeliveryPause.customer_id.in_(ids), DeliveryPause.starts_on <= day,
-        DeliveryPause.ends_on >= day))) if ids else set()
-    return [p for p in plans if delivers_on(p, day, p.customer_id in paused)]
-
-
-def customers_delivering(day: date) -> list[int]:
-    """The ids of the customers with a delivery on `day`, by the rule the sheet uses."""
-    return sorted(p.customer_id for p in delivering_plans(day))
 
 
 def delivery_sheet(day: date, route: Route | None = None) -> Sheet:

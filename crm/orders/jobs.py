@@ -24,8 +24,8 @@ def orders_for_date_job(run, report, day: int):
     the delivery sheet counts them) gets its order from its standing items, confirmed when
     credit allows; blocked, a draft with the reasons; one with an order already, or without
     standing items, skipped. Made by whoever started the run (its audit events name them)."""
-    from crm.delivery.services import customers_delivering
     from crm.orders.services import orders_for_date
+    from crm.preferences.schedule import customers_delivering
 
     on = param_day(day)
     ids = customers_delivering(on)

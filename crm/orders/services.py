@@ -112,8 +112,8 @@ def customer_orders(customer_id: int, limit: int = 20) -> list[Order]:
 
 def next_delivery_date(customer, today: date | None = None, days: int = 14) -> date | None:
     """The customer's next delivery day after `today` within `days`, by its delivery plan and
-    pauses (crm.delivery.services.delivers_on); None without a plan or a day in that time."""
-    from crm.delivery.services import delivers_on
+    pauses (crm.preferences.schedule.delivers_on); None without a plan or a day in that time."""
+    from crm.preferences.schedule import delivers_on
 
     today = today or farm_today()
     plan = db.session.get(DeliveryPlan, customer.id)

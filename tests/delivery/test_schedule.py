@@ -3,9 +3,10 @@ from datetime import date, time
 
 import pytest
 
-from crm.delivery.services import delivers_on, delivery_sheet
+from crm.delivery.services import delivery_sheet
 from crm.extensions import db
 from crm.preferences.models import DeliveryPause, DeliveryPlan, StandingItem
+from crm.preferences.schedule import delivers_on
 from tests import factories
 
 TUE_FRI = 0b0010010  # bit 0 = Monday

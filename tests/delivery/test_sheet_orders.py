@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from crm.common import SYSTEM
 from crm.customers.models import Customer
-from crm.delivery.services import customers_delivering, delivery_sheet
+from crm.delivery.services import delivery_sheet
 from crm.demo.bulk import bulk, bulk_stops
 from crm.extensions import db
 from crm.orders import services as orders
 from crm.preferences.models import DeliveryPause, StandingItem
+from crm.preferences.schedule import customers_delivering
 from tests import factories
 from tests.delivery.test_sheets import DAY, pdf_tool
 from tests.orders.test_tab import count_queries

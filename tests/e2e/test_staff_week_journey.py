@@ -19,9 +19,9 @@ def demo_customer(app):
     delivery date."""
     from crm.common import farm_today
     from crm.customers.models import Customer
-    from crm.delivery.services import delivers_on
     from crm.demo.seed import seed
     from crm.preferences.models import DeliveryPlan
+    from crm.preferences.schedule import delivers_on
 
     with app.app_context():
         seed()

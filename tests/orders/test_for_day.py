@@ -10,13 +10,13 @@ from crm.audit.models import AuditEvent
 from crm.common import SYSTEM
 from crm.credit import services as credit
 from crm.customers.models import Customer
-from crm.delivery.services import customers_delivering
 from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import enqueue
 from crm.orders.jobs import day_param, param_day
 from crm.orders.models import Order
 from crm.preferences.models import DeliveryPause, StandingItem
+from crm.preferences.schedule import customers_delivering
 from tests import factories
 from tests.orders.conftest import PEA
 from tests.orders.test_tab import tomorrow
