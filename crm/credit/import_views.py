@@ -34,9 +34,9 @@ PAGE = "credit/import.html"
 class CreditImportForm(FlaskForm):
     file = FileField(
         "CSV file", validators=[FileRequired("Choose a CSV file.")],
-        description=f"{importing.MAX_BYTES // 1024} KB at most (about "
-                    f"{importing.MAX_ROWS:,} rows). Comma-, semicolon- or tab-separated, UTF-8 "
-                    "or Latin-1; the first line names the columns.")
+        description=f"{importing.MAX_BYTES // 1024} KB and {importing.MAX_ROWS:,} rows at "
+                    "most. Comma-, semicolon- or tab-separated, UTF-8 or Latin-1; the first line "
+                    "names the columns.")
 
 
 def _pack(text: str) -> str:
@@ -86,7 +86,7 @@ def _preview(plan, filename, status=200, notice=None):
                  totals=plan.totals, parsed=plan.parsed, shown=_shown(plan),
                  customers=_customers(plan), filename=filename, notice=notice,
                  sealed=_pack(plan.parsed.text),
-                 labels=importing.LABELS, outcomes=importing.OUTCOMES,
+                 labels=importing.LABELS,
                  preview_rows=PREVIEW_ROWS)
 
 

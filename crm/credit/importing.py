@@ -450,7 +450,8 @@ def _terms(rows):
             .where(CreditAccount.customer_id.in_(chunk))).all())
     for row in rows:
         row.data["terms"] = None
-        if row.customer_id in ids and row.data["issue_date"] and not row.data["due_date"]:
+        if row.customer_id in ids and row.data["issue_date"] and not row.data["due_date"] \
+                and (row.data["amount"] or 0) >= 0:  # a credit is due nothing
             term = terms.get(row.customer_id, DEFAULT_TERMS)
             row.data["terms"] = term
             row.data["due_date"] = row.data["issue_date"] + timedelta(days=TERM_DAYS[term])
@@ -468,10 +469,10 @@ def _repeats_in_file(rows):
             continue
         if row.data["kind"] == "balance":
             row.error("kind", f"Line {first.line} gives this customer's opening balance "
-                              "already: one a customer.")
+                              "already: a customer has one.")
         else:
             row.error("number", f"Line {first.line} has this number for this customer too: "
-                                "one row an invoice.")
+                                "an invoice is one row.")
 
 
 def imported_keys(customer_ids) -> dict:

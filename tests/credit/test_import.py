@@ -183,8 +183,8 @@ def test_customers_named_twice_archived_or_repeated_in_the_file_are_errors(fern,
            "number instead.",
         3: "Customer: This customer is archived: restore it first, or leave the row out.",
         4: "Customer: This customer is archived: restore it first, or leave the row out.",
-        6: "Number: Line 5 has this number for this customer too: one row an invoice.",
-        8: "Kind: Line 7 gives this customer's opening balance already: one a customer.",
+        6: "Number: Line 5 has this number for this customer too: an invoice is one row.",
+        8: "Kind: Line 7 gives this customer's opening balance already: a customer has one.",
     }
     assert plan.refused and written() == NOTHING
 
@@ -352,3 +352,28 @@ def test_a_file_with_errors_shows_them_and_cannot_be_imported(app, client, auth)
         '<th scope="row" class="num">2</th>')  # errors first
     bad = upload(auth, "just,words\nx,y\n")
     assert bad.status_code == 422 and "No column is read as Customer or Amount" in bad.text
+
+
+def test_a_file_imported_meanwhile_is_skipped_when_the_first_plan_is_written(fern):
+    text = f"{HEADER}\n{fern.number},,A-1,{days_ago(9)},,10,\n"
+    first = importing.check(importing.read(text.encode()))
+    run(text)  # another request imported the same file after `first` was checked
+    importing.apply(first, actor=SYSTEM)
+    db.session.commit()
+    assert first.counts == {"rows": 1, "imported": 0, "skipped": 1, "errors": 0}
+    assert first.rows[0].message.startswith("Imported meanwhile, as INV-")
+    assert credit.balance(fern.id) == 1000
+
+
+def test_the_htmx_import_answers_with_the_component(app, client, auth):
+    with app.app_context():
+        text = f"{HEADER}\n{factories.customer('Fern Cafe').number},,A-1,{days_ago(3)},,4,\n"
+    auth.sign_in("admin")
+    form = client.get("/credit/import").text
+    assert "256 KB and 5,000 rows at most" in form
+    html = upload(auth, text, htmx=True).text
+    assert html.startswith('<div id="credit-import"') or 'id="credit-import"' in html[:200]
+    done = client.post("/credit/import/run", headers={"HX-Request": "true"}, data={
+        "sealed": hidden(html, "sealed"), "csrf_token": hidden(html, "csrf_token")})
+    assert done.status_code == 200 and "<html" not in done.text
+    assert "Imported 1 row of" in done.text and "Download the report (CSV)" in done.text
