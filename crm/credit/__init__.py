@@ -9,9 +9,9 @@ bp = Blueprint("credit", __name__)
 feature = Feature(
     name="credit",
     blueprints=(bp,),
-    views=("crm.credit.views", "crm.credit.documents"),
+    views=("crm.credit.views", "crm.credit.documents", "crm.credit.import_views"),
     models=("crm.credit.models",),
-    cli=("crm.credit.cli:credit_cli",),
+    cli=("crm.credit.import_cli:credit_cli",),  # the credit group, with its import command
     jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
     nav=(NavItem("Credit", "credit.index", "credit.amounts", order=45,
                  badge="crm.credit.services:unseen_alerts_badge", badge_label="alerts"),),

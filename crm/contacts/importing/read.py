@@ -112,11 +112,16 @@ def _sniff_delimiter(text: str) -> str:
     return ","
 
 
-def check_size(size: int):
-    """ImportFileError, saying the limit, for a file of more than MAX_BYTES."""
-    if size > MAX_BYTES:
-        raise ImportFileError(f"This file is {size / 2**20:.0f} MB; the import takes "
-                              f"{MAX_BYTES // 2**20} MB at most. Split it into smaller files.")
+def check_size(size: int, limit: int | None = None):
+    """ImportFileError, saying the limit, for a file of more than `limit` bytes (None:
+    MAX_BYTES, this import's; another import passes its own)."""
+    limit = MAX_BYTES if limit is None else limit
+    if size > limit:
+        if limit >= 2**20:
+            raise ImportFileError(f"This file is {size / 2**20:.0f} MB; the import takes "
+                                  f"{limit // 2**20} MB at most. Split it into smaller files.")
+        raise ImportFileError(f"This file is {-(-size // 1024):,} KB; the import takes "
+                              f"{limit // 1024:,} KB at most. Split it into smaller files.")
 
 
 def read(data: bytes) -> Parsed:
@@ -126,11 +131,11 @@ def read(data: bytes) -> Parsed:
     return parse(text, encoding)
 
 
-def opened(data: bytes) -> tuple[str, str]:
-    """An upload's text and encoding, with its size checked and a header line found
-    (ImportFileError): what the upload request does before the rows are read and checked,
-    here or in a job."""
-    check_size(len(data))
+def opened(data: bytes, limit: int | None = None) -> tuple[str, str]:
+    """An upload's text and encoding, with its size checked (against `limit`) and a header
+    line found (ImportFileError): what the upload request does before the rows are read and
+    checked, here or in a job."""
+    check_size(len(data), limit)
     text, encoding = decode(data)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -144,11 +149,25 @@ def opened(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def parse(text: str, encoding: str = "UTF-8", fields: list | None = None) -> Parsed:
-    """Rows of a CSV text, its columns read as `fields` (one per column; None: as suggested
-    from the header and values). ImportFileError when the file as a whole cannot be used; a
-    mapping that cannot be used is said in `mapping_error` (the columns and samples are kept
-    for the mapping step, no rows)."""
+@dataclass
+class Records:
+    """A CSV text split into its header and records, before any column means anything."""
+
+    delimiter: str
+    headers: list  # the header line's cells
+    records: list  # (line where the record starts, its cells), blank lines left out
+    blank_lines: int  # blank lines after the header
+
+    @property
+    def delimiter_name(self) -> str:
+        return {",": "comma", ";": "semicolon", "\t": "tab"}[self.delimiter]
+
+
+def split(text: str, max_rows: int | None = None) -> Records:
+    """The header and records of a CSV text (comma, semicolon or tab, whichever the header
+    line holds most of). ImportFileError when it is empty, has no rows, more than `max_rows`
+    rows (None: MAX_ROWS), or cannot be read as CSV. What every import reads its file with."""
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -165,14 +184,27 @@ def parse(text: str, encoding: str = "UTF-8", fields: list | None = None) -> Par
             if headers is None:
                 headers = cells
                 continue
-            if len(records) >= MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it "
+            if len(records) >= max_rows:
+                raise ImportFileError(f"The file has more than {max_rows:,} rows. Split it "
                                       "into smaller files.")
             records.append((line, cells))
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV ({exc}).") from None
     if not records:
         raise ImportFileError("The file has a header line but no rows.")
+    return Records(delimiter=delimiter, headers=headers, records=records, blank_lines=blank)
+
+
+def parse(text: str, encoding: str = "UTF-8", fields: list | None = None) -> Parsed:
+    """Rows of a CSV text, its columns read as `fields` (one per column; None: as suggested
+    from the header and values). ImportFileError when the file as a whole cannot be used; a
+    mapping that cannot be used is said in `mapping_error` (the columns and samples are kept
+    for the mapping step, no rows)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    found = split(text)
+    delimiter, headers, records, blank = (found.delimiter, found.headers, found.records,
+                                          found.blank_lines)
     samples = [cells for _, cells in records[:columns_of.SAMPLE_ROWS]]
     suggested, found = columns_of.suggest(headers, samples)
     fields = columns_of.clean(fields, len(headers)) if fields is not None else suggested
