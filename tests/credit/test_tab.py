@@ -280,3 +280,15 @@ def test_a_payment_can_pay_a_chosen_invoice_first(app, client, auth, owing):
         "payment-amount": "5", "payment-method": "card", "payment-first": str(new_id),
         "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
     assert wrong.status_code == 422 and "open invoices, or none" in wrong.text
+
+
+def test_a_manual_invoice_due_before_it_is_issued_is_refused(app, owing):
+    _, finance = signed_in(app, "finance")
+    url = f"/customers/{owing}/credit"
+    response = finance.post(f"{url}/invoices", {
+        "invoice-description": "Crates", "invoice-amount": "12.50", "invoice-memo": "Six",
+        "invoice-due_date": (today(app) - timedelta(days=1)).isoformat()}, page=url, htmx=True)
+    assert response.status_code == 422 and "cannot be before the issue date" in response.text
+    assert 'value="12.50"' in response.text and 'value="Crates"' in response.text
+    with app.app_context():
+        assert len(credit.open_invoices(owing)) == 2  # nothing written

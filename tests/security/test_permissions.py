@@ -81,3 +81,10 @@ def test_role_table_matches_the_farm(app):
     assert PERMISSIONS["customers.archive"] == {"admin", "manager"}
     assert PERMISSIONS["admin.users"] == {"admin"}
     assert PERMISSIONS["customers.view"] == set(ROLES)
+    # Who sees money (issue 15): amounts for admin, manager and finance; the credit status
+    # without amounts for sales too; neither for delivery and viewer.
+    assert PERMISSIONS["credit.amounts"] == {"admin", "manager", "finance"}
+    assert PERMISSIONS["credit.view"] == {"admin", "manager", "sales", "finance"}
+    assert PERMISSIONS["credit.adjust"] == {"admin", "finance"}
+    assert PERMISSIONS["prices.manage"] == {"admin", "manager"}
+    assert not {"delivery", "viewer"} & (PERMISSIONS["credit.view"] | PERMISSIONS["orders.view"])
