@@ -60,6 +60,7 @@ here: a ledger half brought over is worse than none). Messages never quote the f
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import ClassVar
 
 from babel.dates import get_date_format
 from flask import current_app
@@ -70,7 +71,7 @@ from crm.audit.models import MergedRecord
 from crm.audit.services import record
 from crm.common import batches, farm_today
 from crm.contacts.importing.columns import loose_key, unsafe_cell
-from crm.contacts.importing.read import ImportFileError, opened, split
+from crm.contacts.importing.read import ImportFileError, RowErrors, opened, split
 from crm.contacts.importing.report import csv_text
 from crm.credit import services as credit
 from crm.credit.models import DEFAULT_TERMS, TERM_DAYS, TERMS, CreditAccount, Invoice, Payment
@@ -119,8 +120,10 @@ class ImportRefused(Exception):
 
 
 @dataclass(eq=False)
-class Row:
+class Row(RowErrors):
     """One record of the file and what becomes of it."""
+
+    labels: ClassVar[dict] = LABELS
 
     line: int
     raw: dict  # cell text by column, as in the file
@@ -130,18 +133,6 @@ class Row:
     message: str = ""
     customer_id: int | None = None
     written: str = ""  # what was written: our invoice number, or "payment <id>"
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    def error(self, column: str, message: str):
-        self.errors.setdefault(column, []).append(message)
-
-    @property
-    def error_text(self) -> str:
-        return " ".join(f"{LABELS.get(c, 'Row')}: {m}" for c, ms in self.errors.items()
-                        for m in ms)
 
     @property
     def key(self) -> tuple:

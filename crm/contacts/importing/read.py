@@ -5,6 +5,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from crm.contacts.importing import mapping as columns_of
 from crm.contacts.importing.columns import COLUMNS, LABELS
@@ -16,9 +17,30 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be imported; the message says why and what to do."""
 
 
+class RowErrors:
+    """What checking found wrong with a row, by column (its `errors`: column -> [messages]);
+    `labels` names the columns in messages. Every import's rows are one."""
+
+    labels: ClassVar[dict] = {}
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def error(self, column: str, message: str):
+        self.errors.setdefault(column, []).append(message)
+
+    @property
+    def error_text(self) -> str:
+        return " ".join(f"{self.labels.get(c, 'Row')}: {m}"
+                        for c, ms in self.errors.items() for m in ms)
+
+
 @dataclass(eq=False)
-class Row:
+class Row(RowErrors):
     """One record of the file and what becomes of it."""
+
+    labels: ClassVar[dict] = LABELS
 
     line: int
     raw: dict  # cell text by column, as in the file
@@ -34,17 +56,6 @@ class Row:
     contact_id: int | None = None
     role: str | None = None
 
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    def error(self, column: str, message: str):
-        self.errors.setdefault(column, []).append(message)
-
-    @property
-    def error_text(self) -> str:
-        return " ".join(f"{LABELS.get(c, 'Row')}: {m}"
-                        for c, ms in self.errors.items() for m in ms)
 
 
 @dataclass
