@@ -24,10 +24,13 @@ def _refuse_in_production():
 
 
 @demo_cli.command("seed")
-def seed_command():
-    """A believable farm: ~60 customers, contacts, addresses, one staff user per role."""
+@click.option("--weeks", default=52, show_default=True, type=click.IntRange(0, 260),
+              help="weeks of orders, invoices and payments to make, back from today")
+def seed_command(weeks):
+    """A believable farm: ~60 customers, contacts, addresses, one staff user per role, a
+    price list, and a year of orders, invoices and payments."""
     _refuse_in_production()
-    created = seed()
+    created = seed(weeks)
     if created is None:
         click.echo("Demo data already present; nothing to do.")
         return
