@@ -9,9 +9,12 @@ One customer (the one the detail page shows) gets 10,000 interactions for the ti
 every page's SQL statements are counted in-process, the timeline's also against a customer with
 10. Then 500 customers get delivery plans for one Sunday: that day's delivery sheet (HTML page
 and PDF) is timed with single sequential requests; and two of them get 1,000 and 10 preference
-changes, whose Preferences tabs must run as many SQL statements. Last, the contacts jobs: the
-duplicate scan, and a generated 10,000-row import with 10 % duplicates, timed as a `--dry-run`
-and for real.
+changes, whose Preferences tabs must run as many SQL statements. Then 1,000,000 invoices, most
+of them paid, two of them the detail page's customer's 2,000 and its neighbour's 5: the Credit
+tab is loaded for the first and must run as many SQL statements for both; check_credit and the
+farm's aging are timed in-process. Last, the contacts jobs: the duplicate scan, and a generated
+10,000-row import with 10 % duplicates, timed as a `--dry-run` and for real; and
+`flask credit verify` over every invoice.
 
 SQLite (default): a throwaway database and instance dir (keys) in a temp dir; the developer's
 instance/ and database are never touched (a SQLite DATABASE_URL is ignored). PostgreSQL:
@@ -64,6 +67,15 @@ SMALL_HISTORY = 10  # preference changes of the customer whose query count the l
 # the duplicate scan over every contact, then the import of a generated file (dry run first).
 CONTACT_TARGETS_S = {"duplicate_scan": 60, "import": 20}
 IMPORT_TO_DRY_RUN_MAX = 3  # the import at most 3x its own --dry-run, same file, same run
+# Credit: the detail page's customer gets LONG_INVOICES of the `--invoices`, its neighbour
+# SHORT_INVOICES; the Credit tab must run as many SQL statements for both. check_credit is timed
+# in-process (CHECK_CREDIT_CALLS calls, each rolled back), the farm's aging too, and
+# `flask credit verify` through the CLI after the contacts jobs.
+LONG_INVOICES, SHORT_INVOICES = 2000, 5
+CHECK_CREDIT_CALLS = 200
+CHECK_CREDIT_P95_MS = 5.0
+FARM_AGING_S = 2.0
+CREDIT_TARGETS_S = {"verify": 60}
 BUSY_WARNING = 0.2  # other work using more than this share of the CPUs skews the figures
 STEAL_WARNING = 0.05  # the hypervisor giving this VM's CPU time to others
 
@@ -87,11 +99,16 @@ def main():
                         help="timed sequential requests per sheet (after one warm-up per worker)")
     parser.add_argument("--import-rows", type=int, default=10_000,
                         help="rows of the generated CSV file timed through the import")
+    parser.add_argument("--invoices", type=int, default=1_000_000,
+                        help=f"invoices in all ({LONG_INVOICES} and {SHORT_INVOICES} of them to "
+                             "the two customers whose Credit tabs are counted)")
     parser.add_argument("--compare", metavar="DIR",
                         help="another checkout of the app (e.g. a `git worktree add` of main): "
                              "served and measured beside this one, in the same rounds")
     parser.add_argument("--count-queries", help=argparse.SUPPRESS)  # internal: see query_counts
     args = parser.parse_args()
+    if args.invoices < LONG_INVOICES + SHORT_INVOICES:
+        parser.error(f"--invoices must be at least {LONG_INVOICES + SHORT_INVOICES}")
     if args.count_queries:
         return count_queries(json.loads(args.count_queries))
     if not shutil.which("wrk"):
@@ -138,6 +155,11 @@ def main():
             history_s = time.monotonic() - started
             flask(env, "demo", "history", "--customer", str(short_prefs),
                   "--count", str(SMALL_HISTORY))
+            started = time.monotonic()
+            flask(env, "demo", "invoices", "--count", str(args.invoices),
+                  "--customer", f"{customer}:{LONG_INVOICES}",
+                  "--customer", f"{customer + 1}:{SHORT_INVOICES}")
+            invoices_s = time.monotonic() - started
             sheets = {"sheet_html": f"/delivery/sheets?date={SHEET_DATE}",
                       "sheet_pdf": f"/delivery/sheets.pdf?date={SHEET_DATE}"}
             timeline = f"/timeline?customer={customer}"
@@ -151,6 +173,9 @@ def main():
                 "timeline": timeline,
                 # The whole Communications tab page: layout, the quick log's fold and the timeline.
                 "comms_tab": tab,
+                # The Credit tab of a customer with 2,000 invoices: status, account, aging, open
+                # invoices, payments and the first ledger page.
+                "credit_tab": f"/customers/{customer}/credit",
             }
             small_timeline = f"/timeline?customer={customer + 1}"
             small_tab = f"/customers/{customer + 1}/communications"
@@ -158,10 +183,15 @@ def main():
             counted_requests = [(path or f"search:{SEARCH}", HEADERS.get(name, {}))
                                 for name, path in pages.items()]
             counted_requests += [(small_timeline, HTMX), (small_tab, {}),
-                                 (prefs, {}), (small_prefs, {}), (prefs, HTMX), (small_prefs, HTMX)]
+                                 (prefs, {}), (small_prefs, {}), (prefs, HTMX), (small_prefs, HTMX),
+                                 (f"/customers/{customer + 1}/credit", {})]
             measured = {}
             for label, root in apps.items():
-                counted = query_counts(env, root, counted_requests)
+                counted, in_process = query_counts(env, root, counted_requests, customer)
+                if label == "after" and None in counted:
+                    sys.exit("a page of this checkout answered 404: "
+                             + ", ".join(path for (path, _), n in zip(counted_requests, counted)
+                                         if n is None))
                 page_counts = dict(zip(pages, counted))
                 rest = counted[len(pages):]
                 measured[label] = {
@@ -174,12 +204,18 @@ def main():
                     "preferences_queries": {
                         "prefs_tab": {args.history: rest[2], SMALL_HISTORY: rest[3]},
                         "prefs_htmx": {args.history: rest[4], SMALL_HISTORY: rest[5]}},
+                    # None: that checkout has no Credit tab (older than credit)
+                    "credit_queries": {"credit_tab": {LONG_INVOICES: page_counts["credit_tab"],
+                                                      SHORT_INVOICES: rest[6]}},
+                    "credit": in_process,
                 }
             machine = {"before": machine_state()}  # other work on the machine skews the figures
-            loads, sheet_times, during = serve_and_load(env, Path(tmp), pages, args, sheets, apps)
+            loads, sheet_times, during, skipped = serve_and_load(env, Path(tmp), pages, args,
+                                                                 sheets, apps)
             machine["during_load"] = during
             machine["after"] = machine_state()
             contact_jobs = time_contact_jobs(env, Path(tmp), args)
+            credit_jobs = time_credit_jobs(env)
         finally:
             if db_name != "sqlite":  # leave the server's database empty, as it was
                 flask(env, "db", "downgrade", "base", check=False)
@@ -187,7 +223,8 @@ def main():
     floor = median_round(loads.pop(FLOOR))  # every floor run: one more than pages a round
     floor["rps_runs"] = floor.pop("rps_rounds")
     for label in apps:
-        measured[label]["pages"] = page_results(loads[label], floor)
+        measured[label]["pages"] = page_results(
+            {name: runs for name, runs in loads[label].items() if runs}, floor)
         measured[label]["sheets"] = sheet_times[label]
     after = measured["after"]
     report = {
@@ -202,6 +239,9 @@ def main():
         "preference_changes": args.history, "history_seed_s": round(history_s, 1),
         "preferences_queries": after["preferences_queries"],
         "contact_jobs": contact_jobs,
+        "invoices": args.invoices, "invoices_seed_s": round(invoices_s, 1),
+        "credit_queries": after["credit_queries"], "credit": after["credit"],
+        "credit_jobs": credit_jobs,
         "connections": args.connections, "gunicorn_workers": args.workers,
         "seconds_per_round": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
         "machine": machine,
@@ -209,7 +249,8 @@ def main():
         "paths": {**pages, **sheets, "prefs_tab": prefs, "prefs_tab_small": small_prefs},
     }
     if "before" in measured:
-        report["before"] = {"checkout": str(apps["before"]), **measured["before"]}
+        report["before"] = {"checkout": str(apps["before"]), **measured["before"],
+                            "skipped": skipped.get("before", [])}
     report["targets"] = targets(report)
     report["targets_met"] = all(t["met"] for t in report["targets"].values())
     report["busy_warnings"] = busy_warnings(machine)
@@ -265,13 +306,15 @@ def targets(report):
                                         "met": page["floor_ratio"] >= TARGET_FLOOR_RATIO}
         found[f"{name} p95"] = {"value": page["p95_ms"], "target": f"< {TARGET_P95_MS:.0f} ms",
                                 "met": page["p95_ms"] < TARGET_P95_MS}
-    for group in ("timeline_queries", "preferences_queries"):
+    for group in ("timeline_queries", "preferences_queries", "credit_queries"):
         for name, counts in report[group].items():
             found[f"{name} SQL statements"] = {"value": counts, "target": "the same at any length",
                                                "met": len(set(counts.values())) == 1}
     if "before" in report:
         for name, n in report["page_queries"].items():
-            was = report["before"]["page_queries"][name]
+            was = report["before"]["page_queries"].get(name)
+            if was is None:  # a page the other checkout does not have
+                continue
             found[f"{name} SQL statements vs before"] = {"value": f"{was} -> {n}",
                                                          "target": "unchanged or lower",
                                                          "met": n <= was}
@@ -299,6 +342,16 @@ def targets(report):
     found["import / dry run"] = {"value": round(to_dry_run, 1),
                                  "target": f"<= {IMPORT_TO_DRY_RUN_MAX}x",
                                  "met": to_dry_run <= IMPORT_TO_DRY_RUN_MAX}
+    timed = report["credit"]
+    found["check_credit p95"] = {"value": timed["check_credit"]["p95_ms"],
+                                 "target": f"< {CHECK_CREDIT_P95_MS} ms",
+                                 "met": timed["check_credit"]["p95_ms"] < CHECK_CREDIT_P95_MS}
+    found["farm_aging time"] = {"value": timed["farm_aging"]["median_s"],
+                                "target": f"< {FARM_AGING_S} s",
+                                "met": timed["farm_aging"]["median_s"] < FARM_AGING_S}
+    for name, job in report["credit_jobs"].items():
+        found[f"credit {name} time"] = {"value": job["seconds"], "target": f"< {job['target_s']} s",
+                                        "met": job["seconds"] < job["target_s"]}
     return found
 
 
@@ -351,6 +404,16 @@ def time_contact_jobs(env, tmp, args):
     return timed
 
 
+def time_credit_jobs(env):
+    """Time `flask credit verify` over every invoice, payment and ledger entry, one run
+    through the CLI (process start included): {"verify": {"seconds", "output", "target_s"}}."""
+    started = time.monotonic()
+    out = flask(env, "credit", "verify")
+    return {"verify": {"seconds": round(time.monotonic() - started, 1),
+                       "output": out.strip().splitlines()[-1],
+                       "target_s": CREDIT_TARGETS_S["verify"]}}
+
+
 def gunicorn(root, app, port, args, log, env):
     """A gunicorn serving `app` from `root` with the bench's settings, in its own process
     group (stopped by stop())."""
@@ -367,7 +430,9 @@ def serve_and_load(env, tmp, pages, args, sheets, apps):
     """Start gunicorn for each app and for the floor, sign in, check every page, then load
     them, the floor first in each round; then time the delivery sheets with single requests:
     ({FLOOR: [wrk result per round], label: {page: [...]}}, {label: {sheet: timings}},
-    how busy the rest of the machine was during the load)."""
+    how busy the rest of the machine was during the load, {label: [pages it lacks]}). A page
+    the other checkout (`--compare`) answers with 404 (e.g. the Credit tab of a checkout older
+    than credit) is not loaded there, and is listed as skipped; anything else fails."""
     servers, logs = {}, {}
     try:
         for label, root in {FLOOR: ROOT / "bench", **apps}.items():
@@ -375,14 +440,20 @@ def serve_and_load(env, tmp, pages, args, sheets, apps):
             port = free_port()
             servers[label] = (port, gunicorn(root, "bare:app" if label == FLOOR else "wsgi:app",
                                              port, args, logs[label], env))
-        paths, cookies = {}, {}
+        paths, cookies, skipped = {}, {}, {}
         for label, (port, server) in servers.items():
             wait_until_up(port, server, "/" if label == FLOOR else "/healthz")
             if label == FLOOR:
                 continue
             cookies[label] = sign_in(port)
             paths[label] = {**pages, "name_search": search_path(port, cookies[label], SEARCH)}
-            for name, path in paths[label].items():
+            for name, path in list(paths[label].items()):
+                if label != "after" and request(port, "GET", path, headers={
+                        "Cookie": cookies[label], **HEADERS.get(name, {})})[0] == 404:
+                    skipped.setdefault(label, []).append(name)  # not in that checkout
+                    del paths[label][name]
+                    print(f"{name}@{label}: 404 in that checkout, not loaded there")
+                    continue
                 check_page(port, path, cookies[label],
                            search=SEARCH if name == "name_search" else None,
                            headers=HEADERS.get(name), entries=name in ("timeline", "comms_tab"))
@@ -395,7 +466,7 @@ def serve_and_load(env, tmp, pages, args, sheets, apps):
         runs = [floor_run]
         for name in pages:
             runs += [(label, name, servers[label][0], paths[label][name], cookies[label],
-                      HEADERS.get(name)) for label in apps] + [floor_run]
+                      HEADERS.get(name)) for label in apps if name in paths[label]] + [floor_run]
         for _, _, port, path, cookie, headers in runs[:-1]:
             wrk(port, path, cookie, args.connections, args.warmup, headers)
         loads = {FLOOR: [], **{label: {name: [] for name in pages} for label in apps}}
@@ -429,7 +500,7 @@ def serve_and_load(env, tmp, pages, args, sheets, apps):
                 t["target_ms"] = SHEET_TARGETS_MS[name]
                 print(f"{name}{'' if label == 'after' else '@' + label}: "
                       + ", ".join(f"{ms:.0f}" for ms in t["times_ms"]) + " ms")
-        return loads, timed, during
+        return loads, timed, during, skipped
     except BaseException:
         for label, log in logs.items():
             if log.exists() and log.stat().st_size:
@@ -470,21 +541,26 @@ def require_empty(url):
         sys.exit(f"DATABASE_URL must name an empty database; it has {len(tables)} tables")
 
 
-def query_counts(env, root, requests):
+def query_counts(env, root, requests, credit_customer):
     """SQL statements each (path, headers) GET runs, counted in-process in the bench environment
     with the app of checkout `root` (a subprocess, so the app reads that environment): a list
-    in the same order. A path "search:TEXT" is the name search for TEXT (its sealed URL)."""
-    done = subprocess.run([sys.executable, __file__, "--count-queries", json.dumps(requests)],
+    in the same order, None for a page that checkout answers with 404. A path "search:TEXT" is
+    the name search for TEXT (its sealed URL). Then, in the same process, check_credit and the
+    farm's aging timed (time_credit): (counts, timings or None without credit)."""
+    given = json.dumps({"requests": requests, "credit_customer": credit_customer})
+    done = subprocess.run([sys.executable, __file__, "--count-queries", given],
                           cwd=root, env={**env, "BENCH_APP_ROOT": str(root)}, text=True,
-                          capture_output=True, timeout=300)
+                          capture_output=True, timeout=600)
     if done.returncode:
         sys.exit(f"counting queries failed:\n{done.stdout}{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return found["counts"], found["credit"]
 
 
-def count_queries(requests):
+def count_queries(given):
     """The subprocess of query_counts: sign in with Flask's test client, GET each path once to
-    warm up and once counting statements; print the counts as one JSON line."""
+    warm up and once counting statements (None for a 404: a page that checkout lacks); time
+    credit's decision and aging; print both as one JSON line."""
     sys.path.insert(0, os.environ.get("BENCH_APP_ROOT", str(ROOT)))
     from sqlalchemy import event
 
@@ -503,19 +579,64 @@ def count_queries(requests):
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(1))
     counts = []
-    for path, headers in requests:
+    for path, headers in given["requests"]:
         if path.startswith("search:"):  # as search_path() does against the server
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
             found = client.post("/customers/search", data={
                 "q": path.split(":", 1)[1], "csrf_token": token[1] if token else ""})
             location = urllib.parse.urlsplit(found.headers.get("Location", "/customers/"))
             path = f"{location.path}?{location.query}"
-        client.get(path, headers=headers)
+        if client.get(path, headers=headers).status_code == 404:
+            counts.append(None)
+            continue
         statements.clear()
         if client.get(path, headers=headers).status_code != 200:
             sys.exit(f"GET {path}: not 200")
         counts.append(len(statements))
-    print(json.dumps(counts))
+    print(json.dumps({"counts": counts, "credit": time_credit(app, given["credit_customer"])}))
+
+
+def time_credit(app, customer_id):
+    """check_credit for `customer_id` (the one with LONG_INVOICES invoices), for a small
+    order's amount: CHECK_CREDIT_CALLS timed calls after 20 untimed ones, each rolled back so
+    nothing is written (not the account row it locks, not an alert); then the farm's aging
+    (credit.farm_aging(), one aggregate over every invoice), three times. In-process, one call
+    at a time. None for a checkout without crm.credit."""
+    try:
+        from crm.credit import services as credit
+    except ImportError:
+        return None
+    if not hasattr(credit, "farm_aging"):  # a checkout from before the farm's Credit page
+        return None
+    from crm.customers.models import Customer
+    from crm.extensions import db
+
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        times, outcomes = [], set()
+        for n in range(20 + CHECK_CREDIT_CALLS):
+            customer.parent_id  # loaded again after the rollback, outside the timing
+            started = time.perf_counter()
+            outcomes.add(credit.check_credit(customer, 1500).outcome)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            db.session.rollback()
+            if n >= 20:
+                times.append(elapsed_ms)
+        aging_s = []
+        for _ in range(3):
+            started = time.perf_counter()
+            aging = credit.farm_aging()
+            aging_s.append(round(time.perf_counter() - started, 3))
+            db.session.rollback()
+    ordered = sorted(times)
+    return {"check_credit": {"calls": len(times), "outcomes": sorted(outcomes),
+                             "p50_ms": round(ordered[len(ordered) // 2], 2),
+                             "p95_ms": round(ordered[int(len(ordered) * 0.95)], 2),
+                             "max_ms": round(ordered[-1], 2),
+                             "target_ms": CHECK_CREDIT_P95_MS},
+            "farm_aging": {"median_s": median(aging_s), "times_s": aging_s,
+                           "open_invoices": sum(aging["counts"].values()),
+                           "target_s": FARM_AGING_S}}
 
 
 def cpu_times():
@@ -753,10 +874,12 @@ def print_table(report):
         line = (f"{name:<16} {path:<24} {page['rps']:>8.1f} {page['p50_ms']:>7.2f} "
                 f"{page['p95_ms']:>7.2f} {page['ratio']:>6.3f} {page['floor_ratio']:>6.3f} "
                 f"{report['page_queries'][name]:>4}")
-        if before:
+        if before and name in before["pages"]:
             was = before["pages"][name]
             line += (f"  {was['rps']:>8.1f} {was['ratio']:>6.3f} {was['floor_ratio']:>6.3f} "
                      f"{before['page_queries'][name]:>4}")
+        elif before:
+            line += "  (skipped: 404 in that checkout)"
         print(line)
     print("ratio: to healthz's req/s; floor: to the bare Flask app's, loaded just before and "
           "after each page (medians over the rounds); SQL: statements a request")
@@ -787,6 +910,25 @@ def print_table(report):
         same = "same" if len(set(counts.values())) == 1 else "DIFFERENT"
         print(f"preferences SQL statements ({name}): " + ", ".join(
             f"{n} with {changes} changes" for changes, n in counts.items()) + f": {same}")
+    print(f"\ncredit at {report['invoices']} invoices (flask demo invoices: "
+          f"{report['invoices_seed_s']} s):")
+    for name, counts in report["credit_queries"].items():
+        same = "same" if len(set(counts.values())) == 1 else "DIFFERENT"
+        print(f"credit SQL statements ({name}): " + ", ".join(
+            f"{n} with {invoices} invoices" for invoices, n in counts.items()) + f": {same}")
+    checked, aging = report["credit"]["check_credit"], report["credit"]["farm_aging"]
+    print(f"check_credit ({checked['calls']} calls in-process, {'/'.join(checked['outcomes'])}): "
+          f"p50 {checked['p50_ms']} ms, p95 {checked['p95_ms']} ms, max {checked['max_ms']} ms"
+          + (f"; before: p95 {before['credit']['check_credit']['p95_ms']} ms"
+             if before and before.get("credit") else ""))
+    print(f"farm aging (credit.farm_aging(), {aging['open_invoices']} open invoices): "
+          + ", ".join(f"{t} s" for t in aging["times_s"]))
+    for name, job in report["credit_jobs"].items():
+        print(f"flask credit {name}: {job['seconds']:.1f} s  {job['output']}")
+    if before and before.get("skipped"):
+        print("not in the other checkout, so not measured there: "
+              + ", ".join(before["skipped"])
+              + ("" if before.get("credit") else "; check_credit and the farm's aging"))
     print(f"\ncontacts jobs at {report['customers']} customers (one run each, through the CLI):")
     for name, job in report["contact_jobs"].items():
         target = f"< {job['target_s']} s" if "target_s" in job else ""

@@ -12,6 +12,7 @@ from crm.demo.bulk import (
     bulk_preference_history,
     bulk_stops,
 )
+from crm.demo.invoices import bulk_invoices
 from crm.demo.seed import seed
 from crm.extensions import db
 
@@ -24,10 +25,13 @@ def _refuse_in_production():
 
 
 @demo_cli.command("seed")
-def seed_command():
-    """A believable farm: ~60 customers, contacts, addresses, one staff user per role."""
+@click.option("--weeks", default=52, show_default=True, type=click.IntRange(0, 260),
+              help="weeks of orders, invoices and payments to make, back from today")
+def seed_command(weeks):
+    """A believable farm: ~60 customers, contacts, addresses, one staff user per role, a
+    price list, and a year of orders, invoices and payments."""
     _refuse_in_production()
-    created = seed()
+    created = seed(weeks)
     if created is None:
         click.echo("Demo data already present; nothing to do.")
         return
@@ -96,3 +100,34 @@ def history_command(customer_id, count, seed_value):
         raise click.ClickException(f"No customer {customer_id}.")
     made = bulk_preference_history(customer_id, count, random.Random(seed_value), echo=click.echo)
     click.echo(f"Added {made} preference changes to customer {customer_id}.")
+
+
+def _customer_count(ctx, param, values):
+    """--customer 50058:2000 -> {50058: 2000}."""
+    found = {}
+    for value in values:
+        customer, _, count = value.partition(":")
+        if not (customer.isdigit() and count.isdigit()):
+            raise click.BadParameter(f"{value!r}: give CUSTOMER_ID:COUNT, e.g. 50058:2000")
+        found[int(customer)] = int(count)
+    return found
+
+
+@demo_cli.command("invoices")
+@click.option("--count", default=1_000_000, show_default=True,
+              type=click.IntRange(1, 20_000_000), help="invoices in all")
+@click.option("--customer", "fixed", multiple=True, callback=_customer_count,
+              metavar="ID:COUNT", help="give this customer exactly COUNT of them (repeatable)")
+@click.option("--seed", "seed_value", default=42, show_default=True)
+def invoices_command(count, fixed, seed_value):
+    """Add COUNT synthetic invoices over the last two years, most of them paid, with their
+    ledger entries, for benchmarks; the rest go to customers without invoices."""
+    _refuse_in_production()
+    for customer_id in fixed:
+        if db.session.get(Customer, customer_id) is None:
+            raise click.ClickException(f"No customer {customer_id}.")
+    try:
+        made = bulk_invoices(count, random.Random(seed_value), fixed, echo=click.echo)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Added {made} invoices.")

@@ -17,6 +17,7 @@ class DemoFarm:
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))
     staff: list = field(default_factory=list)  # StaffUser, one per role, made by auth's step
     customers: list = field(default_factory=list)  # Customer, in the order made (ids ascending)
+    weeks: int = 52  # of order, invoice and payment history (credit's step)
 
     @property
     def owners(self) -> list:

@@ -7,12 +7,14 @@ from crm.extensions import db
 from crm.features import registry
 
 
-def seed() -> int | None:
+def seed(weeks: int = 52) -> int | None:
     """Create the demo farm once; None when it is already there. Each feature's step runs in
-    the order of crm.FEATURES on one DemoFarm; commits once. Returns the customers made."""
+    the order of crm.FEATURES on one DemoFarm; commits once. Returns the customers made.
+    `weeks`: how far back orders, invoices and payments go (credit's step; through the
+    services, about 10 ms an order: a year is some 2,000 orders)."""
     if find_by_email(STAFF[0][0]):
         return None
-    farm = DemoFarm()
+    farm = DemoFarm(weeks=weeks)
     for _feature, step in registry().demo_steps:
         step(farm)
     db.session.commit()

@@ -8,7 +8,7 @@ from crm.extensions import db
 
 
 def test_seed_makes_a_believable_farm_once(app, runner):
-    result = runner.invoke(args=["demo", "seed"])
+    result = runner.invoke(args=["demo", "seed", "--weeks", "2"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         customers = db.session.scalars(select(Customer)).all()
@@ -91,7 +91,7 @@ def test_the_demo_farms_statuses_agree_with_its_deliveries_and_follow_ups(app, r
     from crm.delivery.services import delivery_sheet
     from crm.preferences.models import DeliveryPlan
 
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed", "--weeks", "2"]).exit_code == 0
     with app.app_context():
         customers = db.session.scalars(select(Customer)).all()
         group = next(c for c in customers if c.name == GROUP[0])

@@ -17,7 +17,8 @@ def test_the_demo_steps_come_from_the_features_declarations(app):
         found = registry()
         steps = found.demo_steps
         declared = {f.name: f.demo for f in found.features if f.demo}
-    assert [name for name, _ in steps] == ["auth", "contacts", "communications", "preferences"]
+    assert [name for name, _ in steps] == ["auth", "contacts", "communications", "preferences",
+                                          "credit"]
     for name, step in steps:
         assert declared[name] == f"crm.{name}.demo:seed"
         assert step is load(declared[name])
@@ -43,7 +44,7 @@ def test_a_features_demo_step_runs_after_those_before_it_on_the_same_farm(
 
     other = make_app(Config, features=(*FEATURES, "tests.demo.extra"))
     runner = other.test_cli_runner()
-    result = runner.invoke(args=["demo", "seed"])
+    result = runner.invoke(args=["demo", "seed", "--weeks", "2"])
     assert result.exit_code == 0, result.output
     made = 1 + len(GROUP_LOCATIONS) + len(CUSTOMERS) + len(PEOPLE_ACCOUNTS)
     assert f"Seeded {made} customers" in result.output
