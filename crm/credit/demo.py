@@ -39,10 +39,10 @@ from crm.credit import services as credit
 from crm.credit.models import TERM_DAYS
 from crm.credit.services import CreditBlocked
 from crm.customers.models import PRICING_TIERS
-from crm.delivery.services import delivers_on
 from crm.extensions import db
 from crm.orders import services as orders
 from crm.preferences.models import DeliveryPlan, StandingItem
+from crm.preferences.schedule import delivers_on
 
 # Standard price of a 4 oz clamshell, in cents; other sizes scale from it (SIZE_SHARE).
 PRICE_4OZ = {"Pea shoots": 650, "Sunflower": 650, "Radish": 700, "Broccoli": 800, "Kale": 750,

@@ -708,9 +708,13 @@ def _payments_with_credit(customer_id: int):
 
 
 def _allocate_credit(customer_id: int, *, actor, on: date):
-    """Apply unallocated payments to open invoices, oldest first on both sides."""
+    """Apply unallocated payments to open invoices, oldest first on both sides (the open
+    invoices are read only when some money is unallocated)."""
+    payments = _payments_with_credit(customer_id)
+    if not payments:
+        return
     invoices = [[invoice, amount] for invoice, amount in open_invoices(customer_id)]
-    for payment, left in _payments_with_credit(customer_id):
+    for payment, left in payments:
         for row in invoices:
             if left <= 0:
                 break

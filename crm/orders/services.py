@@ -26,23 +26,29 @@ class OrderError(ValueError):
 
 # -- prices ---------------------------------------------------------------------------------
 
-def _current_prices(at: datetime | None = None):
-    """The price rows in effect at `at` (now): the newest per product, size and tier."""
+def _current_prices(at: datetime | None = None, *, tier=None, product_ids=None):
+    """(product id, size, tier, amount) of the price rows in effect at `at` (now): the newest
+    per product, size and tier (of one tier, of some products, when asked)."""
     newest = select(Price.product_id, Price.size, Price.tier,
                     func.max(Price.valid_from).label("valid_from"))
     if at is not None:
         newest = newest.where(Price.valid_from <= at)
+    if tier is not None:
+        newest = newest.where(Price.tier == tier)
+    if product_ids is not None:
+        newest = newest.where(Price.product_id.in_(list(product_ids)))
     newest = newest.group_by(Price.product_id, Price.size, Price.tier).subquery()
-    return (select(Price).join(newest, (Price.product_id == newest.c.product_id)
-                               & (Price.size == newest.c.size) & (Price.tier == newest.c.tier)
-                               & (Price.valid_from == newest.c.valid_from)))
+    return (select(Price.product_id, Price.size, Price.tier, Price.amount)
+            .join(newest, (Price.product_id == newest.c.product_id)
+                  & (Price.size == newest.c.size) & (Price.tier == newest.c.tier)
+                  & (Price.valid_from == newest.c.valid_from)))
 
 
-def price_list(at: datetime | None = None) -> dict[tuple[int, str, str], int]:
+def price_list(at: datetime | None = None, **only) -> dict[tuple[int, str, str], int]:
     """{(product id, size, tier): minor units} as the list stood at `at` (default: now);
-    a size a tier is not sold is left out."""
-    return {(p.product_id, p.size, p.tier): p.amount
-            for p in db.session.scalars(_current_prices(at)) if p.amount is not None}
+    a size a tier is not sold is left out. `only`: tier=, product_ids= narrow what is read."""
+    return {(product_id, size, tier): amount for product_id, size, tier, amount
+            in db.session.execute(_current_prices(at, **only)) if amount is not None}
 
 
 def last_price_change() -> Price | None:
@@ -192,8 +198,9 @@ def from_standing_items(customer, delivery_date: date, *, actor) -> Order:
 def _price(order: Order) -> int:
     """Freeze each line's unit price from the list as it stood when the order was created;
     the order's total."""
-    prices = price_list(order.created_at)
     tier = order.customer.pricing_tier
+    prices = price_list(order.created_at, tier=tier,
+                        product_ids={line.product_id for line in order.lines})
     missing = []
     for line in order.lines:
         amount = prices.get((line.product_id, line.size, tier))

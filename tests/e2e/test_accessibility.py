@@ -23,7 +23,7 @@ def demo(app):
     from crm.demo.seed import seed
 
     with app.app_context():
-        seed()
+        seed(weeks=4)  # a month of orders and invoices is enough here
         ticket = db.session.scalar(select(Ticket).order_by(Ticket.id).limit(1))
         link = db.session.scalar(select(CustomerContact)
                                  .where(CustomerContact.customer_id == ticket.customer_id)
@@ -43,6 +43,9 @@ def pages(customer, contact, ticket, staff):
         "/tickets", "/tickets/new",
         f"/tickets/{ticket}", "/activity", "/delivery/sheets", f"/delivery/customers/{customer}",
         "/catalogue/", "/admin/", "/admin/users/", f"/admin/users/{staff}",
+        # credit and orders (issue 15)
+        f"/customers/{customer}/credit", f"/customers/{customer}/orders", "/credit",
+        "/credit/import", "/prices", "/orders/for-day", f"/customers/{customer}/statement",
         # a section opened for editing (the pages a browser without JavaScript gets)
         f"/customers/{customer}/preferences/plan/edit",
         f"/customers/{customer}/preferences/items/edit",

@@ -24,7 +24,7 @@ def demo_customer(app):
     from crm.preferences.schedule import delivers_on
 
     with app.app_context():
-        seed()
+        seed(weeks=4)  # a month of orders and invoices is enough here
         bistro = next(c for c in db.session.scalars(select(Customer))
                       if c.name.endswith("Logan Square"))
         plan = db.session.get(DeliveryPlan, bistro.id)

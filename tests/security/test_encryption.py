@@ -47,7 +47,7 @@ def raw_database_text(app) -> str:
 
 def test_raw_database_contains_none_of_the_seeded_personal_data(app):
     with app.app_context():
-        seed()
+        seed(weeks=4)  # the year of orders adds no personal data
         contacts = db.session.scalars(select(Contact)).all()
         secrets = {c.first_name for c in contacts} | {c.last_name for c in contacts}
         secrets |= {e.email for c in contacts for e in c.emails}
