@@ -12,7 +12,6 @@ feature = Feature(
     views=("crm.credit.views", "crm.credit.documents", "crm.credit.import_views"),
     models=("crm.credit.models",),
     cli=("crm.credit.import_cli:credit_cli",),  # the credit group, with its import command
-    demo="crm.credit.demo:seed",
     jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
     nav=(NavItem("Credit", "credit.index", "credit.amounts", order=45,
                  badge="crm.credit.services:unseen_alerts_badge", badge_label="alerts"),),

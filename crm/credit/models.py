@@ -106,7 +106,7 @@ class Payment(db.Model):
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     method: Mapped[str] = mapped_column(String(20))  # PAYMENT_METHODS
     reference: Mapped[str | None] = mapped_column(EncryptedString(100))
     received_on: Mapped[date]
@@ -115,7 +115,8 @@ class Payment(db.Model):
     created_by_kind: Mapped[str] = mapped_column(String(10))
     created_by_id: Mapped[int | None]
 
-    __table_args__ = (CheckConstraint("amount > 0", name="payment_amount_positive"),
+    __table_args__ = (Index("ix_payment_customer", "customer_id", "received_on", "id"),
+                      CheckConstraint("amount > 0", name="payment_amount_positive"),
                       actor_check("created_by"))
 
 
@@ -130,8 +131,8 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # ENTRY_KINDS
     amount: Mapped[int]  # minor units added to what the customer owes (signed)
     applied: Mapped[int | None]  # minor units of `invoice_id` this entry settles (signed)
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"), unique=True)
     occurred_on: Mapped[date]
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -142,8 +143,17 @@ class LedgerEntry(db.Model):
     invoice = relationship("Invoice")
     payment = relationship("Payment")
 
-    __table_args__ = (Index("ix_ledger_entry_customer", "customer_id", "occurred_on", "id"),
-                      actor_check("actor"))
+    # Each index holds the amounts its reads sum (migration 0014): a balance and the ledger's
+    # pages, what is settled of each invoice (farm-wide, a customer's), what is used of a
+    # payment are read from the index alone.
+    __table_args__ = (
+        Index("ix_ledger_entry_customer", "customer_id", "occurred_on", "id", "amount"),
+        Index("ix_ledger_entry_invoice", "invoice_id", "applied"),
+        Index("ix_ledger_entry_customer_settled", "customer_id", "invoice_id", "applied",
+              sqlite_where=db.text("applied IS NOT NULL"),
+              postgresql_where=db.text("applied IS NOT NULL")),
+        Index("ix_ledger_entry_payment", "payment_id", "kind", "applied", "amount"),
+        actor_check("actor"))
 
     @property
     def kind_label(self) -> str:

@@ -145,6 +145,32 @@ def open_invoices(customer_id: int | None = None, *, customer_ids=None,
     return [(invoice, amount) for invoice, amount in db.session.execute(statement)]
 
 
+@dataclass(frozen=True)
+class OpenInvoice:
+    """An invoice not fully settled, as the pages and the decision read it (no entity)."""
+
+    id: int
+    customer_id: int
+    number: str
+    issue_date: date
+    due_date: date
+    total: int
+    open: int
+
+
+def open_rows(customer_id: int) -> list[OpenInvoice]:
+    """The customer's open invoices, oldest due first, in one statement: what the status,
+    the aging and the Credit tab's list are all computed from (read once a request)."""
+    settled = _settled(LedgerEntry.customer_id == customer_id)
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    return [OpenInvoice(*row) for row in db.session.execute(
+        select(Invoice.id, Invoice.customer_id, Invoice.number, Invoice.issue_date,
+               Invoice.due_date, Invoice.total, left)
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+        .where(Invoice.customer_id == customer_id, left > 0)
+        .order_by(Invoice.due_date, Invoice.id))]
+
+
 def open_amounts(invoice_ids) -> dict[int, int]:
     settled = _settled(LedgerEntry.invoice_id.in_(list(invoice_ids)))
     rows = db.session.execute(
@@ -164,7 +190,7 @@ def unapplied(payment_id: int) -> int:
 
 def credit_on_account(customer_id: int) -> int:
     """Money paid and not allocated to an invoice (what a new invoice can be paid from)."""
-    return max(0, aging(customer_id)["total"] - balance(customer_id))
+    return max(0, sum(r.open for r in open_rows(customer_id)) - balance(customer_id))
 
 
 def open_orders_total(customer_ids) -> int:
@@ -188,10 +214,10 @@ def bucket_of(due_date: date, today: date) -> str:
     return "90+"
 
 
-def _aging(today: date, customer_id: int | None = None):
-    """({bucket: open amount}, {bucket: invoices}) in one aggregate statement (no invoice is
-    loaded): each open invoice is in exactly one bucket, by how far past due it is."""
-    settled = _settled(None if customer_id is None else LedgerEntry.customer_id == customer_id)
+def _farm_aging(today: date):
+    """({bucket: open amount}, {bucket: invoices}) of the whole farm in one aggregate
+    statement (no invoice is loaded): each open invoice in exactly one bucket (bucket_of's)."""
+    settled = _settled()
     left = Invoice.total - func.coalesce(settled.c.settled, 0)
     bucket = case((Invoice.due_date >= today, "current"),
                   (Invoice.due_date >= today - timedelta(days=30), "1-30"),
@@ -200,18 +226,23 @@ def _aging(today: date, customer_id: int | None = None):
     statement = (select(bucket.label("bucket"), func.sum(left), func.count())
                  .select_from(Invoice).outerjoin(settled, settled.c.invoice_id == Invoice.id)
                  .where(left > 0))
-    if customer_id is not None:
-        statement = statement.where(Invoice.customer_id == customer_id)
     buckets, counts = dict.fromkeys(AGING_BUCKETS, 0), dict.fromkeys(AGING_BUCKETS, 0)
     for name, amount, count in db.session.execute(statement.group_by(bucket)):
         buckets[name], counts[name] = int(amount), count
     return buckets, counts
 
 
-def aging(customer_id: int | None = None, today: date | None = None) -> dict:
-    """Open invoice amounts by how far past due (AGING_BUCKETS) and their total; every open
-    invoice is in exactly one bucket, so the buckets add up to the total."""
-    buckets, _ = _aging(today or farm_today(), customer_id)
+def aging(customer_id: int, today: date | None = None) -> dict:
+    """A customer's open invoice amounts by how far past due (AGING_BUCKETS) and their total;
+    every open invoice is in exactly one bucket, so the buckets add up to the total. The
+    farm's: farm_aging (the same buckets, summed by the database)."""
+    return aging_of(open_rows(customer_id), today or farm_today())
+
+
+def aging_of(rows: list[OpenInvoice], today: date) -> dict:
+    buckets = dict.fromkeys(AGING_BUCKETS, 0)
+    for row in rows:
+        buckets[bucket_of(row.due_date, today)] += row.open
     return {"buckets": buckets, "total": sum(buckets.values())}
 
 
@@ -219,19 +250,27 @@ LEDGER_PAGE = 25
 OPEN_SHOWN = 50  # open invoices listed on the tab, oldest due first (all count in the aging)
 
 
-def ledger_page(customer_id: int, page: int = 1, per_page: int = LEDGER_PAGE):
-    """(entries newest first, each with the balance after it, and whether there are more):
-    one statement however long the ledger (a window sum over the customer's entries)."""
-    running = func.sum(LedgerEntry.amount).over(
-        order_by=(LedgerEntry.occurred_on, LedgerEntry.id)).label("running")
-    ranked = (select(LedgerEntry.id, running).where(LedgerEntry.customer_id == customer_id)
-              .subquery())
-    rows = db.session.execute(
-        select(LedgerEntry, ranked.c.running).join(ranked, ranked.c.id == LedgerEntry.id)
+def ledger_page(customer_id: int, page: int = 1, owed: int | None = None,
+                per_page: int = LEDGER_PAGE):
+    """(entries newest first, each with the balance after it, and whether there are more).
+    The balance after each is counted back from the balance now (`owed`, if read): less what
+    the entries newer than it added. Fixed statements however long the ledger, and only the
+    page's entries and those before it on newer pages are read."""
+    newest_first = (LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
+    mine = LedgerEntry.customer_id == customer_id
+    offset = (page - 1) * per_page
+    entries = db.session.scalars(
+        select(LedgerEntry).where(mine)
         .options(joinedload(LedgerEntry.invoice), joinedload(LedgerEntry.payment))
-        .order_by(LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
-        .offset((page - 1) * per_page).limit(per_page + 1)).all()
-    return rows[:per_page], len(rows) > per_page
+        .order_by(*newest_first).offset(offset).limit(per_page + 1)).all()
+    newer = select(LedgerEntry.amount).where(mine).order_by(*newest_first).limit(offset)
+    running = (balance(customer_id) if owed is None else owed) - db.session.scalar(
+        select(func.coalesce(func.sum(newer.subquery().c.amount), 0)))
+    rows = []
+    for entry in entries[:per_page]:
+        rows.append((entry, running))
+        running -= entry.amount
+    return rows, len(entries) > per_page
 
 
 def _used(where=None):
@@ -248,13 +287,15 @@ def _used(where=None):
 
 
 def recent_payments(customer_id: int, limit: int = 10):
-    """[(payment, unallocated)] newest first."""
-    used = _used(LedgerEntry.customer_id == customer_id)
+    """[(payment, unallocated)] newest first; only the shown payments' entries are read."""
+    shown = (select(Payment.id).where(Payment.customer_id == customer_id)
+             .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(limit))
+    used = _used(LedgerEntry.payment_id.in_(shown.scalar_subquery()))
     return db.session.execute(
         select(Payment, Payment.amount - func.coalesce(used.c.used, 0))
         .outerjoin(used, used.c.payment_id == Payment.id)
-        .where(Payment.customer_id == customer_id)
-        .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(limit)).all()
+        .where(Payment.id.in_(shown.scalar_subquery()))
+        .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
 
 
 def get_payment(customer, payment_id: int) -> Payment | None:
@@ -279,28 +320,28 @@ def customer_alerts(customer_id: int):
 def credit_summary(customer, *, amounts: bool, page: int = 1) -> dict:
     """What the Credit tab shows. `amounts` False (a role that may not see money): the
     status and its reasons in words, and nothing else — no balance, limit or invoice leaves
-    this function for such a caller. A fixed number of queries however long the history."""
-    status = credit_status(customer)
+    this function for such a caller. A fixed number of queries however long the history:
+    the open invoices and the balance are read once and everything else is counted from them."""
+    today = farm_today()
+    rows, owed = open_rows(customer.id), balance(customer.id)
+    status = credit_status(customer, today, rows, owed)
     summary = {"status": status, "amounts": amounts,
                "reasons": [r.text(amounts) for r in status.reasons]}
     if not amounts:
         return summary
     account = db.session.get(CreditAccount, customer.id) or CreditAccount(
         customer_id=customer.id, credit_limit=None, terms=DEFAULT_TERMS, hold=None, version=0)
-    owed = balance(customer.id)
     orders = open_orders_total([customer.id])
-    entries, more = ledger_page(customer.id, page)
-    buckets, counts = _aging(farm_today(), customer.id)
-    open_total = sum(buckets.values())
+    entries, more = ledger_page(customer.id, page, owed)
+    owed_on_invoices = aging_of(rows, today)
     summary.update(
-        account=account, balance=owed, open_orders=orders, credit=max(0, open_total - owed),
+        account=account, balance=owed, open_orders=orders,
+        credit=max(0, owed_on_invoices["total"] - owed),
         available=None if account.credit_limit is None
         else account.credit_limit - owed - orders,
-        aging={"buckets": buckets, "total": open_total},
-        invoices=open_invoices(customer.id, limit=OPEN_SHOWN),
-        invoices_open=sum(counts.values()), payments=recent_payments(customer.id),
-        ledger=entries, ledger_page=page, ledger_more=more,
-        alerts=customer_alerts(customer.id), today=farm_today())
+        aging=owed_on_invoices, invoices=rows[:OPEN_SHOWN], invoices_open=len(rows),
+        payments=recent_payments(customer.id), ledger=entries, ledger_page=page,
+        ledger_more=more, alerts=customer_alerts(customer.id), today=today)
     return summary
 
 
@@ -333,23 +374,16 @@ class Decision:
         return {"allow": "OK", "warn": "Warning", "block": "New orders blocked"}[self.outcome]
 
 
-def _overdue_reasons(customer_ids, today, who=""):
-    """([a block], [a warning]) for the customers' oldest overdue invoice with at least the
-    threshold open: a block past CREDIT_OVERDUE_DAYS, else a warning. One row is read."""
+def _overdue_reasons(rows: list[OpenInvoice], today, who=""):
+    """([a block], [a warning]) for the oldest overdue of the open invoices `rows` with at
+    least the threshold open: a block past CREDIT_OVERDUE_DAYS, else a warning."""
     days = current_app.config["CREDIT_OVERDUE_DAYS"]
-    settled = _settled(LedgerEntry.customer_id.in_(list(customer_ids)))
-    left = Invoice.total - func.coalesce(settled.c.settled, 0)
-    found = db.session.execute(
-        select(Invoice.number, Invoice.due_date, left)
-        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
-        .where(Invoice.customer_id.in_(list(customer_ids)), Invoice.due_date < today,
-               left >= current_app.config["CREDIT_OVERDUE_THRESHOLD"])
-        .order_by(Invoice.due_date, Invoice.id).limit(1)).first()
+    threshold = current_app.config["CREDIT_OVERDUE_THRESHOLD"]
+    found = next((r for r in rows if r.due_date < today and r.open >= threshold), None)
     if found is None:
         return [], []
-    number, due, amount = found
-    late = (today - due).days
-    detail = f"{number}{who} is {late} days overdue ({format_money(amount)} open)."
+    late = (today - found.due_date).days
+    detail = f"{found.number}{who} is {late} days overdue ({format_money(found.open)} open)."
     if late > days:
         return [Reason("overdue", f"An invoice{who} is more than {days} days overdue.",
                        detail)], []
@@ -380,25 +414,29 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
     Allow, warn or block, with the reasons. Locks the customer's (and its group's) credit
     account until the caller's transaction ends, so two decisions for one customer take
     turns: call it in the transaction that then writes what it allowed."""
-    decision = _decide(customer, amount, lock_accounts(customer), today or farm_today())
+    accounts = lock_accounts(customer)
+    decision = _decide(customer, amount, accounts, today or farm_today(),
+                       open_rows(customer.id), balance(customer.id))
     for reason in decision.reasons:
         if reason.code in ("near_limit", "over_limit"):
             _alert(customer.id, reason.code)
     return decision
 
 
-def credit_status(customer, today: date | None = None) -> Decision:
+def credit_status(customer, today: date | None = None, rows=None, owed=None) -> Decision:
     """How the account stands now (OK, a warning, or blocked: what a new order would meet),
-    for showing; reads without locking."""
+    for showing; reads without locking. `rows` (open_rows) and `owed` (balance), if read."""
     ids = [customer.id, *([customer.parent_id] if customer.parent_id else [])]
     accounts = {a.customer_id: a for a in db.session.scalars(
         select(CreditAccount).where(CreditAccount.customer_id.in_(ids)))}
     accounts.setdefault(customer.id, CreditAccount(customer_id=customer.id, credit_limit=None,
                                                    terms=DEFAULT_TERMS, hold=None))
-    return _decide(customer, 0, accounts, today or farm_today())
+    return _decide(customer, 0, accounts, today or farm_today(),
+                   open_rows(customer.id) if rows is None else rows,
+                   balance(customer.id) if owed is None else owed)
 
 
-def _decide(customer, amount, accounts, today) -> Decision:
+def _decide(customer, amount, accounts, today, rows, owed) -> Decision:
     blocks, warns = [], []
 
     def weigh(outcome, reason):
@@ -410,9 +448,8 @@ def _decide(customer, amount, accounts, today) -> Decision:
         blocks.append(Reason("hold", "The account is on hold.",
                              f"The account is on hold: {own.hold_reason or 'no reason given'}."))
     if own.credit_limit is not None:
-        weigh(*_limit_reason(own.credit_limit, balance(customer.id),
-                             open_orders_total([customer.id]), amount))
-    b, w = _overdue_reasons([customer.id], today)
+        weigh(*_limit_reason(own.credit_limit, owed, open_orders_total([customer.id]), amount))
+    b, w = _overdue_reasons(rows, today)
     blocks += b
     warns += w
     group = accounts.get(customer.parent_id)
@@ -458,7 +495,7 @@ def refresh_automatic_hold(customer, *, actor, today: date | None = None):
     nightly (crm.credit.jobs)."""
     today = today or farm_today()
     account = get_account(customer.id, lock=True)
-    overdue, _ = _overdue_reasons([customer.id], today)
+    overdue, _ = _overdue_reasons(open_rows(customer.id), today)
     over = (account.credit_limit is not None
             and balance(customer.id) + open_orders_total([customer.id]) > account.credit_limit)
     due = overdue[0].words if overdue else ("Over the credit limit." if over else None)
@@ -533,7 +570,7 @@ def mark_seen(alert_ids, *, actor) -> int:
 def farm_aging(today: date | None = None) -> dict:
     """The farm's aging (as aging()), how many invoices are in each bucket, and DSO."""
     today = today or farm_today()
-    buckets, counts = _aging(today)
+    buckets, counts = _farm_aging(today)
     total = sum(buckets.values())
     since = today - timedelta(days=90)
     billed = db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0))

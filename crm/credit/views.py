@@ -34,7 +34,7 @@ from crm.extensions import db
 from crm.money import format_money
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
-from crm.web import render, save_form
+from crm.web import render, save_form, wants_fragment
 
 URL = "/customers/<int:customer_id>/credit"
 ERRORS = (CreditError, ArchivedError)
@@ -49,45 +49,56 @@ def _page() -> int:
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10_000 else 1
 
 
-def _forms(customer, summary, given):
-    """The forms this user may use on this customer, fresh unless `given` (with errors);
-    the adjustments' choices come from what the summary has already read."""
+FORMS = {"terms": "Credit limit and terms", "hold": "Put on hold", "payment": "Record a payment",
+         "invoice": "Invoice something by hand", "adjust": "Credit note or write-off",
+         "refund": "Refund"}
+
+
+def _form_names(customer, on_hold: bool) -> list[str]:
+    """The forms this user may use on this customer, in the tab's order."""
     if customer.is_archived or not can(current_user, "credit.manage"):
-        return {}
-    account = db.session.get(CreditAccount, customer.id)
-    forms = {
-        "terms_form": TermsForm(formdata=None, data={
+        return []
+    names = ["terms", *([] if on_hold else ["hold"]), "payment", "invoice"]
+    return names + (["adjust", "refund"] if can(current_user, "credit.adjust") else [])
+
+
+def _fresh_form(name, customer):
+    """One of the tab's forms, empty, with its defaults and choices."""
+    if name == "terms":
+        account = db.session.get(CreditAccount, customer.id)
+        return TermsForm(formdata=None, data={
             "credit_limit": account.credit_limit if account else None,
             "terms": account.terms if account else DEFAULT_TERMS,
-            "version": account.version if account else 1}),  # a new account's version
-        "hold_form": HoldForm(formdata=None),
-        "payment_form": given.pop("payment_form", None) or PaymentForm(
-            formdata=None, data={"received_on": farm_today()},
-            invoices=[invoice for invoice, _ in summary["invoices"]]),
-        "invoice_form": ManualInvoiceForm(formdata=None),
-    }
-    if can(current_user, "credit.adjust"):
-        invoices = [invoice for invoice, _ in summary["invoices"]]
-        payments = [payment for payment, left in summary["payments"] if left > 0]
-        forms["adjust_form"] = given.pop("adjust_form", None) or AdjustForm(
-            formdata=None, invoices=invoices)
-        forms["refund_form"] = given.pop("refund_form", None) or RefundForm(
-            formdata=None, payments=payments)
-    return {**forms, **given}
+            "version": account.version if account else 1})  # a new account's version
+    if name == "hold":
+        return HoldForm(formdata=None)
+    if name == "invoice":
+        return ManualInvoiceForm(formdata=None)
+    if name == "refund":
+        return RefundForm(formdata=None, payments=[
+            p for p, left in credit.recent_payments(customer.id) if left > 0])
+    shown = credit.open_rows(customer.id)[:credit.OPEN_SHOWN]
+    if name == "payment":
+        return PaymentForm(formdata=None, data={"received_on": farm_today()}, invoices=shown)
+    return AdjustForm(formdata=None, invoices=shown)
 
 
 LABELS = {"terms": TERMS, "holds": HOLDS, "aging_buckets": AGING_BUCKETS,
           "aging": AGING_LABELS, "alerts": ALERT_KINDS, "methods": PAYMENT_METHODS}
 
 
-def _render(customer, status=200, **given):
+def _render(customer, status=200, given=None):
+    """The tab: its forms folded and fetched when opened (`given` {name: form}: shown open,
+    e.g. with its errors)."""
     summary = credit.credit_summary(customer, amounts=can(current_user, "credit.amounts"),
                                     page=_page())
+    on_hold = summary["amounts"] and summary["account"].hold is not None
     return render("customers/detail.html", "customers/_tab.html", status, customer=customer,
                   tab="credit", credit=summary, may_adjust=can(current_user, "credit.adjust"),
                   labels=LABELS, ledger_url=lambda page: url_for(
                       "credit.panel", customer_id=customer.id, page=page),
-                  **_forms(customer, summary, given))
+                  forms=[(name, FORMS[name], (given or {}).get(name))
+                         for name in _form_names(customer, on_hold)])
 
 
 @bp.get(URL)
@@ -95,6 +106,21 @@ def _render(customer, status=200, **given):
 def panel(customer_id):
     """The Credit tab."""
     return _render(_customer(customer_id))
+
+
+@bp.get(URL + "/forms/<any(terms, hold, payment, invoice, adjust, refund):name>")
+@requires("credit.manage")
+def form(customer_id, name):
+    """One of the tab's forms: for htmx the form alone (its fold has just been opened),
+    otherwise the tab with it unfolded."""
+    customer = _customer(customer_id)
+    if name not in _form_names(customer, on_hold=False):
+        abort(404 if customer.is_archived else 403)
+    fresh = _fresh_form(name, customer)
+    if wants_fragment():
+        return render_template("credit/_form.html", customer=customer, name=name, f=fresh,
+                               may_adjust=can(current_user, "credit.adjust"))
+    return _render(customer, given={name: fresh})
 
 
 def _editable(customer_id):
@@ -113,7 +139,7 @@ def _save(customer_id, form, apply, done, name, result_url=None):
         return _render(_customer(customer_id))
 
     def failure():
-        return _render(customer, 422, **{name: form})
+        return _render(customer, 422, given={name: form})
 
     return save_form(form, lambda: apply(customer), success=success, failure=failure,
                      errors=ERRORS, result_url=result_url)
@@ -127,15 +153,15 @@ def terms(customer_id):
         return _save(customer_id, form, lambda c: credit.set_terms(
             _editable(c.id), credit_limit=form.credit_limit.data, terms=form.terms.data,
             version=form.version.data, actor=current_user.actor), "Credit terms saved.",
-            "terms_form")
+            "terms")
     except ConflictError:
         db.session.rollback()
         form.form_errors.append("Someone else changed these terms meanwhile: they are shown "
                                 "now. Check them and save again.")
         customer = _customer(customer_id)
-        fresh = _forms(customer, credit.credit_summary(customer, amounts=True), {})["terms_form"]
+        fresh = _fresh_form("terms", customer)
         fresh.form_errors = form.form_errors
-        return _render(_customer(customer_id), 409, terms_form=fresh)
+        return _render(customer, 409, given={"terms": fresh})
 
 
 @bp.post(URL + "/hold")
@@ -144,7 +170,7 @@ def hold(customer_id):
     form = HoldForm()
     return _save(customer_id, form, lambda c: credit.place_hold(
         _editable(c.id), form.reason.data, actor=current_user.actor),
-        "The account is on hold: new orders are refused.", "hold_form")
+        "The account is on hold: new orders are refused.", "hold")
 
 
 @bp.post(URL + "/hold/lift")
@@ -182,7 +208,7 @@ def payment(customer_id):
     return _save(customer_id, form, lambda c: credit.record_payment(
         _editable(c.id), form.amount.data, method=form.method.data,
         reference=form.reference.data, received_on=form.received_on.data,
-        allocations=first_pick(), actor=current_user.actor), done, "payment_form",
+        allocations=first_pick(), actor=current_user.actor), done, "payment",
         result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
 
 
@@ -207,7 +233,7 @@ def manual_invoice(customer_id):
         return made
 
     return _save(customer_id, form, apply, lambda made: f"Invoice {made.number} issued.",
-                 "invoice_form",
+                 "invoice",
                  result_url=lambda made: url_for("credit.panel", customer_id=customer_id))
 
 
@@ -230,7 +256,7 @@ def adjust(customer_id):
 
     label = ADJUSTMENTS.get(form.kind.data, "Adjustment")
     return _save(customer_id, form, apply, lambda invoice: f"{label} on {invoice.number} "
-                 "recorded.", "adjust_form")
+                 "recorded.", "adjust")
 
 
 @bp.post(URL + "/refund")
@@ -247,7 +273,7 @@ def refund(customer_id):
         return credit.refund(payment, form.amount.data, memo=form.memo.data,
                              actor=current_user.actor)
 
-    return _save(customer_id, form, apply, "Refund recorded.", "refund_form")
+    return _save(customer_id, form, apply, "Refund recorded.", "refund")
 
 
 @bp.route(URL + "/entries/<int:entry_id>/reverse", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.orders.views",),
     models=("crm.orders.models",),
+    demo="crm.orders.demo:seed",  # prices, and a year of orders, invoices and payments
     owed_soon="crm.orders.services:open_orders_total",
     jobs={"orders_for_date": "crm.orders.jobs:orders_for_date_job",
           "orders_cutoff": "crm.orders.jobs:orders_cutoff_job"},

@@ -84,7 +84,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment'))
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payment_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_payment_customer', ['customer_id', 'received_on', 'id'],
+                              unique=False)
 
     op.create_table('sales_order',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -205,9 +206,18 @@ def upgrade():
     sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_entry_reverses_id'))
     )
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
-        batch_op.create_index('ix_ledger_entry_customer', ['customer_id', 'occurred_on', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ledger_entry_invoice_id'), ['invoice_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ledger_entry_payment_id'), ['payment_id'], unique=False)
+        # Each index also holds the amounts its reads sum, so they read the index alone: a
+        # customer's balance and ledger pages; what is settled of each invoice (farm-wide, or
+        # a customer's); what is used of each payment.
+        batch_op.create_index('ix_ledger_entry_customer',
+                              ['customer_id', 'occurred_on', 'id', 'amount'], unique=False)
+        batch_op.create_index('ix_ledger_entry_invoice', ['invoice_id', 'applied'], unique=False)
+        batch_op.create_index('ix_ledger_entry_customer_settled',
+                              ['customer_id', 'invoice_id', 'applied'], unique=False,
+                              sqlite_where=sa.text('applied IS NOT NULL'),
+                              postgresql_where=sa.text('applied IS NOT NULL'))
+        batch_op.create_index('ix_ledger_entry_payment',
+                              ['payment_id', 'kind', 'applied', 'amount'], unique=False)
     _ledger_append_only()
 
 
@@ -242,8 +252,9 @@ def _drop_ledger_triggers():
 def downgrade():
     _drop_ledger_triggers()
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ledger_entry_payment_id'))
-        batch_op.drop_index(batch_op.f('ix_ledger_entry_invoice_id'))
+        batch_op.drop_index('ix_ledger_entry_payment')
+        batch_op.drop_index('ix_ledger_entry_customer_settled')
+        batch_op.drop_index('ix_ledger_entry_invoice')
         batch_op.drop_index('ix_ledger_entry_customer')
 
     op.drop_table('ledger_entry')
@@ -274,7 +285,7 @@ def downgrade():
 
     op.drop_table('sales_order')
     with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_customer_id'))
+        batch_op.drop_index('ix_payment_customer')
 
     op.drop_table('payment')
     with op.batch_alter_table('outbox_email', schema=None) as batch_op:

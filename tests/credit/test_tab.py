@@ -100,7 +100,7 @@ def test_terms_refuse_bad_amounts_keep_what_was_typed_and_detect_a_stale_version
         app, client, auth, owing):
     auth.sign_in("finance")
     url = f"/customers/{owing}/credit"
-    version = version_on(client.get(url).text)
+    version = version_on(client.get(f"{url}/forms/terms").text)
     for typed, message in (("-5", "at least $0.00"), ("12,50", "not an amount"),
                            ("12.505", "At most 2 decimals")):
         response = auth.post(f"{url}/terms", {"terms-credit_limit": typed,
@@ -127,7 +127,8 @@ def test_a_limit_of_zero_is_not_no_limit(app, client, auth, owing):
     auth.sign_in("finance")
     url = f"/customers/{owing}/credit"
     response = auth.post(f"{url}/terms", {"terms-credit_limit": "0", "terms-terms": "net14",
-                                          "terms-version": version_on(client.get(url).text)},
+                                          "terms-version": version_on(
+                                              client.get(f"{url}/forms/terms").text)},
                          page=url, htmx=True)
     assert response.status_code == 200
     assert "over the limit of $0.00" in response.text and "New orders blocked" in response.text
@@ -138,13 +139,13 @@ def test_a_payment_sent_twice_is_recorded_once_and_more_than_owed_is_credit(app,
                                                                            owing):
     auth.sign_in("finance")
     url = f"/customers/{owing}/credit"
-    page = client.get(url).text
+    page = client.get(f"{url}/forms/payment", headers={"HX-Request": "true"}).text
     key = re.search(r'name="payment-form_key" type="hidden" value="([^"]+)"', page).group(1)
     data = {"payment-form_key": key, "payment-amount": "$1,000.00", "payment-method": "card",
             "payment-reference": "", "payment-received_on": today(app).isoformat()}
-    first = auth.post(f"{url}/payments", data, page=url, htmx=True)
+    first = auth.post(f"{url}/payments", data, page=f"{url}/forms/payment", htmx=True)
     assert first.status_code == 200 and "credit on account" in first.headers["HX-Trigger"]
-    second = auth.post(f"{url}/payments", data, page=url, htmx=True)
+    second = auth.post(f"{url}/payments", data, page=f"{url}/forms/payment", htmx=True)
     assert second.status_code == 204 and second.headers["HX-Redirect"] == url  # the first's
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 2  # + fixture's
@@ -160,12 +161,13 @@ def test_bad_payments_are_refused_and_nothing_is_written(app, client, auth, owin
     url = f"/customers/{owing}/credit"
     response = auth.post(f"{url}/payments", {
         "payment-amount": amount, "payment-method": "cash",
-        "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
+        "payment-received_on": today(app).isoformat()},
+        page=f"{url}/forms/payment", htmx=True)
     assert response.status_code == 422 and message in response.text
     future = auth.post(f"{url}/payments", {
         "payment-amount": "5", "payment-method": "cash",
         "payment-received_on": (today(app) + timedelta(days=2)).isoformat()},
-        page=url, htmx=True)
+        page=f"{url}/forms/payment", htmx=True)
     assert future.status_code == 422 and "cannot be received in the future" in future.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
@@ -191,11 +193,11 @@ def test_a_manual_invoice_is_checked_and_only_finance_may_invoice_anyway(app, ow
     data = {"invoice-description": "Crates not returned", "invoice-amount": "600",
             "invoice-memo": "Six crates", "invoice-override": "Agreed with the chef"}
     _, manager = signed_in(app, "manager")  # manages credit, may not override
-    refused = manager.post(f"{url}/invoices", data, page=url, htmx=True)
+    refused = manager.post(f"{url}/invoices", data, page=f"{url}/forms/invoice", htmx=True)
     assert refused.status_code == 422 and "The credit check refuses this invoice" in refused.text
     assert "over the limit of $500.00" in refused.text
     _, finance = signed_in(app, "finance")
-    made = finance.post(f"{url}/invoices", data, page=url, htmx=True)
+    made = finance.post(f"{url}/invoices", data, page=f"{url}/forms/invoice", htmx=True)
     assert made.status_code == 200 and "Invoice INV-" in made.headers["HX-Trigger"]
 
 
@@ -272,13 +274,15 @@ def test_a_payment_can_pay_a_chosen_invoice_first(app, client, auth, owing):
     assert (old_open, new_open) == (2000, 5000)
     paid = auth.post(f"{url}/payments", {
         "payment-amount": "50", "payment-method": "card", "payment-first": str(new_id),
-        "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
+        "payment-received_on": today(app).isoformat()},
+        page=f"{url}/forms/payment", htmx=True)
     assert paid.status_code == 200
     with app.app_context():
         assert credit.open_amounts([old_id, new_id]) == {old_id: 2000, new_id: 0}
     wrong = auth.post(f"{url}/payments", {
         "payment-amount": "5", "payment-method": "card", "payment-first": str(new_id),
-        "payment-received_on": today(app).isoformat()}, page=url, htmx=True)
+        "payment-received_on": today(app).isoformat()},
+        page=f"{url}/forms/payment", htmx=True)
     assert wrong.status_code == 422 and "open invoices, or none" in wrong.text
 
 
@@ -287,8 +291,29 @@ def test_a_manual_invoice_due_before_it_is_issued_is_refused(app, owing):
     url = f"/customers/{owing}/credit"
     response = finance.post(f"{url}/invoices", {
         "invoice-description": "Crates", "invoice-amount": "12.50", "invoice-memo": "Six",
-        "invoice-due_date": (today(app) - timedelta(days=1)).isoformat()}, page=url, htmx=True)
+        "invoice-due_date": (today(app) - timedelta(days=1)).isoformat()},
+        page=f"{url}/forms/invoice", htmx=True)
     assert response.status_code == 422 and "cannot be before the issue date" in response.text
     assert 'value="12.50"' in response.text and 'value="Crates"' in response.text
     with app.app_context():
         assert len(credit.open_invoices(owing)) == 2  # nothing written
+
+
+def test_the_forms_are_folded_and_fetched_when_opened(app, client, auth, owing):
+    auth.sign_in("finance")
+    url = f"/customers/{owing}/credit"
+    html = client.get(url).text
+    assert 'id="payment-form"' not in html  # no form built until its fold is opened
+    for name in ("terms", "hold", "payment", "invoice", "adjust", "refund"):
+        assert f'hx-get="{url}/forms/{name}"' in html, name
+        assert f'<a href="{url}/forms/{name}#{name}-form">Open the form</a>' in html
+    fragment = client.get(f"{url}/forms/payment", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<form id="payment-form"') and "<html" not in fragment
+    page = client.get(f"{url}/forms/refund").text  # without JavaScript: the tab, it unfolded
+    assert re.search(r'<details class="card credit-form" open>\s*<summary>Refund</summary>',
+                     page) and 'id="credit-ledger"' in page
+    _, manager = signed_in(app, "manager")  # manages credit, may not adjust it
+    assert 'forms/refund"' not in manager.client.get(url).text
+    assert manager.client.get(f"{url}/forms/refund").status_code == 403
+    sales, _ = signed_in(app, "sales")
+    assert sales.get(f"{url}/forms/payment").status_code == 403

@@ -1,4 +1,4 @@
-"""The demo farm's money (crm.credit.demo): a price list, a year of orders invoiced on their
+"""The demo farm's money (crm.orders.demo): a price list, a year of orders invoiced on their
 delivery dates and paid as each kind of customer pays, and an account of each kind to show:
 one on hold, one near its limit, one with credit on account, a few blocked as overdue."""
 from datetime import timedelta

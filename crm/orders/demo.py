@@ -1,7 +1,7 @@
-"""The demo farm's money (credit's step of `flask demo seed`, after the catalogue and the
-preferences): a price list for every size of every product and every pricing tier; for each
-customer with standing items, a year of weekly orders from them (every other week for
-fortnightly plans), each confirmed, delivered and invoiced on its delivery date, and paid the
+"""The demo farm's money (the orders feature's step of `flask demo seed`, after the
+catalogue and the preferences): a price list for every size of every product and every
+pricing tier; for each customer with standing items, a year of weekly orders from them
+(every other week for fortnightly plans), each confirmed, delivered and invoiced on its delivery date, and paid the
 way such a customer pays; terms and limits by kind of customer; then the next delivery's
 order, confirmed when check_credit allows it.
 
