@@ -1,9 +1,9 @@
 """The demo farm's money (the orders feature's step of `flask demo seed`, after the
 catalogue and the preferences): a price list for every size of every product and every
 pricing tier; for each customer with standing items, a year of weekly orders from them
-(every other week for fortnightly plans), each confirmed, delivered and invoiced on its delivery date, and paid the
-way such a customer pays; terms and limits by kind of customer; then the next delivery's
-order, confirmed when check_credit allows it.
+(every other week for fortnightly plans), each confirmed, delivered and invoiced on its
+delivery date, and paid the way such a customer pays; terms and limits by kind of customer;
+then the next delivery's order, confirmed when check_credit allows it.
 
 Who pays how:
 - restaurants net 14 or net 30, caterers and grocers and wholesalers net 30 with a limit,
