@@ -2,7 +2,7 @@
 check_credit, the one decision on whether a customer may owe more."""
 from flask import Blueprint
 
-from crm.features import Feature, NavItem, Tab
+from crm.features import KEEP_SURVIVOR, Feature, NavItem, Tab
 
 bp = Blueprint("credit", __name__)
 
@@ -13,6 +13,9 @@ feature = Feature(
     models=("crm.credit.models",),
     cli=("crm.credit.import_cli:credit_cli",),  # the credit group, with its import command
     jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
+    # a customer merged away keeps no credit account; one with books is never merged away
+    merge={"credit_account": KEEP_SURVIVOR},
+    merge_veto="crm.credit.services:merge_veto",
     nav=(NavItem("Credit", "credit.index", "credit.amounts", order=45,
                  badge="crm.credit.services:unseen_alerts_badge", badge_label="alerts"),),
     overview_sections=(("credit/_overview.html", "crm.credit.overview:credit_card"),),

@@ -845,6 +845,26 @@ def reverse(entry: LedgerEntry, *, memo: str, actor) -> LedgerEntry:
     return mirror
 
 
+# -- merging customers ---------------------------------------------------------------------
+
+def merge_veto(kind: str, survivor, loser) -> str | None:
+    """A customer merge moves the merged-away customer's rows to the one that stays; its
+    books cannot move (the ledger is never updated), so a customer with invoices or payments
+    is never the one merged away."""
+    if kind != "customer":
+        return None
+    booked = db.session.scalar(select(LedgerEntry.id).where(
+        LedgerEntry.customer_id == loser.id).limit(1))
+    if booked is None:
+        return None
+    if db.session.scalar(select(LedgerEntry.id).where(
+            LedgerEntry.customer_id == survivor.id).limit(1)) is not None:
+        return (f"Both {survivor.number} and {loser.number} have invoices or payments, and a "
+                "customer's books stay with it: these two cannot be merged.")
+    return (f"{loser.number} has invoices or payments, and a customer's books stay with it: "
+            f"keep {loser.number} and merge {survivor.number} into it instead.")
+
+
 # -- the books agree with themselves ----------------------------------------------------------
 
 def verify(customer_ids=None) -> dict[int, list[str]]:

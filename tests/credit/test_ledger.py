@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from crm.common import farm_today
+from crm.common import SYSTEM, farm_today
 from crm.credit import services as credit
 from crm.credit.models import Invoice, LedgerEntry
 from crm.credit.services import CreditError
@@ -185,3 +185,24 @@ def test_the_money_filter_refuses_a_role_that_may_not_see_money(app, auth):
             else:
                 with pytest.raises(PermissionError):
                     render_template_string("{{ 123450|money }}")
+
+
+def test_a_customer_with_books_is_never_merged_away(app, client, auth):
+    from tests.contacts.test_merge import merge_form
+
+    auth.sign_in("manager")
+    with app.app_context():
+        fern, oak = factories.customer("Fern Cafe"), factories.customer("Fern Café")
+        credit.issue_invoice(fern, [("Pea shoots", 1, 600)], actor=SYSTEM)
+        credit.set_terms(oak, credit_limit=100, terms="net7", version=None, actor=SYSTEM)
+        db.session.commit()
+        ids = fern.id, oak.id
+    _, form = merge_form(client, "customer", *ids)
+    refused = client.post(f"/merge/customer/{ids[0]}/{ids[1]}", data={**form, "survivor": "b"})
+    assert refused.status_code == 422 and "books stay with it" in refused.text
+    _, form = merge_form(client, "customer", *ids)
+    kept = client.post(f"/merge/customer/{ids[0]}/{ids[1]}", data={**form, "survivor": "a"})
+    assert kept.status_code == 303
+    with app.app_context():
+        assert credit.balance(ids[0]) == 600 and credit.get_account(ids[0]).credit_limit is None
+        db.session.commit()
