@@ -247,7 +247,7 @@ def aging_of(rows: list[OpenInvoice], today: date) -> dict:
 
 
 LEDGER_PAGE = 25
-OPEN_SHOWN = 50  # open invoices listed on the tab, oldest due first (all count in the aging)
+OPEN_SHOWN = 20  # open invoices listed on the tab, oldest due first (all count in the aging)
 
 
 def ledger_page(customer_id: int, page: int = 1, owed: int | None = None,
