@@ -123,28 +123,6 @@ def _settled(where=None):
     return statement.group_by(LedgerEntry.invoice_id).subquery()
 
 
-def open_invoices(customer_id: int | None = None, *, customer_ids=None,
-                  limit: int | None = None):
-    """[(invoice, open amount)] of invoices not fully settled, oldest due first (the first
-    `limit` of them)."""
-    where = None
-    if customer_id is not None:
-        customer_ids = [customer_id]
-    if customer_ids is not None:
-        where = LedgerEntry.customer_id.in_(list(customer_ids))
-    settled = _settled(where)
-    open_amount = Invoice.total - func.coalesce(settled.c.settled, 0)
-    statement = (select(Invoice, open_amount.label("open"))
-                 .outerjoin(settled, settled.c.invoice_id == Invoice.id)
-                 .where(open_amount > 0)
-                 .order_by(Invoice.due_date, Invoice.id))
-    if customer_ids is not None:
-        statement = statement.where(Invoice.customer_id.in_(list(customer_ids)))
-    if limit is not None:
-        statement = statement.limit(limit)
-    return [(invoice, amount) for invoice, amount in db.session.execute(statement)]
-
-
 @dataclass(frozen=True)
 class OpenInvoice:
     """An invoice not fully settled, as the pages and the decision read it (no entity)."""
@@ -750,7 +728,7 @@ def _allocate_credit(customer_id: int, *, actor, on: date):
     payments = _payments_with_credit(customer_id)
     if not payments:
         return
-    invoices = [[invoice, amount] for invoice, amount in open_invoices(customer_id)]
+    invoices = [[row, row.open] for row in open_rows(customer_id)]
     for payment, left in payments:
         for row in invoices:
             if left <= 0:
@@ -913,10 +891,12 @@ def verify(customer_ids=None) -> dict[int, list[str]]:
     owed = dict(db.session.execute(scoped(
         select(LedgerEntry.customer_id, func.sum(LedgerEntry.amount))
         .group_by(LedgerEntry.customer_id), LedgerEntry.customer_id)).all())
-    open_by = {}
-    for invoice, amount in open_invoices(customer_ids=customer_ids) if customer_ids is not None \
-            else open_invoices():
-        open_by[invoice.customer_id] = open_by.get(invoice.customer_id, 0) + amount
+    settled = _settled()
+    left = Invoice.total - func.coalesce(settled.c.settled, 0)
+    open_by = dict(db.session.execute(scoped(
+        select(Invoice.customer_id, func.sum(left))
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id).where(left > 0)
+        .group_by(Invoice.customer_id), Invoice.customer_id)).all())
     credit = dict(db.session.execute(scoped(
         select(Payment.customer_id, func.sum(Payment.amount - func.coalesce(used.c.used, 0)))
         .outerjoin(used, used.c.payment_id == Payment.id).group_by(Payment.customer_id),

@@ -188,14 +188,14 @@ def lift(customer_id):
 def payment(customer_id):
     """Record a payment; the same form sent twice records one (its form key)."""
     customer = _customer(customer_id)
-    open_now = credit.open_invoices(customer.id)
-    form = PaymentForm(invoices=[invoice for invoice, _ in open_now])
+    open_now = credit.open_rows(customer.id)
+    form = PaymentForm(invoices=open_now)
 
     def first_pick():
         """{invoice: as much of the payment as it takes} for the invoice picked to go first."""
         if form.first.data is None:
             return None
-        left = {invoice.id: amount for invoice, amount in open_now}
+        left = {row.id: row.open for row in open_now}
         if form.first.data not in left:
             raise CreditError("Choose one of this customer's open invoices, or none.")
         return {form.first.data: min(form.amount.data, left[form.first.data])}
@@ -244,7 +244,7 @@ def manual_invoice(customer_id):
 def adjust(customer_id):
     """A credit note or a write-off against one of the customer's open invoices."""
     customer = _customer(customer_id)
-    form = AdjustForm(invoices=[i for i, _ in credit.open_invoices(customer.id)])
+    form = AdjustForm(invoices=credit.open_rows(customer.id))
 
     def apply(customer):
         invoice = get_invoice(customer, form.invoice_id.data) if form.invoice_id.data else None

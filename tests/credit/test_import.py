@@ -79,9 +79,9 @@ def test_a_good_file_imports_invoices_with_their_paid_parts_and_the_balances_mat
     assert second.due_date == second.issue_date + timedelta(days=14)  # the default terms
     assert first.lines[0].description == "Invoice A-100 (imported)"
     assert balance_invoice.lines[0].description == "Opening balance"
-    opened = dict((i.id, amount) for i, amount in credit.open_invoices(fern.id))
+    opened = {row.id: row.open for row in credit.open_rows(fern.id)}
     assert opened == {first.id: 10000, second.id: 100050}
-    assert credit.open_invoices(heron.id) == [(balance_invoice, 3025)]
+    assert [(r.id, r.open) for r in credit.open_rows(heron.id)] == [(balance_invoice.id, 3025)]
     [credit_payment] = db.session.scalars(select(Payment).where(
         Payment.customer_id == other.id)).all()
     assert (credit_payment.method, credit_payment.reference) == (

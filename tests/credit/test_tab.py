@@ -222,7 +222,7 @@ def test_finance_writes_off_refunds_and_reverses_from_the_tab(app, client, auth,
     auth.sign_in("finance")
     url = f"/customers/{owing}/credit"
     with app.app_context():
-        [(old, _), (new, _)] = credit.open_invoices(owing)
+        [old, new] = credit.open_rows(owing)
         other = factories.customer("Oak Bistro")
         theirs = credit.issue_invoice(other, [("Pea", 1, 700)], actor=SYSTEM)
         db.session.commit()
@@ -269,9 +269,9 @@ def test_a_payment_can_pay_a_chosen_invoice_first(app, client, auth, owing):
     auth.sign_in("finance")
     url = f"/customers/{owing}/credit"
     with app.app_context():
-        [(old, old_open), (new, new_open)] = credit.open_invoices(owing)
+        [old, new] = credit.open_rows(owing)
         old_id, new_id = old.id, new.id
-    assert (old_open, new_open) == (2000, 5000)
+    assert (old.open, new.open) == (2000, 5000)
     paid = auth.post(f"{url}/payments", {
         "payment-amount": "50", "payment-method": "card", "payment-first": str(new_id),
         "payment-received_on": today(app).isoformat()},
@@ -296,7 +296,7 @@ def test_a_manual_invoice_due_before_it_is_issued_is_refused(app, owing):
     assert response.status_code == 422 and "cannot be before the issue date" in response.text
     assert 'value="12.50"' in response.text and 'value="Crates"' in response.text
     with app.app_context():
-        assert len(credit.open_invoices(owing)) == 2  # nothing written
+        assert len(credit.open_rows(owing)) == 2  # nothing written
 
 
 def test_the_forms_are_folded_and_fetched_when_opened(app, client, auth, owing):

@@ -85,7 +85,7 @@ def test_the_demo_farm_has_a_year_of_books_and_an_account_of_each_kind(app, runn
         assert credit.balance(credit_on_account[0].id) < 0
         assert 2 <= len(blocked) <= 5
         for customer in blocked:  # 35 to 70 days overdue, and check_credit says no
-            oldest = min(invoice.due_date for invoice, _ in credit.open_invoices(customer.id))
+            oldest = min(row.due_date for row in credit.open_rows(customer.id))
             assert 35 <= (today - oldest).days <= 70
             assert credit.check_credit(customer, 100).blocked
             draft = db.session.scalar(select(Order).where(Order.customer_id == customer.id,
