@@ -160,7 +160,8 @@ def register_rate_limits(app):
 # The features, in the order their navigation, tabs and demo steps come unless they say
 # otherwise. Adding a feature is adding its package here.
 FEATURES = ("crm.main", "crm.auth", "crm.customers", "crm.contacts", "crm.communications",
-            "crm.preferences", "crm.catalogue", "crm.orders", "crm.credit", "crm.delivery",
+            "crm.preferences", "crm.catalogue", "crm.orders", "crm.credit", "crm.segments",
+            "crm.delivery",
             "crm.jobs", "crm.admin", "crm.demo")
 
 
