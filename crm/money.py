@@ -1,7 +1,9 @@
 """Money: integer minor units (cents) of the farm's one currency (FARM_CURRENCY), read from
 and written in the farm's locale (FARM_LOCALE) with Babel. Never a float anywhere."""
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import (
     NumberFormatError,
     format_currency,
@@ -37,7 +39,44 @@ def format_money(minor: int | None) -> str:
     """$1,234.50 for 123450 (in the farm's currency and locale); "" for None."""
     if minor is None:
         return ""
-    return format_currency(Decimal(minor).scaleb(-precision()), currency(), locale=locale())
+    return _writer(currency(), locale())(minor)
+
+
+def _babel(minor: int, code: str, where: str) -> str:
+    return format_currency(Decimal(minor).scaleb(-get_currency_precision(code)), code,
+                           locale=where)
+
+
+@lru_cache(maxsize=8)
+def _writer(code: str, where: str):
+    """How to write minor units of `code` in `where`, worked out once from the locale's
+    currency pattern (its prefixes, suffixes, grouping and symbols): Babel's format_currency
+    works all of that out again for every amount (a page of a customer's ledger writes about
+    a hundred). The writer is checked against Babel on sample amounts when it is made, and
+    Babel itself is used for a locale whose pattern it does not reproduce."""
+    digits = get_currency_precision(code)
+    pattern = Locale.parse(where).currency_formats["standard"]
+    symbol = get_currency_symbol(code, locale=where)
+    prefixes = [p.replace("¤", symbol) for p in pattern.prefix]
+    suffixes = [s.replace("¤", symbol) for s in pattern.suffix]
+    group, point = get_group_symbol(where), get_decimal_symbol(where)
+    first, rest = pattern.grouping
+
+    def write(minor: int) -> str:
+        negative = minor < 0
+        whole, cents = divmod(abs(minor), 10**digits)
+        text, size = str(whole), first
+        grouped = ""
+        while len(text) > size:
+            grouped = group + text[-size:] + grouped
+            text, size = text[:-size], rest
+        number = text + grouped + (f"{point}{cents:0{digits}d}" if digits else "")
+        return prefixes[negative] + number + suffixes[negative]
+
+    samples = (0, 5, -5, 99, 100, 123450, -123450, 100000, 12345678901, -99999999999)
+    if all(write(m) == _babel(m, code, where) for m in samples):
+        return write
+    return lambda minor: _babel(minor, code, where)
 
 
 def money_input(minor: int | None) -> str:

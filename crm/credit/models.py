@@ -10,7 +10,7 @@ it settles in `applied`; an allocation moves money already paid onto an invoice,
 """
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.common import UTCDateTime, actor_check, utcnow
@@ -66,12 +66,17 @@ class Invoice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # INV-2026-00017
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    # (indexed by ix_invoice_customer_open, which starts with it)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id"), unique=True)
     issue_date: Mapped[date] = mapped_column(index=True)
     due_date: Mapped[date] = mapped_column(index=True)
     terms: Mapped[str] = mapped_column(String(10))
     total: Mapped[int]  # minor units
+    # Nothing left to pay: kept by the entries that settle it (crm.credit.services._entry)
+    # so a customer's open invoices are read without summing its whole history; the ledger
+    # stays the truth and `flask credit verify` checks the two agree.
+    settled: Mapped[bool] = mapped_column(default=False, server_default=false())
     memo: Mapped[str | None] = mapped_column(EncryptedString(500))  # a manual invoice's why
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_kind: Mapped[str] = mapped_column(String(10))
@@ -81,7 +86,8 @@ class Invoice(db.Model):
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.id")
 
-    __table_args__ = (CheckConstraint("due_date >= issue_date", name="invoice_due_after_issue"),
+    __table_args__ = (Index("ix_invoice_customer_open", "customer_id", "settled", "due_date", "id"),
+                      CheckConstraint("due_date >= issue_date", name="invoice_due_after_issue"),
                       CheckConstraint("total > 0", name="invoice_total_positive"),
                       actor_check("created_by"))
 

@@ -6,10 +6,11 @@ Every function that writes takes an actor, writes the document and its ledger en
 caller's transaction (the caller commits once) and never commits itself.
 """
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, bindparam, case, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -139,14 +140,20 @@ class OpenInvoice:
 def open_rows(customer_id: int) -> list[OpenInvoice]:
     """The customer's open invoices, oldest due first, in one statement: what the status,
     the aging and the Credit tab's list are all computed from (read once a request)."""
-    settled = _settled(LedgerEntry.customer_id == customer_id)
+    return [OpenInvoice(*row) for row in db.session.execute(_open_rows(), {"customer": customer_id})]
+
+
+@cache
+def _open_rows():
+    """open_rows' statement, built once (the customer a bound parameter): the invoices not
+    marked settled (an index walk), and what is settled of those only."""
+    unsettled = and_(Invoice.customer_id == bindparam("customer"), Invoice.settled == false())
+    settled = _settled(LedgerEntry.invoice_id.in_(select(Invoice.id).where(unsettled)))
     left = Invoice.total - func.coalesce(settled.c.settled, 0)
-    return [OpenInvoice(*row) for row in db.session.execute(
-        select(Invoice.id, Invoice.customer_id, Invoice.number, Invoice.issue_date,
-               Invoice.due_date, Invoice.total, left)
-        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
-        .where(Invoice.customer_id == customer_id, left > 0)
-        .order_by(Invoice.due_date, Invoice.id))]
+    return (select(Invoice.id, Invoice.customer_id, Invoice.number, Invoice.issue_date,
+                   Invoice.due_date, Invoice.total, left)
+            .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+            .where(unsettled, left > 0).order_by(Invoice.due_date, Invoice.id))
 
 
 def open_amounts(invoice_ids) -> dict[int, int]:
@@ -608,7 +615,20 @@ def _entry(customer_id, kind, amount, *, actor, occurred_on, applied=None, invoi
                         occurred_on=occurred_on, memo=memo, actor_kind=actor.kind,
                         actor_id=actor.id)
     db.session.add(entry)
+    if invoice_id is not None and applied is not None:
+        db.session.flush()
+        _mark_settled([invoice_id])
     return entry
+
+
+def _mark_settled(invoice_ids):
+    """Set each invoice's `settled` from its entries (after one settled or reopened it)."""
+    settled = (select(func.coalesce(func.sum(LedgerEntry.applied), 0))
+               .where(LedgerEntry.invoice_id == Invoice.id, LedgerEntry.applied.is_not(None))
+               .scalar_subquery())
+    db.session.execute(update(Invoice).where(Invoice.id.in_(list(invoice_ids)))
+                       .values(settled=settled >= Invoice.total)
+                       .execution_options(synchronize_session=False))
 
 
 def next_invoice_number(year: int) -> str:
@@ -848,7 +868,7 @@ def merge_veto(kind: str, survivor, loser) -> str | None:
 def verify(customer_ids=None) -> dict[int, list[str]]:
     """{customer id: what disagrees} where the ledger and the documents tell different
     stories: an invoice's or a payment's entry that is missing or differs, an invoice settled
-    past its total, a payment allocated or refunded past its amount, or a balance that is not
+    past its total or marked settled when it is not (or open when it is), a payment allocated or refunded past its amount, or a balance that is not
     what the open invoices less the credit on account say. Empty when the books agree."""
     problems: dict[int, list[str]] = {}
 
@@ -880,6 +900,13 @@ def verify(customer_ids=None) -> dict[int, list[str]]:
             .where((settled.c.settled > Invoice.total) | (settled.c.settled < 0)),
             Invoice.customer_id)):
         wrong(customer_id, f"{number}: {done} settled of {total}")
+    done = func.coalesce(settled.c.settled, 0)
+    for customer_id, number, marked in db.session.execute(scoped(
+            select(Invoice.customer_id, Invoice.number, Invoice.settled)
+            .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+            .where(Invoice.settled != (done >= Invoice.total)), Invoice.customer_id)):
+        wrong(customer_id, f"{number}: marked {'settled' if marked else 'open'}, "
+                           f"the ledger says {'open' if marked else 'settled'}")
     used = _used()
     for customer_id, payment_id, amount, spent in db.session.execute(scoped(
             select(Payment.customer_id, Payment.id, Payment.amount, used.c.used)

@@ -81,7 +81,8 @@ def bulk_invoices(count: int, rng: random.Random, fixed: dict[int, int] | None =
                 "id": invoice_id, "number": f"INV-{year}-{counters[year]:05d}",
                 "customer_id": customer_id, "order_id": None, "issue_date": issue_date,
                 "due_date": issue_date + timedelta(days=TERM_DAYS.get(terms_of, 14)),
-                "terms": terms_of, "total": total, "memo": None, "created_at": now,
+                "terms": terms_of, "total": total, "settled": False, "memo": None,
+                "created_at": now,
                 "created_by_kind": "system", "created_by_id": None})
             rows[InvoiceLine].append({"id": ids[InvoiceLine], "invoice_id": invoice_id,
                                       "description": description, "quantity": quantity,
@@ -95,6 +96,7 @@ def bulk_invoices(count: int, rng: random.Random, fixed: dict[int, int] | None =
             if received > today or rng.random() < UNPAID:
                 continue
             payment_id = ids[Payment]
+            rows[Invoice][-1]["settled"] = True
             rows[Payment].append({
                 "id": payment_id, "customer_id": customer_id, "method": "bank_transfer",
                 "reference": None, "received_on": received, "amount": total,

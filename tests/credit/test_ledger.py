@@ -169,6 +169,31 @@ def test_verify_names_a_customer_whose_books_disagree(app, app_ctx, staff, runne
     db.session.commit()
 
 
+def test_an_invoice_is_marked_settled_and_open_again_as_its_entries_say(app_ctx, staff):
+    """The mark the open invoices are read by follows every entry that settles or reopens an
+    invoice, and verify names an invoice whose mark was changed behind the ledger's back."""
+    customer = factories.customer("Fern Cafe")
+    first, second = invoice(customer, 1000, staff), invoice(customer, 500, staff)
+    credit.record_payment(customer, 1200, method="cheque", reference="1001",
+                         received_on=farm_today(), actor=staff)
+    db.session.commit()
+    marked = dict(db.session.execute(select(Invoice.number, Invoice.settled)).all())
+    assert marked == {first.number: True, second.number: False}
+    assert [(r.number, r.open) for r in credit.open_rows(customer.id)] == [(second.number, 300)]
+    allocation = db.session.scalar(select(LedgerEntry).where(
+        LedgerEntry.kind == "allocation", LedgerEntry.invoice_id == first.id))
+    credit.reverse(allocation, memo="Cheque was for the other kitchen", actor=staff)
+    db.session.commit()
+    assert db.session.get(Invoice, first.id).settled is False
+    assert {r.number for r in credit.open_rows(customer.id)} == {first.number, second.number}
+    db.session.execute(update(Invoice).where(Invoice.id == second.id).values(settled=True))
+    db.session.commit()
+    problems = credit.verify()
+    assert problems == {customer.id: [f"{second.number}: marked settled, the ledger says open"]}
+    db.session.execute(update(Invoice).where(Invoice.id == second.id).values(settled=False))
+    db.session.commit()
+
+
 def test_the_money_filter_refuses_a_role_that_may_not_see_money(app, auth):
     from flask import render_template_string
     from flask_login import login_user
