@@ -6,8 +6,8 @@ Every function that writes takes an actor, writes the document and its ledger en
 caller's transaction (the caller commits once) and never commits itself.
 """
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, false, func, select, update
