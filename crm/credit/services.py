@@ -101,8 +101,15 @@ def set_terms(customer, *, credit_limit, terms, version, actor):
 
 def balance(customer_id: int) -> int:
     """What the customer owes (minor units; negative: credit on account)."""
-    return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-                             .where(LedgerEntry.customer_id == customer_id))
+    return db.session.scalar(_balance(), {"customer": customer_id})
+
+
+# The statements a customer's pages run on every request are built once, each value a bound
+# parameter, so neither they nor SQLAlchemy's cache keys for them are made again per request.
+@cache
+def _balance():
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.customer_id == bindparam("customer")))
 
 
 def balances(customer_ids) -> dict[int, int]:
@@ -241,21 +248,31 @@ def ledger_page(customer_id: int, page: int = 1, owed: int | None = None,
     The balance after each is counted back from the balance now (`owed`, if read): less what
     the entries newer than it added. Fixed statements however long the ledger, and only the
     page's entries and those before it on newer pages are read."""
-    newest_first = (LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
-    mine = LedgerEntry.customer_id == customer_id
     offset = (page - 1) * per_page
-    entries = db.session.scalars(
-        select(LedgerEntry).where(mine)
-        .options(joinedload(LedgerEntry.invoice), joinedload(LedgerEntry.payment))
-        .order_by(*newest_first).offset(offset).limit(per_page + 1)).all()
-    newer = select(LedgerEntry.amount).where(mine).order_by(*newest_first).limit(offset)
+    entries_of, newer_sum = _ledger_page()
+    entries = db.session.scalars(entries_of, {"customer": customer_id, "offset": offset,
+                                              "limit": per_page + 1}).all()
     running = (balance(customer_id) if owed is None else owed) - db.session.scalar(
-        select(func.coalesce(func.sum(newer.subquery().c.amount), 0)))
+        newer_sum, {"customer": customer_id, "offset": offset})
     rows = []
     for entry in entries[:per_page]:
         rows.append((entry, running))
         running -= entry.amount
     return rows, len(entries) > per_page
+
+
+@cache
+def _ledger_page():
+    """(a page of the customer's entries, newest first; the sum of the entries newer than
+    the page)."""
+    newest_first = (LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
+    mine = LedgerEntry.customer_id == bindparam("customer")
+    entries = (select(LedgerEntry).where(mine)
+               .options(joinedload(LedgerEntry.invoice), joinedload(LedgerEntry.payment))
+               .order_by(*newest_first).offset(bindparam("offset")).limit(bindparam("limit")))
+    newer = (select(LedgerEntry.amount).where(mine).order_by(*newest_first)
+             .limit(bindparam("offset")))
+    return entries, select(func.coalesce(func.sum(newer.subquery().c.amount), 0))
 
 
 def _used(where=None):
@@ -273,14 +290,19 @@ def _used(where=None):
 
 def recent_payments(customer_id: int, limit: int = 10):
     """[(payment, unallocated)] newest first; only the shown payments' entries are read."""
-    shown = (select(Payment.id).where(Payment.customer_id == customer_id)
-             .order_by(Payment.received_on.desc(), Payment.id.desc()).limit(limit))
+    return db.session.execute(_recent_payments(),
+                              {"customer": customer_id, "limit": limit}).all()
+
+
+@cache
+def _recent_payments():
+    newest_first = (Payment.received_on.desc(), Payment.id.desc())
+    shown = (select(Payment.id).where(Payment.customer_id == bindparam("customer"))
+             .order_by(*newest_first).limit(bindparam("limit")))
     used = _used(LedgerEntry.payment_id.in_(shown.scalar_subquery()))
-    return db.session.execute(
-        select(Payment, Payment.amount - func.coalesce(used.c.used, 0))
-        .outerjoin(used, used.c.payment_id == Payment.id)
-        .where(Payment.id.in_(shown.scalar_subquery()))
-        .order_by(Payment.received_on.desc(), Payment.id.desc())).all()
+    return (select(Payment, Payment.amount - func.coalesce(used.c.used, 0))
+            .outerjoin(used, used.c.payment_id == Payment.id)
+            .where(Payment.id.in_(shown.scalar_subquery())).order_by(*newest_first))
 
 
 def get_payment(customer, payment_id: int) -> Payment | None:
@@ -296,10 +318,14 @@ def get_entry(customer, entry_id: int) -> LedgerEntry | None:
 
 
 def customer_alerts(customer_id: int):
-    return db.session.scalars(select(CreditAlert).where(
-        CreditAlert.customer_id == customer_id, CreditAlert.seen_at.is_(None))
-        .options(joinedload(CreditAlert.invoice))
-        .order_by(CreditAlert.raised_at.desc())).all()
+    return db.session.scalars(_customer_alerts(), {"customer": customer_id}).all()
+
+
+@cache
+def _customer_alerts():
+    return (select(CreditAlert).where(CreditAlert.customer_id == bindparam("customer"),
+                                      CreditAlert.seen_at.is_(None))
+            .options(joinedload(CreditAlert.invoice)).order_by(CreditAlert.raised_at.desc()))
 
 
 def credit_summary(customer, *, amounts: bool, page: int = 1) -> dict:
@@ -412,13 +438,18 @@ def credit_status(customer, today: date | None = None, rows=None, owed=None) -> 
     """How the account stands now (OK, a warning, or blocked: what a new order would meet),
     for showing; reads without locking. `rows` (open_rows) and `owed` (balance), if read."""
     ids = [customer.id, *([customer.parent_id] if customer.parent_id else [])]
-    accounts = {a.customer_id: a for a in db.session.scalars(
-        select(CreditAccount).where(CreditAccount.customer_id.in_(ids)))}
+    accounts = {a.customer_id: a for a in db.session.scalars(_accounts(), {"ids": ids})}
     accounts.setdefault(customer.id, CreditAccount(customer_id=customer.id, credit_limit=None,
                                                    terms=DEFAULT_TERMS, hold=None))
     return _decide(customer, 0, accounts, today or farm_today(),
                    open_rows(customer.id) if rows is None else rows,
                    balance(customer.id) if owed is None else owed)
+
+
+@cache
+def _accounts():
+    return select(CreditAccount).where(
+        CreditAccount.customer_id.in_(bindparam("ids", expanding=True)))
 
 
 def _decide(customer, amount, accounts, today, rows, owed) -> Decision:
