@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user
+from jinja2 import pass_context
 
 from crm.common import farm_today, load
 from crm.extensions import htmx
@@ -69,14 +70,23 @@ def register_template_helpers(app):
     def helpers():
         user = current_user._get_current_object()  # once a page, not through the proxy each time
         return {"nav_items": lambda: nav_items(user), "customer_tabs": customer_tabs,
-                "can": lambda p: can(user, p), "farm_today": farm_today}
+                "can": lambda p: can(user, p), "farm_today": farm_today,
+                "may_see_money": may_see_money(user)}
+
+    def may_see_money(user) -> bool:
+        return getattr(user, "role", None) is None or can(user, "credit.amounts")
 
     @app.template_filter("money")
-    def money(minor):
+    @pass_context
+    def money(context, minor):
         """An amount in the farm's currency ($1,234.50). Only for roles that may see money
-        (credit.amounts): a template showing one to anyone else fails loudly instead."""
-        user = current_user._get_current_object()
-        if getattr(user, "role", None) is not None and not can(user, "credit.amounts"):
+        (credit.amounts): a template showing one to anyone else fails loudly instead. (Who
+        the viewer is comes with the page, asked once; a template rendered without the
+        page's helpers asks here.)"""
+        allowed = context.get("may_see_money")
+        if allowed is None:
+            allowed = may_see_money(current_user._get_current_object())
+        if not allowed:
             raise PermissionError("an amount in a page for a role that may not see money")
         return format_money(minor)
 

@@ -427,7 +427,7 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
     turns: call it in the transaction that then writes what it allowed."""
     accounts = lock_accounts(customer)
     decision = _decide(customer, amount, accounts, today or farm_today(),
-                       open_rows(customer.id), balance(customer.id))
+                       open_rows(customer.id), None)
     for reason in decision.reasons:
         if reason.code in ("near_limit", "over_limit"):
             _alert(customer.id, reason.code)
@@ -436,14 +436,14 @@ def check_credit(customer, amount: int, *, today: date | None = None) -> Decisio
 
 def credit_status(customer, today: date | None = None, rows=None, owed=None) -> Decision:
     """How the account stands now (OK, a warning, or blocked: what a new order would meet),
-    for showing; reads without locking. `rows` (open_rows) and `owed` (balance), if read."""
+    for showing; reads without locking. `rows` (open_rows) and `owed` (balance), if read;
+    the balance is read only when a limit needs it."""
     ids = [customer.id, *([customer.parent_id] if customer.parent_id else [])]
     accounts = {a.customer_id: a for a in db.session.scalars(_accounts(), {"ids": ids})}
     accounts.setdefault(customer.id, CreditAccount(customer_id=customer.id, credit_limit=None,
                                                    terms=DEFAULT_TERMS, hold=None))
     return _decide(customer, 0, accounts, today or farm_today(),
-                   open_rows(customer.id) if rows is None else rows,
-                   balance(customer.id) if owed is None else owed)
+                   open_rows(customer.id) if rows is None else rows, owed)
 
 
 @cache
@@ -453,6 +453,7 @@ def _accounts():
 
 
 def _decide(customer, amount, accounts, today, rows, owed) -> Decision:
+    """`owed`: the customer's balance, or None to read it if its limit needs it."""
     blocks, warns = [], []
 
     def weigh(outcome, reason):
@@ -464,6 +465,7 @@ def _decide(customer, amount, accounts, today, rows, owed) -> Decision:
         blocks.append(Reason("hold", "The account is on hold.",
                              f"The account is on hold: {own.hold_reason or 'no reason given'}."))
     if own.credit_limit is not None:
+        owed = balance(customer.id) if owed is None else owed
         weigh(*_limit_reason(own.credit_limit, owed, open_orders_total([customer.id]), amount))
     b, w = _overdue_reasons(rows, today)
     blocks += b
