@@ -268,7 +268,7 @@ def _ledger_page():
     newest_first = (LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
     mine = LedgerEntry.customer_id == bindparam("customer")
     entries = (select(LedgerEntry).where(mine)
-               .options(joinedload(LedgerEntry.invoice), joinedload(LedgerEntry.payment))
+               .options(joinedload(LedgerEntry.invoice).load_only(Invoice.number))
                .order_by(*newest_first).offset(bindparam("offset")).limit(bindparam("limit")))
     newer = (select(LedgerEntry.amount).where(mine).order_by(*newest_first)
              .limit(bindparam("offset")))
