@@ -4,7 +4,7 @@ says the same."""
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 
-from crm.forms import IdField, MaxLength, Trimmed, version_field
+from crm.forms import IdField, MaxLength, Trimmed, choices, version_field
 from crm.segments.models import TAG_COLOURS
 from crm.segments.tags import DESCRIPTION_MAX
 
@@ -25,7 +25,7 @@ class TagNameForm(Form):
 
 class TagForm(Form):
     name = StringField("Name")
-    colour = RadioField("Colour", choices=[("", "Plain"), *TAG_COLOURS.items()], default="",
+    colour = RadioField("Colour", choices=choices({"": "Plain", **TAG_COLOURS}), default="",
                         validate_choice=False)  # checked by the service (clean_colour)
     description = TextAreaField("Description", validators=[MaxLength(DESCRIPTION_MAX)],
                                 description="What the tag means, for whoever uses it next.")

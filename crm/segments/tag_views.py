@@ -3,6 +3,7 @@
 customer list (in the request up to a page, as a job beyond)."""
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from crm.common import ConflictError, parse_id
 from crm.customers.services import (
@@ -168,7 +169,7 @@ def _row(tag, status=200, **context):
 
 def _edit(tag, form, status=200, conflict=None, merge_error=None):
     merge = MergeForm(formdata=None, tag_id=tag.id)
-    merge.into.choices = [(t.id, t.name) for t in all_tags() if t.id != tag.id]
+    merge.into.choices = [SelectChoice(t.id, t.name) for t in all_tags() if t.id != tag.id]
     return render("segments/tags_edit.html", "segments/_tag_edit.html", status, tag=tag,
                   form=form, merge=merge, conflict=conflict, colours=TAG_COLOURS,
                   merge_error=merge_error,
