@@ -299,6 +299,9 @@ def bulk_message(name: str, add: bool, changed: int, matched: int) -> str:
     """What a bulk add or remove did, in words."""
     def customers(n):
         return f"{n:,} customer{'s' if n != 1 else ''}"
+    if not changed:
+        return (f"{'All ' if matched > 1 else ''}{customers(matched)} had “{name}” already."
+                if add else f"None of the {customers(matched)} had “{name}”.")
     if add:
         rest = matched - changed
         return (f"“{name}” added to {customers(changed)}"
