@@ -3,9 +3,10 @@
 A feature is a folder under crm/ whose __init__.py holds one `feature = Feature(...)`: its
 blueprints and the modules that add their routes, its models, its permissions with the roles
 holding them, navigation items (with an optional badge), customer-page tabs, background jobs,
-CLI commands, demo-data step, merge rules, and what the customer search and the header search
-find through it. Encrypted and blind-indexed columns are declared
-on the models themselves (crm.security.rotation finds them there).
+CLI commands, demo-data step, merge rules, what the customer search and the header search
+find through it, and the customer list's filters and bulk actions (ListFilter, list_actions).
+Encrypted and blind-indexed columns are declared on the models themselves
+(crm.security.rotation finds them there).
 
 Adding a feature means writing its folder and naming it in crm.FEATURES; nothing else central
 changes. Callables are named as "module:attribute" strings, loaded when the feature registers,

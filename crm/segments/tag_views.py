@@ -3,6 +3,7 @@
 customer list (in the request up to a page, as a job beyond)."""
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from crm.common import ConflictError, parse_id
@@ -80,9 +81,16 @@ def add_customer_tag(customer_id):
     ensure_editable(customer)
     form = TagNameForm()
     if form.validate_on_submit():
-        try:
+        def put_on():
             tag = find_or_create_tag(form.name.data, actor=current_user.actor)
-            added = add_tag([customer.id], tag, actor=current_user.actor)
+            return tag, add_tag([customer.id], tag, actor=current_user.actor)
+        try:
+            try:
+                tag, added = put_on()
+                db.session.flush()
+            except IntegrityError:  # the same tag made (or put on) at the same moment
+                db.session.rollback()
+                tag, added = put_on()
         except TagError as exc:
             db.session.rollback()
             form.name.errors = [*form.name.errors, str(exc)]
