@@ -199,3 +199,17 @@ def test_all_that_match_a_typed_search_goes_by_ids_in_the_request_up_to_a_limit(
         assert db.session.scalars(select(JobRun)).all() == []
         # the typed search never reaches a job's arguments
         assert tagged_with(app, "Too many") == []
+
+
+def test_without_javascript_a_job_leads_to_its_progress_page_and_a_refusal_back(app, client,
+                                                                               auth, listed):
+    auth.sign_in("sales")
+    response = bulk(auth, "add", htmx=False, tag_name="Everyone", scope="all")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/tags/bulk/runs/")
+    page = client.get(response.headers["Location"]).text
+    assert "<h1>Tagging customers</h1>" in page
+    assert "“Everyone” added to 10 customers." in page
+    refused = bulk(auth, "add", htmx=False, tag_name="Everyone", scope="ticked")
+    assert refused.status_code == 303 and refused.headers["Location"] == "/customers/"
+    assert "Tick the customers first" in client.get("/customers/").text
