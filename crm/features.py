@@ -3,9 +3,10 @@
 A feature is a folder under crm/ whose __init__.py holds one `feature = Feature(...)`: its
 blueprints and the modules that add their routes, its models, its permissions with the roles
 holding them, navigation items (with an optional badge), customer-page tabs, background jobs,
-CLI commands, demo-data step, merge rules, and what the customer search and the header search
-find through it. Encrypted and blind-indexed columns are declared
-on the models themselves (crm.security.rotation finds them there).
+CLI commands, demo-data step, merge rules, what the customer search and the header search
+find through it, and the customer list's filters and bulk actions (ListFilter, list_actions).
+Encrypted and blind-indexed columns are declared on the models themselves
+(crm.security.rotation finds them there).
 
 Adding a feature means writing its folder and naming it in crm.FEATURES; nothing else central
 changes. Callables are named as "module:attribute" strings, loaded when the feature registers,
@@ -101,6 +102,29 @@ class Finder:
 
 
 @dataclass(frozen=True)
+class ListFilter:
+    """A filter a feature adds to the customer list (one <select> each, for roles holding
+    `permission`), kept in the list's URLs as `param` and honoured by its CSV export and bulk
+    actions. Its values are ids (ASCII digits, crm.common.parse_id), so they can travel as a
+    job's arguments.
+
+    - `select`: "module:function(value: int, user) -> a select of customer ids" (applied as
+      `Customer.id IN (select)`, built per request); ValueError(message) when the value cannot
+      be used (an unknown or deleted tag): the list shows the message, never a 500. `user` is
+      the staff user asking, or the one who started a job.
+    - `choices`: "module:function(user) -> [(value, label)]" for the <select>.
+    """
+
+    param: str  # the query-string name, e.g. "tag"
+    label: str  # the <select>'s label, e.g. "Tag"
+    permission: str
+    select: str
+    choices: str
+    everything: str = "Any"  # the empty option, e.g. "Any tag"
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     blueprints: tuple = ()
@@ -127,6 +151,12 @@ class Feature:
     # "module:function(customer ids) -> minor units": what the customers have committed to
     # and will owe but is not invoiced yet (confirmed orders); credit limits count it
     owed_soon: str | None = None
+    # filters of the customer list (with its export and bulk actions), e.g. "has tag X"
+    list_filters: tuple[ListFilter, ...] = ()
+    # what the customer list offers for the customers ticked (or all that match): each
+    # (template, "module:function(listing)" -> context or None), rendered under the list;
+    # `listing` is crm.customers.views.Listing (filters, search, the page's customers)
+    list_actions: tuple[tuple[str, str], ...] = ()
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -145,6 +175,11 @@ class Registry:
     contact_sections: list[tuple[str, str]] = field(default_factory=list)
     overview_sections: list[tuple[str, str]] = field(default_factory=list)
     owed_soon: list = field(default_factory=list)
+    list_filters: list[ListFilter] = field(default_factory=list)
+    list_actions: list[tuple[str, str]] = field(default_factory=list)
+
+
+LIST_PARAMS = {"s", "q", "kind", "status", "archived", "sort", "page", "csrf_token"}
 
 
 def registry() -> Registry:
@@ -202,5 +237,12 @@ def register_feature(app, feature: Feature):
     found.overview_sections.extend(feature.overview_sections)
     if feature.owed_soon:
         found.owed_soon.append(load(feature.owed_soon))
+    for declared in feature.list_filters:
+        taken = LIST_PARAMS | {f.param for f in found.list_filters}
+        if declared.param in taken:
+            raise ValueError(f"customer list filter {declared.param!r} is declared twice")
+    found.list_filters = sorted([*found.list_filters, *feature.list_filters],
+                                key=lambda f: f.order)
+    found.list_actions.extend(feature.list_actions)
     if feature.setup:
         load(feature.setup)(app)

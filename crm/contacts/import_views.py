@@ -42,7 +42,12 @@ from crm.contacts.importing import mapping as columns_of
 from crm.contacts.importing.preview import PAGE_ROWS
 from crm.contacts.models import CONTACT_ROLES, Contact, ContactImport, CustomerContact
 from crm.customers.models import KINDS, Address, Customer
-from crm.customers.services import list_filters, search_customers
+from crm.customers.services import (
+    feature_conditions,
+    list_args,
+    list_filters,
+    search_customers,
+)
 from crm.downloads import download_headers
 from crm.extensions import db, htmx
 from crm.forms import choices
@@ -353,10 +358,8 @@ def import_report(import_id):
 # -- export ----------------------------------------------------------------------------------
 
 def _export_url(filters, q):
-    return url_for("contacts.export", s=seal(q, actor=current_user.actor) if q else None, kind=filters["kind"] or None,
-                   status=filters["status"] or None,
-                   archived="1" if filters["archived"] else None,
-                   sort=None if filters["sort"] == "number" else filters["sort"])
+    return url_for("contacts.export", s=seal(q, actor=current_user.actor) if q else None,
+                   **list_args(filters))
 
 
 @bp.post("/contacts/export")
@@ -421,10 +424,16 @@ def export():
     sort, sealed search), every matching customer, streamed; audited; formulas neutralised."""
     filters = list_filters(request.args)
     q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
-    actor = current_user.actor
+    actor, user = current_user.actor, current_user._get_current_object()
     used = [f"filter:{k}={v}" for k, v in filters.items() if v and k in ("kind", "status")]
+    used += [f"filter:{k}={v}" for k, v in filters["feature_filters"].items()]  # ids
     used += ["filter:archived"] * filters["archived"] + ["filter:search"] * bool(q)
     used.append(f"sort:{filters['sort']}")
+    try:  # a feature's filter that cannot be used (a deleted tag): say so, export nothing
+        feature_conditions(filters["feature_filters"], current_user)
+    except ValueError as exc:
+        return redirect_with(url_for("customers.index", **list_args(filters)), str(exc),
+                             "error")
 
     def generate():
         out = io.StringIO()
@@ -435,7 +444,7 @@ def export():
         try:
             while True:
                 customers, more = search_customers(q=q, **filters, page=page,
-                                                   per_page=EXPORT_BATCH)
+                                                   per_page=EXPORT_BATCH, user=user)
                 out.seek(0)
                 out.truncate()
                 for values in _export_rows(customers):

@@ -4,7 +4,7 @@ import dataclasses
 import re
 from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, select, union
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import defer, joinedload
 
 from crm.audit.services import found, record, record_many, survivor_of
@@ -15,6 +15,7 @@ from crm.common import (
     expire_loaded,
     insert_rows,
     load,
+    parse_id,
     save_versioned,
     utcnow,
 )
@@ -74,7 +75,7 @@ def current_id(customer_id: int) -> int:
 def search_customers(
     q: str = "", kind: str = "", status: str = "", archived: bool = False,
     sort: str = "number", page: int = 1, per_page: int = 50, *, user=None,
-    shorter: bool = False,
+    shorter: bool = False, feature_filters: dict | None = None,
 ):
     """One page of customers and whether there is a next page (no COUNT over the table).
 
@@ -84,27 +85,81 @@ def search_customers(
     (CustomerFinder.tokens: their people's names).
     `user` limits the features' part to what their role may search (None: a job or command,
     everything); `shorter` is the typo allowance (crm.security.blind_index.typed_prefixes).
+    `feature_filters` {param: value}: the features' list filters (crm.features.ListFilter),
+    each applied as `Customer.id IN (its select)`; ValueError (its message) for a value that
+    cannot be used (an unknown or deleted tag).
     """
+    statement, params = _prepared(q, kind, status, archived, sort, user=user, shorter=shorter,
+                                  feature_filters=feature_filters)
+    params.update({"offset": (page - 1) * per_page, "limit": per_page + 1,
+                   "source_limit": page * per_page + 1})
+    rows = db.session.scalars(statement, params).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def matching_ids(q: str = "", kind: str = "", status: str = "", archived: bool = False, *,
+                 limit: int, user=None, feature_filters: dict | None = None, **_) -> list[int]:
+    """The ids of the first `limit` + 1 customers the list shows for this search and these
+    filters (in number order), in one query: + 1 tells the caller there are more."""
+    statement, params = _prepared(q, kind, status, archived, "number", user=user, ids=True,
+                                  feature_filters=feature_filters)
+    params.update({"offset": 0, "limit": limit + 1, "source_limit": limit + 1})
+    return list(db.session.scalars(statement, params))
+
+
+def count_customers(q: str = "", kind: str = "", status: str = "", archived: bool = False, *,
+                    user=None, feature_filters: dict | None = None, **_) -> int:
+    """How many customers the list has for this search and these filters, in one query."""
+    statement, params = _prepared(q, kind, status, archived, "number", user=user, ids=True,
+                                  feature_filters=feature_filters)
+    everything = 2**62  # no limit: a bound number, so the statement's shape is the list's
+    params.update({"offset": 0, "limit": everything, "source_limit": everything})
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    return db.session.scalar(counted, params)
+
+
+def feature_conditions(feature_filters: dict | None, user=None) -> tuple:
+    """The selects of customer ids of the features' list filters given (those the user's role
+    may use; None: a job or command, all of them), in the declared order; ValueError with the
+    filter's message when a value cannot be used."""
+    conditions = []
+    for declared in registry().list_filters:
+        raw = (feature_filters or {}).get(declared.param)
+        if not raw or (user is not None and not can(user, declared.permission)):
+            continue
+        value = parse_id(str(raw))
+        if value is None:
+            raise ValueError(f"That {declared.label.lower()} is not one of the choices; "
+                             f"choose another.")
+        conditions.append(load(declared.select)(value, user))
+    return tuple(conditions)
+
+
+def _prepared(q, kind, status, archived, sort, *, user, shorter=False, ids=False,
+              feature_filters=None):
+    """The list's statement for this search (cached by shape unless a feature's filter adds
+    its select, built per request) and its parameters (but offset, limit, source_limit)."""
     sort = sort if sort in SORTS else "number"
     q = clean_text(q)
     how, found = _interpret(q, user)
-    params = {"kind": kind, "status": status, "offset": (page - 1) * per_page,
-              "limit": per_page + 1, "source_limit": page * per_page + 1}
+    conditions = feature_conditions(feature_filters, user)
+    build = _build if conditions or ids else _statement
+    extra = {"conditions": conditions, "ids": ids} if build is _build else {}
+    params = {"kind": kind, "status": status}
     if how == "words":
         tokens = name_params(q, shorter=shorter)
         params.update(tokens)
         entity_types = ("customer", *(f.tokens for f in _finders(user, "tokens")))
-        statement = _statement("words", bool(kind), bool(status), archived, sort,
-                               len(tokens), entity_types)
+        statement = build("words", bool(kind), bool(status), archived, sort,
+                          len(tokens), entity_types, **extra)
     else:
-        statement = _statement("number" if how == "number" else None, bool(kind),
-                               bool(status), archived, sort)
+        statement = build("number" if how == "number" else None, bool(kind),
+                          bool(status), archived, sort, **extra)
         if how == "number":
             params["customer_id"] = found
         elif how == "exact":
             statement = statement.where(Customer.id.in_(found))
-    rows = db.session.scalars(statement, params).all()
-    return rows[:per_page], len(rows) > per_page
+    return statement, params
 
 
 @lru_cache(maxsize=512)
@@ -114,13 +169,24 @@ def _statement(how: str | None, kind: bool, status: bool, archived: bool, sort: 
     words, whose tokens), built once: every value is a bound parameter (kind, status,
     customer_id, token_0…, offset, limit, source_limit), so SQLAlchemy also works out its
     cache key once, not on every request."""
+    return _build(how, kind, status, archived, sort, words, entity_types)
+
+
+def _build(how: str | None, kind: bool, status: bool, archived: bool, sort: str,
+           words: int = 0, entity_types: tuple = (), *, conditions: tuple = (),
+           ids: bool = False):
+    """_statement's select; with `conditions` (selects of customer ids from the features'
+    list filters) applied to every source (so a token walk that stops early still finds the
+    filtered customers), and with `ids` selecting the customers' ids alone."""
     def filtered():
-        query = select(Customer).where(
+        query = select(Customer.id if ids else Customer).where(
             Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
         if kind:
             query = query.where(Customer.kind == bindparam("kind"))
         if status:
             query = query.where(Customer.status == bindparam("status"))
+        for condition in conditions:
+            query = query.where(Customer.id.in_(condition))
         return query
 
     query, order = filtered(), SORTS[sort]
@@ -143,15 +209,16 @@ def _statement(how: str | None, kind: bool, status: bool, archived: bool, sort: 
             # Each source's first rows in the list's order, then the page from their union:
             # one statement, and every token walk still stops early. (The typed words' tokens
             # are the same whatever the entity type, so one set of params binds them all.)
-            ids = union(*(select(source.with_only_columns(Customer.id).order_by(*by)
-                                 .limit(bindparam("source_limit")).subquery().c.id)
-                          for source, by in sources))
-            query = filtered().where(Customer.id.in_(ids))
-    # Only what the list shows is decrypted: no notes, and of the owner only the name.
-    return query.options(
-        defer(Customer.notes),
-        joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name, StaffUser.active),
-    ).order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
+            ids_found = union(*(select(source.with_only_columns(Customer.id).order_by(*by)
+                                       .limit(bindparam("source_limit")).subquery().c.id)
+                                for source, by in sources))
+            query = filtered().where(Customer.id.in_(ids_found))
+    if not ids:  # Only what the list shows is decrypted: no notes, of the owner only the name.
+        query = query.options(
+            defer(Customer.notes),
+            joinedload(Customer.owner).load_only(StaffUser.id, StaffUser.name,
+                                                 StaffUser.active))
+    return query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 def _finders(user, part: str):
@@ -185,6 +252,7 @@ class CustomerSearch:
     close: bool = False  # nothing matched as typed: these match one letter shorter
     # {customer id: why it matched}, for those found not by their own name or number
     why: dict = dataclasses.field(default_factory=dict)
+    problem: str | None = None  # a feature's filter could not be used: why (nothing listed)
 
 
 def find_customers(q: str = "", *, user=None, page: int = 1, per_page: int = 50,
@@ -193,7 +261,10 @@ def find_customers(q: str = "", *, user=None, page: int = 1, per_page: int = 50,
     word of 4+ letters one letter shorter); and why each customer matched when it was not by
     its own name or number (the features' CustomerFinder.why, a query each for the page)."""
     q = clean_text(q)
-    rows, more = search_customers(q, **filters, page=page, per_page=per_page, user=user)
+    try:
+        rows, more = search_customers(q, **filters, page=page, per_page=per_page, user=user)
+    except ValueError as exc:  # a feature's filter value (a deleted tag): say so, list none
+        return CustomerSearch([], False, problem=str(exc))
     close = False
     if (not rows and can_shorten(q) and _interpret(q, user)[0] == "words"
             and (page == 1 or not search_customers(q, **filters, per_page=1, user=user)[0])):
@@ -220,13 +291,26 @@ def match_reasons(q: str, customers: list, *, user=None, shorter: bool = False) 
 
 def list_filters(source) -> dict:
     """The customer list's filters from a query string or a form, unknown values dropped (the
-    list and its CSV export read the same)."""
+    list and its CSV export read the same). `feature_filters` {param: value as sent}: the
+    features' filters (crm.features.ListFilter) that were given; their values are checked
+    when the list is read (feature_conditions)."""
     return {
         "kind": source.get("kind", "") if source.get("kind") in KINDS else "",
         "status": source.get("status", "") if source.get("status") in STATUSES else "",
         "archived": source.get("archived") == "1",
         "sort": source.get("sort") if source.get("sort") in SORTS else "number",
+        "feature_filters": {f.param: source.get(f.param, "")[:20]
+                            for f in registry().list_filters if source.get(f.param)},
     }
+
+
+def list_args(filters: dict) -> dict:
+    """The query-string arguments that give these filters (empty ones left out): for the
+    list's URLs and its export's."""
+    return {"kind": filters["kind"] or None, "status": filters["status"] or None,
+            "archived": "1" if filters["archived"] else None,
+            "sort": None if filters["sort"] == "number" else filters["sort"],
+            **filters.get("feature_filters", {})}
 
 
 def searchable(q: str, user=None) -> bool:

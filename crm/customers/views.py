@@ -1,16 +1,19 @@
 from functools import partial
+from types import SimpleNamespace
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crm.common import ConflictError
+from crm.common import ConflictError, load
 from crm.customers import bp
 from crm.customers.forms import CustomerForm, owner_choices
 from crm.customers.models import KINDS, STATUSES
 from crm.customers.services import (
     ArchivedError,
+    count_customers,
     customer_or_404,
     find_customers,
+    list_args,
     list_filters,
     searchable,
     set_archived,
@@ -19,7 +22,7 @@ from crm.customers.services import (
 from crm.extensions import db, htmx
 from crm.features import registry, rendered_sections
 from crm.security.encryption import seal, unseal
-from crm.security.permissions import requires
+from crm.security.permissions import can, requires
 from crm.toasts import redirect_with
 from crm.web import render, wants_fragment
 
@@ -29,22 +32,36 @@ def list_url(filters: dict, q: str = "", page: int = 1, sealed: str | None = Non
     for a few hours: crm.security.encryption.seal), never readable."""
     if q and not sealed:
         sealed = seal(q, actor=current_user.actor)
-    return url_for(
-        "customers.index", s=sealed if q else None, kind=filters["kind"] or None,
-        status=filters["status"] or None, archived="1" if filters["archived"] else None,
-        sort=None if filters["sort"] == "number" else filters["sort"],
-        page=page if page > 1 else None,
-    )
+    return url_for("customers.index", s=sealed if q else None, **list_args(filters),
+                   page=page if page > 1 else None)
+
+
+def list_filter_choices(user) -> list[dict]:
+    """The features' list filters the user's role may use, each with its choices (one
+    <select> each on the list: crm.features.ListFilter)."""
+    return [{"param": f.param, "label": f.label, "everything": f.everything,
+             "choices": [(str(value), label) for value, label in load(f.choices)(user)]}
+            for f in registry().list_filters if can(user, f.permission)]
 
 
 def _render_list(filters, q, page, fragment):
-    found = find_customers(q, user=current_user, **filters, page=page,
-                           per_page=current_app.config["CUSTOMERS_PER_PAGE"])
+    per_page = current_app.config["CUSTOMERS_PER_PAGE"]
+    found = find_customers(q, user=current_user, **filters, page=page, per_page=per_page)
     sealed = seal(q, actor=current_user.actor) if q else None  # once for every link
+    listing = SimpleNamespace(filters=filters, q=q, sealed=sealed, page=page,
+                              customers=found.customers, has_next=found.has_next,
+                              per_page=per_page, problem=found.problem)
+    # what features offer for the customers ticked (bulk tagging): a checkbox per row then
+    actions = rendered_sections(registry().list_actions, listing=listing) \
+        if found.customers else []
     context = dict(customers=found.customers, filters=filters, q=q, page=page,
                    has_next=found.has_next, why=found.why, close=found.close,
-                   kinds=KINDS, statuses=STATUSES, searchable=searchable(q, current_user),
-                   list_url=partial(list_url, sealed=sealed))
+                   problem=found.problem, kinds=KINDS, statuses=STATUSES,
+                   searchable=searchable(q, current_user), actions=actions,
+                   list_url=partial(list_url, sealed=sealed), list_args=list_args,
+                   sealed=sealed)
+    if not fragment:
+        context["feature_filters"] = list_filter_choices(current_user)
     return render_template("customers/_results.html" if fragment else "customers/index.html",
                            **context)
 
@@ -58,6 +75,19 @@ def index():
     q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
     fragment = wants_fragment()
     return _render_list(list_filters(request.args), q, page, fragment)
+
+
+@bp.get("/count")
+@requires("customers.view")
+def count():
+    """How many customers the list's search and filters match ("1,234 customers"), in one
+    query: loaded by the list's "all that match" choice."""
+    q = unseal(request.args.get("s", ""), actor=current_user.actor) or ""
+    try:
+        n = count_customers(q, user=current_user, **list_filters(request.args))
+    except ValueError:
+        n = 0
+    return f"{n:,} customer{'s' if n != 1 else ''}"
 
 
 @bp.post("/search")

@@ -18,7 +18,12 @@ from crm.common import UTCDateTime, actor_check, utcnow
 from crm.extensions import db
 
 TAG_NAME_MAX = 60
-COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+# A tag's colour is a key of this fixed palette (CSP allows no inline styles, so each is a CSS
+# class, .tag-<key> in app.css, dark text on a pale ground: contrast 4.5:1 or more); None:
+# the plain chip.
+TAG_COLOURS = {"green": "Green", "teal": "Teal", "blue": "Blue", "purple": "Purple",
+               "pink": "Pink", "red": "Red", "amber": "Amber", "slate": "Slate"}
+COLOUR_PATTERN = r"^(?:" + "|".join(TAG_COLOURS) + r")$"
 VALUE_TIERS = {"A": "A — the customers making the top 80 % of revenue",
                "B": "B — the next 15 %", "C": "C — the rest"}
 CHURN_RISKS = {"low": "Low", "rising": "Rising", "high": "High"}
@@ -31,7 +36,7 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
     name_key: Mapped[str] = mapped_column(String(TAG_NAME_MAX), unique=True)
-    colour: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb"
+    colour: Mapped[str | None] = mapped_column(String(7))  # a key of TAG_COLOURS
     description: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
