@@ -19,6 +19,8 @@ from flask import current_app
 from crm.common import load
 
 KEEP_SURVIVOR = "keep_survivor"  # merge rule: where one row per record is allowed, keep the survivor's
+RANK_TIERS = ("A", "B", "C")  # Feature.customer_rank's value tiers, most valuable first
+RANK_RISKS = ("high", "rising", "low")  # and its churn risks, most at risk first
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,10 @@ class Feature:
     # "module:function(customer ids) -> minor units": what the customers have committed to
     # and will owe but is not invoiced yet (confirmed orders); credit limits count it
     owed_soon: str | None = None
+    # "module:function()" -> a select of (customer_id, value_tier, churn_risk): each customer's
+    # value tier (RANK_TIERS or NULL) and churn risk (RANK_RISKS or NULL), which lists of
+    # other features (follow-ups, tickets) outer-join to sort and filter by service priority
+    customer_rank: str | None = None
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -145,6 +151,7 @@ class Registry:
     contact_sections: list[tuple[str, str]] = field(default_factory=list)
     overview_sections: list[tuple[str, str]] = field(default_factory=list)
     owed_soon: list = field(default_factory=list)
+    customer_rank: list = field(default_factory=list)
 
 
 def registry() -> Registry:
@@ -202,5 +209,7 @@ def register_feature(app, feature: Feature):
     found.overview_sections.extend(feature.overview_sections)
     if feature.owed_soon:
         found.owed_soon.append(load(feature.owed_soon))
+    if feature.customer_rank:
+        found.customer_rank.append(load(feature.customer_rank))
     if feature.setup:
         load(feature.setup)(app)

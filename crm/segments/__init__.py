@@ -10,6 +10,14 @@ feature = Feature(
     name="segments",
     blueprints=(bp,),
     models=("crm.segments.models",),
+    views=("crm.segments.category_views",),
+    jobs={"segments_refresh": "crm.segments.jobs:refresh_job"},  # nightly
+    cli=("crm.segments.cli:segments_cli",),
+    # the Overview's "Categories" card (staff only: never on the portal)
+    overview_sections=(("segments/_categories_card.html",
+                        "crm.segments.category_views:categories_card"),),
+    # value tier and churn risk for the follow-ups' and tickets' service priority
+    customer_rank="crm.segments.categories:rank_select",
     # a customer merged away hands its tags to the survivor (one row per tag) and its
     # categories are computed again for the survivor the next night
     merge={"customer_tag": KEEP_SURVIVOR, "customer_category": KEEP_SURVIVOR},
