@@ -133,8 +133,9 @@ def _statement(today: date):
         func.count().over(partition_by=gaps.c.customer_id).label("m"),
     ).cte("sorted_gaps")
     cadence = (select(sorted_gaps.c.customer_id,
-                      cast(func.round(func.avg(sorted_gaps.c.gap * 1.0)), Integer)
-                      .label("cadence"))
+                      # the mean of the one or two middle gaps, rounded half up, in integers
+                      ((func.sum(sorted_gaps.c.gap) * 2 + func.count())
+                       // (func.count() * 2)).label("cadence"))
                .where(sorted_gaps.c.k.in_([(sorted_gaps.c.m + 1) // 2,
                                            (sorted_gaps.c.m + 2) // 2]))
                .group_by(sorted_gaps.c.customer_id).cte("cadence"))
