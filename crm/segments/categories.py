@@ -260,8 +260,8 @@ def explain(row: CustomerCategory) -> dict:
              "95 % of revenue.",
     }.get(row.value_tier, "No tier: nothing invoiced in the last 12 months.")
     if row.cadence_days is not None:
-        said["cadence"] = (f"Orders about every {_days_text(row.cadence_days)} (the middle of "
-                           f"the gaps between the last {LAST_GAPS + 1} order days, at most).")
+        said["cadence"] = (f"Orders about every {_days_text(row.cadence_days)} (the median "
+                           f"of the gaps between its last orders, up to {LAST_GAPS} gaps).")
     elif row.last_order_on is not None:
         said["cadence"] = "One order day so far: not enough to know the usual gap."
     else:
