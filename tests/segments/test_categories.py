@@ -220,3 +220,24 @@ def test_the_nightly_job_runs_inline(app):
         db.session.refresh(run)
         assert run.status == "finished", run.message
         assert db.session.get(CustomerCategory, c.id).cadence_days == 4
+
+
+def test_refresh_runs_the_same_statements_for_3_or_30_customers(ctx):
+    from sqlalchemy import event
+
+    def statements(n):
+        for _ in range(n):
+            c = customer()
+            orders(c, 2, 9)
+            invoice(c, 1000)
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            refresh(TODAY)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        db.session.commit()
+        return len(seen)
+
+    assert statements(3) == statements(27)  # set-based: nothing per customer
