@@ -20,6 +20,8 @@ from flask import current_app
 from crm.common import load
 
 KEEP_SURVIVOR = "keep_survivor"  # merge rule: where one row per record is allowed, keep the survivor's
+RANK_TIERS = ("A", "B", "C")  # Feature.customer_rank's value tiers, most valuable first
+RANK_RISKS = ("high", "rising", "low")  # and its churn risks, most at risk first
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,10 @@ class Feature:
     # (template, "module:function(listing)" -> context or None), rendered under the list;
     # `listing` is crm.customers.views.Listing (filters, search, the page's customers)
     list_actions: tuple[tuple[str, str], ...] = ()
+    # "module:function()" -> a select of (customer_id, value_tier, churn_risk): each customer's
+    # value tier (RANK_TIERS or NULL) and churn risk (RANK_RISKS or NULL), which lists of
+    # other features (follow-ups, tickets) outer-join to sort and filter by service priority
+    customer_rank: str | None = None
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -177,6 +183,7 @@ class Registry:
     owed_soon: list = field(default_factory=list)
     list_filters: list[ListFilter] = field(default_factory=list)
     list_actions: list[tuple[str, str]] = field(default_factory=list)
+    customer_rank: list = field(default_factory=list)
 
 
 LIST_PARAMS = {"s", "q", "kind", "status", "archived", "sort", "page", "csrf_token"}
@@ -244,5 +251,7 @@ def register_feature(app, feature: Feature):
     found.list_filters = sorted([*found.list_filters, *feature.list_filters],
                                 key=lambda f: f.order)
     found.list_actions.extend(feature.list_actions)
+    if feature.customer_rank:
+        found.customer_rank.append(load(feature.customer_rank))
     if feature.setup:
         load(feature.setup)(app)

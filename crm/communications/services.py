@@ -4,10 +4,11 @@ Every write is audited (field names only) and leaves committing to the caller, s
 saves all of its changes or none.
 """
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import bindparam, case, func, select, tuple_
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from crm.audit.services import record
@@ -18,6 +19,7 @@ from crm.contacts.models import Contact, ContactEmail, CustomerContact
 from crm.customers.models import Customer
 from crm.customers.services import ensure_editable
 from crm.extensions import db
+from crm.features import RANK_RISKS, RANK_TIERS, registry
 from crm.security.blind_index import email_index
 from crm.security.permissions import PERMISSIONS, can
 
@@ -320,17 +322,89 @@ def _open_follow_ups(assignee_id: int | None):
     )
 
 
-def follow_ups(assignee_id: int | None, limit: int = 200):
-    """Open follow-ups of one person (None: everyone's), soonest due first."""
+def follow_ups(assignee_id: int | None, limit: int = 200, *, priority=None):
+    """Open follow-ups of one person (None: everyone's), soonest due first; `priority`
+    (Priority) filters and sorts them by their customers' value tier and churn risk first."""
     query = (
         select(Interaction)
         .options(joinedload(Interaction.customer), joinedload(Interaction.contact),
                  joinedload(Interaction.logged_by), joinedload(Interaction.follow_up_assignee))
         .where(_open_follow_ups(assignee_id))
-        .order_by(Interaction.follow_up_due, Interaction.id)
-        .limit(limit)
     )
-    return db.session.scalars(query).all()
+    query = prioritised(query, Interaction.customer_id, priority,
+                        (Interaction.follow_up_due, Interaction.id))
+    return db.session.scalars(query.limit(limit)).all()
+
+
+# -- service priority: the customers' value tier and churn risk (Feature.customer_rank) -------
+
+PRIORITY_SORTS = {"": "Due date", "priority": "Value tier, then churn risk",
+                  "risk": "Churn risk, then value tier"}
+
+
+@dataclass(frozen=True)
+class Priority:
+    """How a list is filtered and sorted by service priority: `tier` one of RANK_TIERS or "",
+    `risk` one of RANK_RISKS or "", `sort` a key of PRIORITY_SORTS (anything else is "")."""
+
+    tier: str = ""
+    risk: str = ""
+    sort: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "Priority":
+        def one(name, known):
+            value = args.get(name, "")
+            return value if value in known else ""
+        return cls(one("tier", RANK_TIERS), one("risk", RANK_RISKS),
+                   one("sort", PRIORITY_SORTS))
+
+    def args(self) -> dict:
+        """The non-default values, for links and forms that keep them."""
+        return {k: v for k, v in (("tier", self.tier), ("risk", self.risk), ("sort", self.sort))
+                if v}
+
+
+def priority_available() -> bool:
+    """Whether a feature gives customers a value tier and churn risk (segments)."""
+    return bool(registry().customer_rank)
+
+
+def _rank():
+    found = registry().customer_rank
+    return found[0]().subquery("customer_rank") if found else None
+
+
+def prioritised(query, customer_id, priority, natural_order):
+    """`query` outer-joined to the customers' rank, filtered and ordered by `priority`, then
+    by `natural_order`; unchanged but for the order without a rank or a priority."""
+    rank = _rank() if priority is not None else None
+    if rank is None or not (priority.tier or priority.risk or priority.sort):
+        return query.order_by(*natural_order)
+    query = query.outerjoin(rank, rank.c.customer_id == customer_id)
+    if priority.tier:
+        query = query.where(rank.c.value_tier == priority.tier)
+    if priority.risk:
+        query = query.where(rank.c.churn_risk == priority.risk)
+    # most valuable / most at risk first; customers without one after those with one
+    tier = case({t: n for n, t in enumerate(RANK_TIERS)}, value=rank.c.value_tier,
+                else_=len(RANK_TIERS))
+    risk = case({r: n for n, r in enumerate(RANK_RISKS)}, value=rank.c.churn_risk,
+                else_=len(RANK_RISKS))
+    first = {"priority": (tier, risk), "risk": (risk, tier)}.get(priority.sort, ())
+    return query.order_by(*first, *natural_order)
+
+
+def customer_ranks(customer_ids) -> dict[int, tuple]:
+    """{customer id: (value tier or None, churn risk or None)} of those customers that have a
+    rank (one query; {} without the feature that ranks them): the lists' badges."""
+    found = registry().customer_rank
+    ids = sorted(set(customer_ids))
+    if not found or not ids:
+        return {}
+    rank = found[0]().subquery()
+    return {row.customer_id: (row.value_tier, row.churn_risk) for row in db.session.execute(
+        select(rank).where(rank.c.customer_id.in_(ids)))}
 
 
 def people_to_call(entries) -> dict:
@@ -408,17 +482,17 @@ def snooze_dates(entry: Interaction, today: date) -> dict:
 
 # -- tickets -----------------------------------------------------------------------------------
 
-def tickets(status: str = "", limit: int = TICKETS_PAGE_SIZE):
-    """Tickets oldest first (the longest waiting on top); open and pending when no status."""
+def tickets(status: str = "", limit: int = TICKETS_PAGE_SIZE, *, priority=None):
+    """Tickets oldest first (the longest waiting on top); open and pending when no status;
+    `priority` (Priority) filters and sorts by the customers' value tier and churn risk."""
     statuses = [status] if status in TICKET_STATUSES else ["open", "pending"]
     query = (
         select(Ticket)
         .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
         .where(Ticket.status.in_(statuses))
-        .order_by(Ticket.opened_at, Ticket.id)
-        .limit(limit)
     )
-    return db.session.scalars(query).all()
+    query = prioritised(query, Ticket.customer_id, priority, (Ticket.opened_at, Ticket.id))
+    return db.session.scalars(query.limit(limit)).all()
 
 
 def get_ticket(ticket_id: int, *, customer=None) -> Ticket | None:

@@ -30,10 +30,13 @@ from crm.communications.forms import (
 )
 from crm.communications.models import CHANNELS, TICKET_STATUSES
 from crm.communications.services import (
+    PRIORITY_SORTS,
     TICKETS_PAGE_SIZE,
     InteractionError,
+    Priority,
     assignable_staff,
     complete_follow_up,
+    customer_ranks,
     decode_cursor,
     deleted_entries,
     follow_ups,
@@ -46,6 +49,7 @@ from crm.communications.services import (
     open_ticket,
     overdue_by_person,
     people_to_call,
+    priority_available,
     reschedule_follow_up,
     set_deleted,
     snooze_dates,
@@ -66,6 +70,7 @@ from crm.customers.services import (
     search_customers,
 )
 from crm.extensions import db, htmx
+from crm.features import RANK_RISKS, RANK_TIERS
 from crm.navigation import with_badges
 from crm.security.permissions import can, requires
 from crm.toasts import redirect_with, toast
@@ -475,7 +480,8 @@ def _render_follow_ups(status=200, forms=None):
     """The follow-ups list under the scope; `forms`: {entry id: a reschedule form as sent}."""
     today = farm_today()
     assignee_id, scope = _follow_up_scope()
-    found = follow_ups(assignee_id)
+    priority = Priority.from_args(request.args)
+    found = follow_ups(assignee_id, priority=priority)
     groups = {
         "Overdue": [e for e in found if e.follow_up_due < today],
         "Due today": [e for e in found if e.follow_up_due == today],
@@ -490,7 +496,15 @@ def _render_follow_ups(status=200, forms=None):
         people=people_to_call(found), snooze=lambda e: snooze_dates(e, today), scope=scope,
         whose=whose, team=team, staff=assignable_staff() if team else [],
         overdue=overdue_by_person(today) if team else [],
+        **_priority_context(priority, found),
     ), status
+
+
+def _priority_context(priority, found):
+    """What a list needs to filter and sort by service priority and show the badges."""
+    return {"priority": priority, "ranked": priority_available(), "tiers": RANK_TIERS,
+            "risks": RANK_RISKS, "sorts": PRIORITY_SORTS,
+            "ranks": customer_ranks(e.customer_id for e in found)}
 
 
 @bp.get("/follow-ups")
@@ -530,7 +544,8 @@ def reschedule(entry_id):
                   if changed else "It was already due then.")
             if not htmx:
                 return redirect(url_for("communications.my_follow_ups",
-                                        assignee=request.args.get("assignee") or None), 303)
+                                        assignee=request.args.get("assignee") or None,
+                                        **Priority.from_args(request.args).args()), 303)
             return with_badges(_render_follow_ups())
     db.session.rollback()
     return with_badges(_render_follow_ups(422, forms={found.id: form}))
@@ -554,13 +569,17 @@ def follow_up_done(entry_id):
 @bp.get("/tickets")
 @requires("communications.view")
 def tickets():
-    """Tickets waiting longest first: open and pending unless a status is chosen."""
+    """Tickets waiting longest first: open and pending unless a status is chosen; filtered
+    and sorted by the customers' value tier and churn risk when asked."""
     status = request.args.get("status", "")
     status = status if status in TICKET_STATUSES else ""
-    return render_template("communications/tickets.html", tickets=list_tickets(status),
+    priority = Priority.from_args(request.args)
+    found = list_tickets(status, priority=priority)
+    return render_template("communications/tickets.html", tickets=found,
                            status=status, statuses=TICKET_STATUSES, now=utcnow(),
                            page_size=TICKETS_PAGE_SIZE,
-                           can_log=can(current_user, "communications.log"))
+                           can_log=can(current_user, "communications.log"),
+                           **_priority_context(priority, found))
 
 
 CUSTOMER_MATCHES = 8  # how many customers the picker lists

@@ -10,16 +10,23 @@ feature = Feature(
     name="segments",
     blueprints=(bp,),
     models=("crm.segments.models",),
-    views=("crm.segments.tag_views",),
+    views=("crm.segments.tag_views", "crm.segments.category_views"),
     # the Tags page: counts for everyone who tags customers, changes for managers
     nav=(NavItem("Tags", "segments.tags", "tags.edit", order=60),),
-    # the customer's tags, added and removed in place (shown to every role, changed by tags.edit)
-    overview_sections=(("segments/_tag_card.html", "crm.segments.tag_views:tag_card"),),
+    # the customer's tags (shown to every role, changed by tags.edit, in place) and its
+    # computed categories (staff only: never on the portal)
+    overview_sections=(("segments/_tag_card.html", "crm.segments.tag_views:tag_card"),
+                       ("segments/_categories_card.html",
+                        "crm.segments.category_views:categories_card")),
     # the customer list: "has tag X", with its export; and bulk tagging of what it lists
     list_filters=(ListFilter("tag", "Tag", "customers.view", "crm.segments.tags:has_tag_filter",
                              "crm.segments.tags:tag_choices", everything="Any tag", order=10),),
     list_actions=(("segments/_tag_bulk.html", "crm.segments.tag_views:bulk_bar"),),
-    jobs={"bulk_tag": "crm.segments.tags:bulk_tag_job"},
+    jobs={"bulk_tag": "crm.segments.tags:bulk_tag_job",
+          "segments_refresh": "crm.segments.jobs:refresh_job"},  # nightly
+    cli=("crm.segments.cli:segments_cli",),
+    # value tier and churn risk for the follow-ups' and tickets' service priority
+    customer_rank="crm.segments.categories:rank_select",
     # a customer merged away hands its tags to the survivor (one row per tag) and its
     # categories are computed again for the survivor the next night
     merge={"customer_tag": KEEP_SURVIVOR, "customer_category": KEEP_SURVIVOR},
