@@ -2,13 +2,15 @@
 categories (value tier, cadence, churn risk, engagement, RFM), refreshed nightly."""
 from flask import Blueprint
 
-from crm.features import KEEP_SURVIVOR, Feature
+from crm.features import KEEP_SURVIVOR, Feature, NavItem
 
 bp = Blueprint("segments", __name__)
 
 feature = Feature(
     name="segments",
     blueprints=(bp,),
+    views=("crm.segments.views",),
+    nav=(NavItem("Segments", "segments.index", "segments.use", order=15),),
     models=("crm.segments.models",),
     # a customer merged away hands its tags to the survivor (one row per tag) and its
     # categories are computed again for the survivor the next night
