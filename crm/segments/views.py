@@ -188,7 +188,8 @@ def _result(tree):
     """The live count and the first matching customers, with why: what the builder shows
     beside the rules."""
     pruned = _pruned(tree)
-    clean, problems = rules.validate(pruned, amounts=sees_amounts(current_user))
+    # the shape only: a tag or route deleted since is named at its rule, and matches nobody
+    clean, problems = rules.validate(pruned, amounts=sees_amounts(current_user), existing=False)
     if problems:
         return {"problems": problems, "count": None, "preview": []}
     total = rules.count(clean, amounts=sees_amounts(current_user))
@@ -253,10 +254,10 @@ def _save(form, tree, apply, *, segment=None, new=False):
     except ConflictError as exc:
         db.session.rollback()
         current = exc.current
-        form.form_errors.append("Someone else saved this segment after you opened it. "
-                                "Their version is shown below; make your change again.")
-        return _page(SegmentForm(formdata=None, obj=current), tree_of(current),
-                     segment=current, status=409, conflict=True)
+        fresh = SegmentForm(formdata=None, obj=current)
+        fresh.form_errors.append("Someone else saved this segment after you opened it. "
+                                 "Their version is shown below; make your change again.")
+        return _page(fresh, tree_of(current), segment=current, status=409, conflict=True)
     except PermissionError:
         db.session.rollback()
         abort(403)
