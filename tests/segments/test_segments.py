@@ -5,8 +5,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from crm.auth.models import StaffUser
 from crm.audit.models import AuditEvent
+from crm.auth.models import StaffUser
 from crm.common import SYSTEM, ConflictError
 from crm.extensions import db
 from crm.segments.models import Segment, Tag
