@@ -549,9 +549,25 @@ def _rule_sql(rule, ctx: Context):
     return not_(clause) if negate else clause
 
 
+# How dear each rule is to test for a customer (a group costs its dearest rule): the tests of a
+# group are written cheapest first (SQLite tests them in that order and stops at the first
+# that settles it), so the dear ones are reached by few customers.
+COLUMN, PROBE, AGGREGATE = 0, 1, 2
+COSTS = {"kind": COLUMN, "status": COLUMN, "pricing_tier": COLUMN, "owner": COLUMN,
+         "created": COLUMN, "order_count": AGGREGATE, "revenue": AGGREGATE,
+         "balance": AGGREGATE, "days_overdue": AGGREGATE, "ordered_product": AGGREGATE}
+
+
+def _cost(node) -> int:
+    if "rules" in node:
+        return max((_cost(child) for child in node["rules"]), default=COLUMN)
+    return COSTS.get(node["field"], PROBE)
+
+
 def _node_sql(node, ctx):
     if "rules" in node:
-        parts = [_node_sql(child, ctx) for child in node["rules"]]
+        ordered = sorted(node["rules"], key=_cost)  # stable: rules of one cost keep their order
+        parts = [_node_sql(child, ctx) for child in ordered]
         if not parts:
             return true()
         return and_(*parts) if node["match"] == "all" else or_(*parts)

@@ -40,9 +40,7 @@ class SegmentForm(FlaskForm):
         pass
 
     name = StringField("Name", validators=[MaxLength(NAME_MAX)])
-    shared = BooleanField("Shared with the team",
-                          description="Everyone who uses segments can use it; only you and "
-                                      "managers can change it.")
+    shared = BooleanField("Shared with the team")
     version = version_field()
 
 
@@ -180,6 +178,7 @@ def _builder_context(tree, problems=(), focus=None):
         groups.setdefault(f.group, []).append(f)
     return {"tree": tree, "field_groups": groups, "all_fields": rules.FIELDS,
             "choices": Choices(), "problems": {p.key: p.text for p in problems},
+            "problem_list": list(problems),
             "focus": focus, "channels": rules.CHANNELS, "matches": rules.MATCHES,
             "max_depth": rules.MAX_DEPTH}
 
@@ -249,7 +248,8 @@ def _save(form, tree, apply, *, segment=None, new=False):
         saved = apply()
     except SegmentError as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        if not exc.problems:  # the rules' problems are listed and shown at each rule
+            form.form_errors.append(str(exc))
         return _page(form, tree, segment=segment, problems=exc.problems, status=422)
     except ConflictError as exc:
         db.session.rollback()
