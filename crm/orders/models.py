@@ -64,7 +64,11 @@ class Order(db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id")
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (actor_check("created_by"),)
+    # A customer's orders by day with their status, read from the index alone: segments'
+    # "last order", "orders in the last N days" (crm.segments.rules) and the orders list.
+    __table_args__ = (Index("ix_sales_order_customer_day", "customer_id", "delivery_date",
+                            "status"),
+                      actor_check("created_by"))
 
     @property
     def number(self) -> str:

@@ -10,17 +10,23 @@ feature = Feature(
     name="segments",
     blueprints=(bp,),
     models=("crm.segments.models",),
-    views=("crm.segments.tag_views", "crm.segments.category_views"),
-    # the Tags page: counts for everyone who tags customers, changes for managers
-    nav=(NavItem("Tags", "segments.tags", "tags.edit", order=60),),
+    views=("crm.segments.views", "crm.segments.tag_views", "crm.segments.category_views"),
+    # Segments (the rule builder); the Tags page: counts for everyone who tags customers,
+    # changes for managers
+    nav=(NavItem("Segments", "segments.index", "segments.use", order=15),
+         NavItem("Tags", "segments.tags", "tags.edit", order=60)),
     # the customer's tags (shown to every role, changed by tags.edit, in place) and its
     # computed categories (staff only: never on the portal)
     overview_sections=(("segments/_tag_card.html", "crm.segments.tag_views:tag_card"),
                        ("segments/_categories_card.html",
                         "crm.segments.category_views:categories_card")),
     # the customer list: "has tag X", with its export; and bulk tagging of what it lists
-    list_filters=(ListFilter("tag", "Tag", "customers.view", "crm.segments.tags:has_tag_filter",
-                             "crm.segments.tags:tag_choices", everything="Any tag", order=10),),
+    list_filters=(ListFilter("segment", "Segment", "segments.use",
+                             "crm.segments.services:segment_filter",
+                             "crm.segments.services:segment_choices", everything="Everyone",
+                             order=5),
+                  ListFilter("tag", "Tag", "customers.view", "crm.segments.tags:has_tag_filter",
+                             "crm.segments.tags:tag_choices", everything="Any tag", order=10)),
     list_actions=(("segments/_tag_bulk.html", "crm.segments.tag_views:bulk_bar"),),
     jobs={"bulk_tag": "crm.segments.tags:bulk_tag_job",
           "segments_refresh": "crm.segments.jobs:refresh_job"},  # nightly

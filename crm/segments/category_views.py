@@ -6,18 +6,18 @@ from datetime import datetime
 
 from flask import Response, abort, request
 from flask_login import current_user
-from sqlalchemy import Select
 
 from crm.audit.services import record
 from crm.common import farm_zone
 from crm.contacts.importing.columns import safe_cell
 from crm.downloads import download_headers
 from crm.extensions import db
-from crm.security.permissions import can, requires
+from crm.security.permissions import requires
 from crm.segments import bp
 from crm.segments.categories import category_of, explain
 from crm.segments.marketing import MARKETING_CHANNELS, csv_rows, marketing_contacts, summary
 from crm.segments.models import Segment
+from crm.segments.services import get_segment, segment_customer_ids
 from crm.web import render
 
 CATEGORY_LABELS = {"tier": "Value tier", "cadence": "Order cadence", "churn": "Churn risk",
@@ -36,20 +36,11 @@ def categories_card(customer):
 # -- a segment's marketing list --------------------------------------------------------------
 
 def _segment(segment_id: int) -> Segment:
-    """The segment, when the user may use it (theirs, shared, or a manager's view); else 404."""
-    segment = db.session.get(Segment, segment_id)
-    if segment is None or not (segment.shared or segment.owner_id == current_user.id
-                               or can(current_user, "segments.manage")):
+    """The segment, when the user may use it (crm.segments.services.get_segment); else 404."""
+    segment = get_segment(segment_id, current_user)
+    if segment is None:
         abort(404)
     return segment
-
-
-def _customers_of_segment(segment_id: int, user) -> Select:
-    """A select of the ids of the segment's customers, as `user` may see them.
-
-    TODO(segments merge): return crm.segments.services.segment_customer_ids(segment, user)
-    once the rule engine's branch is merged; until then there is nothing to call."""
-    raise NotImplementedError("crm.segments.services.segment_customer_ids is not merged yet")
 
 
 def _channel() -> str:
@@ -63,16 +54,10 @@ def marketing(segment_id):
     """Who a campaign to the segment on a channel would reach, and who is left out and why."""
     segment = _segment(segment_id)
     channel = _channel()
-    try:
-        rows, left_out = marketing_contacts(_customers_of_segment(segment.id, current_user),
-                                            channel)
-    except NotImplementedError:
-        return render("segments/marketing.html", "segments/_marketing_summary.html", 501,
-                      segment=segment, channel=channel, channels=MARKETING_CHANNELS,
-                      unavailable=True)
+    rows, left_out = marketing_contacts(segment_customer_ids(segment, current_user), channel)
     return render("segments/marketing.html", "segments/_marketing_summary.html",
                   segment=segment, channel=channel, channels=MARKETING_CHANNELS,
-                  unavailable=False, people=len(rows), left_out=left_out,
+                  people=len(rows), left_out=left_out,
                   said=summary(rows, left_out, channel))
 
 
@@ -83,11 +68,7 @@ def marketing_csv(segment_id):
     for marketing there; formulas neutralised; audited (the count, no personal data)."""
     segment = _segment(segment_id)
     channel = _channel()
-    try:
-        rows, left_out = marketing_contacts(_customers_of_segment(segment.id, current_user),
-                                            channel)
-    except NotImplementedError:
-        abort(501)
+    rows, left_out = marketing_contacts(segment_customer_ids(segment, current_user), channel)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for values in csv_rows(rows, channel):

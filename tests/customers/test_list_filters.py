@@ -151,3 +151,35 @@ def odd(value, user):
 
 def odd_choices(user):
     return [(1, "Odd numbers")]
+
+
+def test_the_list_filtered_by_a_saved_segment_and_a_segment_gone_says_so(app, client, auth,
+                                                                        tagged):
+    """Segments declares "Segment" through the same hook: the list shows the segment's
+    customers as its rules say now; a segment deleted since gives a message, not a 500; a
+    private segment of someone else's is not offered nor applied."""
+    import json
+
+    from crm.segments.models import Segment
+
+    auth.sign_in("sales")
+    rules = {"match": "all", "rules": [
+        {"field": "kind", "op": "in", "value": ["grocer"]},
+        {"field": "tags", "op": "any", "value": [tagged["tag"]]}]}
+    with app.app_context():
+        made = Segment(name="Wholesale grocers", owner_id=auth.user_id, shared=False,
+                       rules=json.dumps(rules))
+        db.session.add(made)
+        db.session.commit()
+        segment_id = made.id
+    page = client.get("/customers/").text
+    assert '<label for="segment">Segment</label>' in page
+    assert f'<option value="{segment_id}">Wholesale grocers</option>' in page
+    listed = client.get(f"/customers/?segment={segment_id}").text
+    assert shown(listed, ALL) == ["Grocer 1", "Grocer 3"]
+    with app.app_context():
+        db.session.delete(db.session.get(Segment, segment_id))
+        db.session.commit()
+    gone = client.get(f"/customers/?segment={segment_id}")
+    assert gone.status_code == 200 and "That segment no longer exists" in gone.text
+    assert shown(gone.text, ALL) == []

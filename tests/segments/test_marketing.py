@@ -132,32 +132,35 @@ def test_withdrawn_consent_archived_customers_and_one_row_per_person(app_ctx):
 
 @pytest.fixture
 def segment(app, auth):
+    """A shared segment "has tag Campaign" holding two customers (a third is left outside)."""
+    import json
+
+    from crm.segments.tags import add_tag, find_or_create_tag
+
     auth.sign_in("manager")
     with app.app_context():
         a = factories.customer("=HYPERLINK(\"x\") Cafe", contact=False)
         b = factories.customer(contact=False)
+        outside = factories.customer(contact=False)
         person(a, first="@Ann")
         person(a, consent=False)
         person(b, email_opted_out=True)
-        made = Segment(name="North route", owner_id=auth.user_id, shared=True, rules="{}")
+        person(outside)
+        tag = find_or_create_tag("Campaign", actor=SYSTEM)
+        add_tag([a.id, b.id], tag, actor=SYSTEM)
+        rules = {"match": "all", "rules": [{"field": "tags", "op": "any", "value": [tag.id]}]}
+        made = Segment(name="North route", owner_id=auth.user_id, shared=True,
+                       rules=json.dumps(rules))
         db.session.add(made)
         db.session.commit()
         return made.id, [a.id, b.id]
 
 
-@pytest.fixture
-def stub_segment(monkeypatch, segment):
-    """The rule engine is another branch: the segment's customers are a plain select here."""
-    from crm.segments import category_views
-
-    _, ids = segment
-    monkeypatch.setattr(category_views, "_customers_of_segment",
-                        lambda segment_id, user: select(Customer.id).where(Customer.id.in_(ids)))
-    return segment
 
 
-def test_the_summary_page_says_who_is_in_and_why_others_are_not(client, stub_segment):
-    segment_id, _ = stub_segment
+
+def test_the_summary_page_says_who_is_in_and_why_others_are_not(client, segment):
+    segment_id, _ = segment
     page = client.get(f"/segments/{segment_id}/marketing?channel=email")
     assert page.status_code == 200 and "<html" in page.text
     assert "1 person in the list; 2 left out: 1 no marketing consent, 1 email opted out." \
@@ -169,8 +172,8 @@ def test_the_summary_page_says_who_is_in_and_why_others_are_not(client, stub_seg
     assert "2 people in the list; 1 left out: 1 no marketing consent." in part.text
 
 
-def test_the_csv_is_formula_safe_and_audited_without_personal_data(app, client, stub_segment):
-    segment_id, _ = stub_segment
+def test_the_csv_is_formula_safe_and_audited_without_personal_data(app, client, segment):
+    segment_id, _ = segment
     response = client.get(f"/segments/{segment_id}/marketing.csv?channel=email")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -196,9 +199,12 @@ def test_only_the_export_roles_may_download(app, client, auth, role):
     assert client.get("/segments/1/marketing?channel=email").status_code == 403
 
 
-def test_without_the_rule_engine_the_page_says_so(client, segment):
+def test_a_segment_the_user_may_not_use_is_not_found(client, auth, segment):
     segment_id, _ = segment
-    page = client.get(f"/segments/{segment_id}/marketing")
-    assert page.status_code == 501 and "not available yet" in page.text
-    assert client.get(f"/segments/{segment_id}/marketing.csv").status_code == 501
     assert client.get("/segments/999999/marketing").status_code == 404
+    other = auth.make_user("admin")  # a private segment of someone else's is not the manager's
+    with client.application.app_context():
+        made = db.session.get(Segment, segment_id)
+        made.owner_id, made.shared = other, False
+        db.session.commit()
+    assert client.get(f"/segments/{segment_id}/marketing").status_code == 404
