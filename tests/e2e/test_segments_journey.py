@@ -1,13 +1,15 @@
 """Segments in a real browser: sales builds a segment of three rules (kind, status, and "has
-none of tag Paused"), watching the live count change after each, saves it, and follows "Open in
-the customer list". (The list's segment filter arrives with the tags branch; the lead extends
-this journey to the filtered list and bulk tagging after merging it.)"""
+none of tag Paused"), watching the live count change after each, saves it, follows "Open in
+the customer list" to the list filtered by it, and tags every customer it holds at once."""
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from crm.common import SYSTEM
+from crm.customers.models import Customer
 from crm.extensions import db
+from crm.segments.models import CustomerTag, Tag
 from crm.segments.tags import add_tag, find_or_create_tag
 from tests import factories
 from tests.e2e.conftest import sign_in
@@ -82,6 +84,25 @@ def test_build_a_segment_watch_the_count_save_it_and_open_it(app, page, make_sta
     expect(link).to_have_attribute("href", f"/customers/?segment={segment_id}")
     link.click()
     page.wait_for_url(re.compile(rf"/customers/\?segment={segment_id}$"))
+    expect(page.get_by_label("Segment")).to_have_value(segment_id)
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name="Green Table")).to_be_visible()
+    for other in ("Blue Heron", "Sleepy Diner", "Corner Grocer"):
+        expect(results.get_by_role("link", name=other)).to_have_count(0)
+
+    # bulk-tag everyone the segment holds
+    page.get_by_label("All 1 on this page").check()
+    page.get_by_label("Tag to add or remove").fill("Spring tasting")
+    page.get_by_role("button", name="Add the tag").click()
+    expect(page.locator("#bulk-tag-status")).to_contain_text("“Spring tasting” added to "
+                                                             "1 customer")
+    with app.app_context():
+        tagged = db.session.scalars(
+            select(Customer.name).join(CustomerTag, CustomerTag.customer_id == Customer.id)
+            .join(Tag, Tag.id == CustomerTag.tag_id)
+            .where(Tag.name == "Spring tasting")).all()
+        db.session.remove()
+    assert tagged == ["Green Table"]
 
     page.goto("/segments")
     row = page.get_by_role("row", name=re.compile("Active restaurants, not paused"))
