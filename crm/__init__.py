@@ -161,6 +161,7 @@ def register_rate_limits(app):
 # otherwise. Adding a feature is adding its package here.
 FEATURES = ("crm.main", "crm.auth", "crm.customers", "crm.contacts", "crm.communications",
             "crm.preferences", "crm.catalogue", "crm.orders", "crm.credit", "crm.segments",
+            "crm.reports",
             "crm.delivery",
             "crm.jobs", "crm.admin", "crm.demo")
 
