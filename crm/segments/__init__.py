@@ -31,6 +31,7 @@ feature = Feature(
     jobs={"bulk_tag": "crm.segments.tags:bulk_tag_job",
           "segments_refresh": "crm.segments.jobs:refresh_job"},  # nightly
     cli=("crm.segments.cli:segments_cli",),
+    demo="crm.segments.demo:seed",  # tags, two saved segments, the categories computed
     # value tier and churn risk for the follow-ups' and tickets' service priority
     customer_rank="crm.segments.categories:rank_select",
     # a customer merged away hands its tags to the survivor (one row per tag) and its

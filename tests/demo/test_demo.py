@@ -1,6 +1,6 @@
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.auth.services import authenticate
 from crm.customers.models import KINDS, Customer
@@ -41,6 +41,16 @@ def test_seed_makes_a_believable_farm_once(app, runner):
 
         assert db.session.scalar(select(DeliveryPause).where(
             DeliveryPause.starts_on <= farm_today(), DeliveryPause.ends_on >= farm_today()))
+        from crm.segments import rules
+        from crm.segments.models import CustomerCategory, CustomerTag, Segment
+        from crm.segments.services import tree_of
+
+        assert db.session.scalar(select(func.count()).select_from(CustomerTag)) > 10
+        segments = db.session.scalars(select(Segment)).all()
+        assert {s.shared for s in segments} == {True, False}
+        assert all(rules.count(tree_of(s)) > 0 for s in segments)  # the demo's have members
+        computed = db.session.scalars(select(CustomerCategory)).all()
+        assert len(computed) == len(customers) and {c.value_tier for c in computed} >= set("ABC")
         db.session.commit()
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "already present" in again.output

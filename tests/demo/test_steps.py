@@ -18,7 +18,7 @@ def test_the_demo_steps_come_from_the_features_declarations(app):
         steps = found.demo_steps
         declared = {f.name: f.demo for f in found.features if f.demo}
     assert [name for name, _ in steps] == ["auth", "contacts", "communications", "preferences",
-                                          "orders"]
+                                          "orders", "segments"]
     for name, step in steps:
         assert declared[name] == f"crm.{name}.demo:seed"
         assert step is load(declared[name])
