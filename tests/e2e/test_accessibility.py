@@ -29,12 +29,15 @@ def demo(app):
                                  .where(CustomerContact.customer_id == ticket.customer_id)
                                  .limit(1))
         staff = db.session.scalar(select(StaffUser.id).order_by(StaffUser.id).limit(1))
-        found = ticket.customer_id, link.contact_id, ticket.id, staff
+        from crm.segments.models import Segment
+
+        segment = db.session.scalar(select(Segment.id).where(Segment.shared))
+        found = ticket.customer_id, link.contact_id, ticket.id, staff, segment
         db.session.remove()
     return found
 
 
-def pages(customer, contact, ticket, staff):
+def pages(customer, contact, ticket, staff, segment):
     return [
         "/customers/", f"/customers/{customer}", f"/customers/{customer}/contacts",
         f"/customers/{customer}/preferences", f"/customers/{customer}/communications",
@@ -51,6 +54,10 @@ def pages(customer, contact, ticket, staff):
         f"/customers/{customer}/preferences/items/edit",
         f"/customers/{customer}/preferences/contacts/{contact}/edit",
         f"/customers/{customer}/contacts/{contact}/edit",
+        # tags, segments and categories (issue 16)
+        "/tags", "/segments", "/segments/new", f"/segments/{segment}",
+        f"/segments/{segment}/marketing", f"/customers/?segment={segment}",
+        "/follow-ups?sort=priority", "/tickets?sort=risk",
     ]
 
 
@@ -72,19 +79,19 @@ def sign_in_as(page, email):
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_no_serious_or_critical_violations_anywhere(demo, new_page, viewport):
-    customer, contact, ticket, staff = demo
+    customer, contact, ticket, staff, segment = demo
     page = new_page(viewport)
     page.goto("/auth/sign-in")
     found = {"/auth/sign-in": violations(page)}
     sign_in_as(page, "admin@example.com")
-    for url in pages(customer, contact, ticket, staff):
+    for url in pages(customer, contact, ticket, staff, segment):
         response = page.goto(url)
         assert response.status == 200, url
         page.wait_for_load_state("networkidle")
         found[url] = violations(page)
     viewer = new_page(viewport)
     sign_in_as(viewer, "viewer@example.com")
-    for url in pages(customer, contact, ticket, staff)[:5]:
+    for url in pages(customer, contact, ticket, staff, segment)[:5]:
         viewer.goto(url)
         viewer.wait_for_load_state("networkidle")
         found[f"viewer {url}"] = violations(viewer)
