@@ -53,14 +53,15 @@ def _get(client, path, pdf):
 
     if pdf:
         forget()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     answer = client.get(path)
     elapsed = (time.perf_counter() - started) * 1000
+    cpu_ms = (time.process_time() - cpu) * 1000
     if answer.status_code != 200:
         sys.exit(f"GET {path}: status {answer.status_code}")
     if pdf and not (answer.data.startswith(b"%PDF") and answer.headers["X-Cache"] == "MISS"):
         sys.exit(f"GET {path}: not a fresh PDF")
-    return elapsed, answer.data
+    return elapsed, cpu_ms, answer.data
 
 
 def measure(app, rounds=5, stops=500, client=None) -> dict:
@@ -68,17 +69,21 @@ def measure(app, rounds=5, stops=500, client=None) -> dict:
     for _ in range(2):  # warm-up: templates, caches, WeasyPrint's import and fonts
         _get(client, HTML_PATH, False)
         _get(client, PDF_PATH, True)
-    html_ms, pdf_ms, pdf_bytes = [], [], 0
+    html_ms, pdf_ms, html_cpu, pdf_cpu, pdf_bytes = [], [], [], [], 0
     for _ in range(rounds):
-        elapsed, body = _get(client, HTML_PATH, False)
+        elapsed, cpu, body = _get(client, HTML_PATH, False)
         if body.count(b'class="stop"') != stops:
             sys.exit(f"GET {HTML_PATH}: not {stops} stops")
         html_ms.append(elapsed)
-        elapsed, body = _get(client, PDF_PATH, True)
+        html_cpu.append(cpu)
+        elapsed, cpu, body = _get(client, PDF_PATH, True)
         pdf_ms.append(elapsed)
+        pdf_cpu.append(cpu)
         pdf_bytes = len(body)
     html, pdf = statistics.median(html_ms), statistics.median(pdf_ms)
     ratio = pdf / html
+    # CPU time of this process: on a shared machine less disturbed by other work than the clock.
+    cpu_ratio = statistics.median(pdf_cpu) / statistics.median(html_cpu)
     return {
         "sheet_html": {"value": round(html, 1), "unit": "ms", "target": "< 1000 ms",
                        "met": html < 1000, "times": [round(t, 1) for t in html_ms]},
@@ -88,6 +93,10 @@ def measure(app, rounds=5, stops=500, client=None) -> dict:
         "sheet pdf rendered afresh / html": {"value": round(ratio, 1), "unit": "x",
                                              "target": f"<= {PDF_TO_HTML_MAX}",
                                              "met": ratio <= PDF_TO_HTML_MAX},
+        "sheet pdf afresh / html (CPU time)": {
+            "value": round(cpu_ratio, 1), "unit": "x", "target": f"<= {PDF_TO_HTML_MAX}",
+            "met": cpu_ratio <= PDF_TO_HTML_MAX,
+            "times": [f"{h:.0f} / {p:.0f} ms" for h, p in zip(html_cpu, pdf_cpu)]},
     }
 
 
@@ -126,7 +135,7 @@ def main():
             print(f"{name:<36} {figure['value']:>9} {figure['unit']:<3} target {figure['target']}"
                   f" {'met' if figure['met'] else 'MISSED'}  {figure.get('times', '')}")
         if args.save:
-            Path(args.save).write_bytes(_get(client, PDF_PATH, True)[1])
+            Path(args.save).write_bytes(_get(client, PDF_PATH, True)[2])
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
