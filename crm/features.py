@@ -110,17 +110,19 @@ class ListFilter:
     actions. Its values are ids (ASCII digits, crm.common.parse_id), so they can travel as a
     job's arguments.
 
-    - `select`: "module:function(value: int, user) -> a select of customer ids" (applied as
-      `Customer.id IN (select)`, built per request); ValueError(message) when the value cannot
-      be used (an unknown or deleted tag): the list shows the message, never a 500. `user` is
-      the staff user asking, or the one who started a job.
+    - `condition`: "module:function(value: int, user) -> a condition on Customer" (a SQL
+      expression, e.g. an EXISTS correlated with the customer row, added to the list's WHERE,
+      built per request: so the list, walking customers in its order, stops at its page
+      instead of first finding every customer the filter holds); ValueError(message) when the
+      value cannot be used (an unknown or deleted tag): the list shows the message, never a
+      500. `user` is the staff user asking, or the one who started a job.
     - `choices`: "module:function(user) -> [(value, label)]" for the <select>.
     """
 
     param: str  # the query-string name, e.g. "tag"
     label: str  # the <select>'s label, e.g. "Tag"
     permission: str
-    select: str
+    condition: str
     choices: str
     everything: str = "Any"  # the empty option, e.g. "Any tag"
     order: int = 100

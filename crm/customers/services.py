@@ -131,7 +131,7 @@ def feature_conditions(feature_filters: dict | None, user=None) -> tuple:
         if value is None:
             raise ValueError(f"That {declared.label.lower()} is not one of the choices; "
                              f"choose another.")
-        conditions.append(load(declared.select)(value, user))
+        conditions.append(load(declared.condition)(value, user))
     return tuple(conditions)
 
 
@@ -175,8 +175,8 @@ def _statement(how: str | None, kind: bool, status: bool, archived: bool, sort: 
 def _build(how: str | None, kind: bool, status: bool, archived: bool, sort: str,
            words: int = 0, entity_types: tuple = (), *, conditions: tuple = (),
            ids: bool = False):
-    """_statement's select; with `conditions` (selects of customer ids from the features'
-    list filters) applied to every source (so a token walk that stops early still finds the
+    """_statement's select; with `conditions` (the features' list filters' conditions on
+    Customer) applied to every source (so a token walk that stops early still finds the
     filtered customers), and with `ids` selecting the customers' ids alone."""
     def filtered():
         query = select(Customer.id if ids else Customer).where(
@@ -186,7 +186,7 @@ def _build(how: str | None, kind: bool, status: bool, archived: bool, sort: str,
         if status:
             query = query.where(Customer.status == bindparam("status"))
         for condition in conditions:
-            query = query.where(Customer.id.in_(condition))
+            query = query.where(condition)
         return query
 
     query, order = filtered(), SORTS[sort]

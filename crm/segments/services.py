@@ -93,7 +93,7 @@ def segment_filter(segment_id: int, user=None):
         from crm.auth.models import StaffUser
 
         user = db.session.get(StaffUser, segment.owner_id)
-    return segment_customer_ids(segment, user)
+    return rules.condition(tree_of(segment), amounts=sees_amounts(user))
 
 
 def segment_choices(user=None) -> list[tuple[int, str]]:

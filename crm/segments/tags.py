@@ -236,12 +236,13 @@ def current_tag(tag_id: int) -> Tag | None:
 # -- the customer list's "Tag" filter (crm.features.ListFilter) ------------------------------
 
 def has_tag_filter(tag_id: int, user=None):
-    """The customers carrying the tag (or the one it was merged into), as a select of ids;
-    ValueError when the tag was deleted."""
+    """The customer list's "Tag" filter: customers carrying the tag (or the one it was merged
+    into), as a condition on Customer; ValueError when the tag was deleted."""
     tag = current_tag(tag_id)
     if tag is None:
         raise TagError("That tag no longer exists (it was deleted). Choose another tag.")
-    return select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag.id)
+    return select(CustomerTag.customer_id).where(CustomerTag.customer_id == Customer.id,
+                                                 CustomerTag.tag_id == tag.id).exists()
 
 
 def tag_choices(user=None) -> list[tuple[int, str]]:
