@@ -262,9 +262,12 @@ def register_feature(app, feature: Feature):
         found.customer_rank.append(load(feature.customer_rank))
     for name, (what, when) in feature.periodic.items():
         from crm.jobs.cron import cron_expression
+        from crm.jobs.services import JOB_NAME
 
         if name in found.periodic:
             raise ValueError(f"periodic work {name!r} is declared twice")
+        if not JOB_NAME.fullmatch(name):  # it is the scheduled RQ job's description
+            raise ValueError(f"periodic work {name!r}: lower-case letters, digits, '_', '.'")
         cron_expression(when, app.config)  # a bad expression stops the app starting
         found.periodic[name] = (what, when)
     if feature.setup:

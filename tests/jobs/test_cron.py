@@ -185,3 +185,10 @@ def test_without_redis_cron_says_so_and_gives_crontab_lines(app, runner):
     assert "0 2 * * *" in result.output and "cron run credit_nightly" in result.output
     unknown = runner.invoke(args=["cron", "run", "nope"])
     assert unknown.exit_code != 0 and "no periodic work named 'nope'" in unknown.output
+
+
+def test_job_names_shown_on_the_dashboard_cannot_carry_markup():
+    from crm.jobs.services import register_job
+
+    with pytest.raises(ValueError):
+        register_job("<script>alert(1)</script>", "tests.jobs.cron_feature:tick")
