@@ -230,3 +230,8 @@ def test_without_redis_the_page_is_for_admins_only(app, client, auth):
     assert client.get("/admin/rq/").status_code == 302
     auth.sign_in("manager")
     assert auth.client.get("/admin/rq/").status_code == 403
+
+
+def test_the_jobs_link_opens_the_apps_queue(redis_app, admin):
+    page = admin.client.get("/admin/rq/").text
+    assert 'href="/admin/rq/0/view/jobs/crm-test/queued/8/asc/1"' in page
