@@ -165,6 +165,12 @@ class Feature:
     # value tier (RANK_TIERS or NULL) and churn risk (RANK_RISKS or NULL), which lists of
     # other features (follow-ups, tickets) outer-join to sort and filter by service priority
     customer_rank: str | None = None
+    # periodic work, run by `flask cron` (crm.jobs.cron, RQ's CronScheduler): {name: (what,
+    # when)}. `what` is "module:function", called as fn(now) with now the aware UTC datetime
+    # (the worker commits after it), or the name of a registered job (`jobs`), started as a
+    # run of the system actor. `when` is a cron expression read in farm time (FARM_TIMEZONE),
+    # which may name a config value in braces: "0 {ORDER_CUTOFF_HOUR} * * *".
+    periodic: dict[str, tuple[str, str]] = field(default_factory=dict)
     setup: str | None = None  # "module:function(app)" for anything else at registration
 
 
@@ -186,6 +192,7 @@ class Registry:
     list_filters: list[ListFilter] = field(default_factory=list)
     list_actions: list[tuple[str, str]] = field(default_factory=list)
     customer_rank: list = field(default_factory=list)
+    periodic: dict[str, tuple[str, str]] = field(default_factory=dict)  # Feature.periodic, all
 
 
 LIST_PARAMS = {"s", "q", "kind", "status", "archived", "sort", "page", "csrf_token"}
@@ -255,5 +262,15 @@ def register_feature(app, feature: Feature):
     found.list_actions.extend(feature.list_actions)
     if feature.customer_rank:
         found.customer_rank.append(load(feature.customer_rank))
+    for name, (what, when) in feature.periodic.items():
+        from crm.jobs.cron import cron_expression
+        from crm.jobs.services import JOB_NAME
+
+        if name in found.periodic:
+            raise ValueError(f"periodic work {name!r} is declared twice")
+        if not JOB_NAME.fullmatch(name):  # it is the scheduled RQ job's description
+            raise ValueError(f"periodic work {name!r}: lower-case letters, digits, '_', '.'")
+        cron_expression(when, app.config)  # a bad expression stops the app starting
+        found.periodic[name] = (what, when)
     if feature.setup:
         load(feature.setup)(app)

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from crm.admin import bp
+from crm.admin.dashboard import dashboard_url
 from crm.admin.forms import ROLE_LABELS, STATUSES, NewStaffUserForm, StaffUserForm
 from crm.auth.models import StaffUser
 from crm.auth.services import StaffUserError, create_user, update_staff_user
@@ -28,6 +29,7 @@ def index():
         "admin/index.html", active=staff.get(True, 0), disabled=staff.get(False, 0), runs=runs,
         form=FlaskForm(),
         rq_dashboard="rq_dashboard.queues_overview" in current_app.view_functions,
+        rq_url=dashboard_url(),
     )
 
 

@@ -13,6 +13,7 @@ feature = Feature(
     models=("crm.credit.models",),
     cli=("crm.credit.import_cli:credit_cli",),  # the credit group, with its import command
     jobs={"credit_nightly": "crm.credit.jobs:nightly_job"},
+    periodic={"credit_nightly": ("credit_nightly", "0 2 * * *")},  # flask cron, farm time
     # a customer merged away keeps no credit account; one with books is never merged away
     merge={"credit_account": KEEP_SURVIVOR},
     merge_veto="crm.credit.services:merge_veto",

@@ -12,5 +12,5 @@ feature = Feature(
     views=("crm.jobs.views",),
     models=("crm.jobs.models",),
     permissions={"jobs.view": set(ROLES)},
-    cli=("crm.jobs.cli:worker_command",),
+    cli=("crm.jobs.cli:worker_command", "crm.jobs.cli:cron_cli"),
 )

@@ -6,6 +6,7 @@ embedded default for `make run`) they run inline, right after the commit, in the
 process (on a session of their own).
 """
 import logging
+import re
 import threading
 import traceback
 from datetime import timedelta
@@ -27,8 +28,14 @@ log = logging.getLogger(__name__)
 REGISTRY: dict[str, object] = {}
 
 
+JOB_NAME = re.compile(r"[a-z][a-z0-9_.]*")  # it becomes the RQ job's description: no markup
+
+
 def register_job(name: str, target):
-    """Make a job known by name. It is called as fn(run, report, **params)."""
+    """Make a job known by name. It is called as fn(run, report, **params). The name, with
+    the run's id, is all the RQ dashboard shows of a job (no personal data, no markup)."""
+    if not JOB_NAME.fullmatch(name):
+        raise ValueError(f"job name {name!r}: lower-case letters, digits, '_' and '.' only")
     if REGISTRY.get(name, target) != target:
         raise ValueError(f"job {name!r} is registered twice")
     REGISTRY[name] = target

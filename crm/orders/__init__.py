@@ -15,6 +15,7 @@ feature = Feature(
     owed_soon="crm.orders.services:open_orders_total",
     jobs={"orders_for_date": "crm.orders.jobs:orders_for_date_job",
           "orders_cutoff": "crm.orders.jobs:orders_cutoff_job"},
+    periodic={"orders_cutoff": ("orders_cutoff", "0 {ORDER_CUTOFF_HOUR} * * *")},  # farm time
     cli=("crm.orders.cli:orders_cli",),
     permissions={
         "prices.manage": {"admin", "manager"},

@@ -30,6 +30,7 @@ feature = Feature(
     list_actions=(("segments/_tag_bulk.html", "crm.segments.tag_views:bulk_bar"),),
     jobs={"bulk_tag": "crm.segments.tags:bulk_tag_job",
           "segments_refresh": "crm.segments.jobs:refresh_job"},  # nightly
+    periodic={"segments_refresh": ("segments_refresh", "30 2 * * *")},  # after credit's
     cli=("crm.segments.cli:segments_cli",),
     demo="crm.segments.demo:seed",  # tags, two saved segments, the categories computed
     # value tier and churn risk for the follow-ups' and tickets' service priority
