@@ -57,5 +57,5 @@ class GrowingForm(FlaskForm):
         message=f"Give the loss allowance as a whole number from 0 to {MAX_LOSS_PCT}, e.g. 10.",
         validators=[InputRequired("Give a loss allowance (0 for none)."),
                     NumberRange(0, MAX_LOSS_PCT,
-                                f"Loss allowance is from 0 to {MAX_LOSS_PCT} %.")])
+                                f"Loss allowance is from 0 to {MAX_LOSS_PCT} %%.")])
     version = version_field()
