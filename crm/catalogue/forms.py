@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.widgets import TextInput
 
 from crm.catalogue.services import MAX_DAYS_TO_HARVEST, MAX_LOSS_PCT, MAX_TRAY_YIELD_G
 from crm.forms import FormKeyField, MaxLength, strip, version_field
@@ -20,7 +21,10 @@ class NameForm(FlaskForm):
 
 
 class WholeNumberField(IntegerField):
-    """A whole number; what was typed comes back as typed with a clear reason ("2.5", "ten")."""
+    """A whole number; what was typed comes back as typed with a clear reason ("2.5", "ten").
+    A text box with a numeric keyboard, not type="number" (which drops what it cannot read)."""
+
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, message="", **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})

@@ -80,9 +80,11 @@ def delivering_between(start: date, end: date) -> dict[date, list[int]]:
             select(DeliveryPause.customer_id, DeliveryPause.starts_on, DeliveryPause.ends_on)
             .where(DeliveryPause.starts_on <= end, DeliveryPause.ends_on >= start)):
             pauses[customer_id].append((starts_on, ends_on))
+    by_weekday = {d: [p for p in plans if p.weekdays & (1 << d)] for d in range(7)}
     found = {}
     for day in days:
         found[day] = sorted(
-            plan.customer_id for plan in plans
-            if delivers_on(plan, day, any(a <= day <= b for a, b in pauses.get(plan.customer_id, ()))))
+            plan.customer_id for plan in by_weekday[day.weekday()]
+            if delivers_on(plan, day, plan.customer_id in pauses and any(
+                a <= day <= b for a, b in pauses[plan.customer_id])))
     return found

@@ -65,9 +65,22 @@ def size_grams(size: str, tray_yield_g: int | None) -> Fraction | None:
     return None
 
 
+NANO = 10**9  # the plan adds grams as whole nanograms: exact, and ints are fast
+
+
+def _nanograms(size: str, tray_yield_g: int | None) -> int | None:
+    grams = size_grams(size, tray_yield_g)
+    return None if grams is None else round(grams * NANO)
+
+
 def trays_for(grams: Fraction, loss_pct: int, tray_yield_g: int) -> int:
     """Trays to sow for `grams` of harvest with the loss allowance, rounded up."""
     return math.ceil(Fraction(grams) * (100 + loss_pct) / 100 / tray_yield_g)
+
+
+def _trays(nanograms: int, loss_pct: int, tray_yield_g: int) -> int:
+    """trays_for() in integers: ceil(ng × (100 + loss) / (100 × yield × 10^9))."""
+    return -(-nanograms * (100 + loss_pct) // (100 * tray_yield_g * NANO))
 
 
 @dataclass
@@ -147,8 +160,9 @@ def plan(start: date, days: int, *, today: date | None = None) -> Plan:
         .join(DeliveryPlan, DeliveryPlan.customer_id == StandingItem.customer_id)
         .join(Customer, Customer.id == StandingItem.customer_id)
         .where(*on_a_route()).order_by(StandingItem.id)):
-        standing[row.customer_id].append(row)
+        standing[row[0]].append(((row[1], row[2], row[4]), row[3]))  # ((what), quantity)
     ordered = defaultdict(list)  # (day, customer id) -> the day's order lines
+    ordering = defaultdict(set)  # day -> the customers with an order that day
     for row in db.session.execute(
         select(Order.delivery_date, Order.customer_id, OrderLine.product_id, OrderLine.size,
                OrderLine.quantity, OrderLine.packaging_id)
@@ -156,7 +170,9 @@ def plan(start: date, days: int, *, today: date | None = None) -> Plan:
         .where(Order.delivery_date >= start, Order.delivery_date <= end,
                Order.status.in_(SHEET_ORDER_STATUSES))
         .order_by(Order.id, OrderLine.id)):
-        ordered[(row.delivery_date, row.customer_id)].append(row)
+        day, customer_id = row[0], row[1]
+        ordered[(day, customer_id)].append(((row[2], row[3], row[5]), row[4]))
+        ordering[day].add(customer_id)
     products = {p.id: p for p in db.session.scalars(select(Product))}
     packaging = dict(db.session.execute(select(Packaging.id, Packaging.name)).all())
 
@@ -164,14 +180,17 @@ def plan(start: date, days: int, *, today: date | None = None) -> Plan:
     counted = {}
     for day in sorted(delivering):
         stops = set(delivering[day])
+        wanted = Counter()  # (product id, size, packaging id) -> quantity, this day
         from_orders = from_standing = 0
-        for customer_id in sorted(stops | {c for d, c in ordered if d == day}):
+        for customer_id in stops | ordering[day]:
             lines = ordered.get((day, customer_id), [])
             items = packed(lines, standing.get(customer_id, []) if customer_id in stops else [])
             from_orders += bool(lines)
             from_standing += bool(items) and not lines
-            for item in items:
-                demand[(day, item.product_id, item.size, item.packaging_id)] += item.quantity
+            for what, quantity in items:
+                wanted[what] += quantity
+        for (product_id, size, packaging_id), quantity in wanted.items():
+            demand[(day, product_id, size, packaging_id)] = quantity
         counted[day] = (from_orders, from_standing)
     return _arrange(start, end, today, demand, counted, products, packaging)
 
@@ -181,15 +200,19 @@ def _arrange(start, end, today, demand, counted, products, packaging) -> Plan:
     unweighed, ungrown = set(), set()
     lines = defaultdict(list)  # day -> [PackLine]
     containers = defaultdict(Counter)  # day -> {packaging: count}
-    grams = defaultdict(Fraction)  # (day, product id) -> grams
+    grams = Counter()  # (day, product id) -> nanograms
+    grown = {pid: p.has_growing_data for pid, p in products.items()}
+    units = {}  # (size, product id) -> nanograms in one, worked out once
     for (day, product_id, size, packaging_id), quantity in demand.items():
         product = products[product_id]
         pack = packaging.get(packaging_id, NO_PACKAGING)
-        unit = size_grams(size, product.tray_yield_g)
+        if (size, product_id) not in units:
+            units[(size, product_id)] = _nanograms(size, product.tray_yield_g)
+        unit = units[(size, product_id)]
         lines[day].append(PackLine(product.name, size, pack, quantity,
-                                   None if unit is None else unit * quantity))
+                                   None if unit is None else Fraction(unit * quantity, NANO)))
         containers[day][pack] += quantity
-        if not product.has_growing_data:
+        if not grown[product_id]:
             ungrown.add(product.name)
         elif unit is None:
             unweighed.add((product.name, size))
@@ -200,9 +223,9 @@ def _arrange(start, end, today, demand, counted, products, packaging) -> Plan:
         product = products[product_id]
         sow_on = day - timedelta(days=product.days_to_harvest)
         sowings[sow_on].append(Sowing(
-            product=product.name, grams=wanted, loss_pct=product.loss_pct,
+            product=product.name, grams=Fraction(wanted, NANO), loss_pct=product.loss_pct,
             tray_yield_g=product.tray_yield_g, days_to_harvest=product.days_to_harvest,
-            trays=trays_for(wanted, product.loss_pct, product.tray_yield_g), for_days=[day]))
+            trays=_trays(wanted, product.loss_pct, product.tray_yield_g), for_days=[day]))
     for name in sorted(ungrown):
         warnings.append(f"{name} has no growing data: its trays are not counted. Fill in its "
                         "days to harvest and yield per tray under Growing data.")

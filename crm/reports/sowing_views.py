@@ -4,10 +4,13 @@ import io
 from datetime import date, timedelta
 
 from flask import Response, request
+from sqlalchemy import func, select
 
+from crm.catalogue.models import Product
 from crm.common import farm_today
 from crm.contacts.importing.columns import safe_cell
 from crm.downloads import download_headers
+from crm.extensions import db
 from crm.reports import bp
 from crm.reports.sowing import MAX_DAYS, MIN_DAYS, csv_rows, plan
 from crm.security.permissions import requires
@@ -43,8 +46,22 @@ def _args() -> tuple[date, int]:
     return start, int(raw_days)
 
 
+def _ahead() -> date:
+    """The first delivery day whose sowing is still ahead for the quickest variety (so a plan
+    from it has something to sow from today on)."""
+    quickest = db.session.scalar(select(func.min(Product.days_to_harvest)).where(
+        Product.retired_at.is_(None))) or 7
+    return farm_today() + timedelta(days=quickest)
+
+
 def _values():
     return {"start": request.args.get("start", "")[:20], "days": request.args.get("days", "")[:4]}
+
+
+def _refused(exc: PlanRequestError):
+    """The page (or the plan's partial) with the message instead of a plan (422)."""
+    return render("reports/sowing.html", "reports/_sowing_plan.html", 422, plan=None,
+                  error=str(exc), values=_values(), day_choices=DAY_CHOICES, ahead=_ahead())
 
 
 @bp.get("/sowing")
@@ -54,11 +71,10 @@ def sowing():
     try:
         start, days = _args()
     except PlanRequestError as exc:
-        return render("reports/sowing.html", "reports/_sowing_plan.html", 422, plan=None,
-                      error=str(exc), values=_values(), day_choices=DAY_CHOICES)
+        return _refused(exc)
     return render("reports/sowing.html", "reports/_sowing_plan.html", plan=plan(start, days),
                   error=None, values={"start": start.isoformat(), "days": str(days)},
-                  day_choices=DAY_CHOICES)
+                  day_choices=DAY_CHOICES, ahead=_ahead())
 
 
 @bp.get("/sowing.csv")
@@ -69,8 +85,7 @@ def sowing_csv():
     try:
         start, days = _args()
     except PlanRequestError as exc:
-        return render("reports/sowing.html", "reports/_sowing_plan.html", 422, plan=None,
-                      error=str(exc), values=_values(), day_choices=DAY_CHOICES)
+        return _refused(exc)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for values in csv_rows(plan(start, days)):

@@ -16,9 +16,9 @@ def frozen_today(monkeypatch):
     monkeypatch.setattr("crm.reports.sowing.farm_today", lambda: TODAY)
 
 
+@pytest.mark.usefixtures("farm")
 @pytest.mark.parametrize("role", ["grower", "manager", "admin"])
-def test_the_plan_shows_trays_by_sowing_day_and_packing_by_delivery_day(auth, client, farm,
-                                                                       role):
+def test_the_plan_shows_trays_by_sowing_day_and_packing_by_delivery_day(auth, client, role):
     auth.sign_in(role)
     page = client.get(f"/sowing?start={START}&days=7")
     assert page.status_code == 200 and "<html" in page.text
@@ -31,7 +31,8 @@ def test_the_plan_shows_trays_by_sowing_day_and_packing_by_delivery_day(auth, cl
     assert "$" not in html
 
 
-def test_htmx_gets_the_plan_alone(auth, client, farm):
+@pytest.mark.usefixtures("farm")
+def test_htmx_gets_the_plan_alone(auth, client):
     auth.sign_in("grower")
     response = client.get(f"/sowing?start={START}&days=14", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<html" not in response.text
@@ -65,7 +66,8 @@ def test_bad_dates_and_days_get_a_clear_message(auth, client, query, message):
     assert client.get(f"/sowing.csv?{query}").status_code == 422
 
 
-def test_the_csv_has_the_sowings_packing_and_containers(auth, client, farm):
+@pytest.mark.usefixtures("farm")
+def test_the_csv_has_the_sowings_packing_and_containers(auth, client):
     auth.sign_in("grower")
     response = client.get(f"/sowing.csv?start={START}&days=7")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -81,7 +83,8 @@ def test_the_csv_has_the_sowings_packing_and_containers(auth, client, farm):
     assert ["containers total", "", "", "", "", "", "", "4 oz clamshell", "17", "", ""] in rows
 
 
-def test_a_variety_named_like_a_formula_is_neutralised_in_the_csv(app, auth, client, farm):
+@pytest.mark.usefixtures("farm")
+def test_a_variety_named_like_a_formula_is_neutralised_in_the_csv(app, auth, client):
     from crm.catalogue.models import Product
     from crm.extensions import db
 
@@ -94,7 +97,8 @@ def test_a_variety_named_like_a_formula_is_neutralised_in_the_csv(app, auth, cli
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
 
-def test_the_print_layout_hides_the_navigation(auth, client, farm):
+@pytest.mark.usefixtures("farm")
+def test_the_print_layout_hides_the_navigation(auth, client):
     auth.sign_in("grower")
     html = client.get(f"/sowing?start={START}").text
     assert "css/sheet.css" in html  # the delivery sheets' print rules: no header, no nav
