@@ -217,3 +217,16 @@ def _statements(app, day):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     return len(found)
+
+
+def test_each_days_packing_is_what_the_delivery_sheet_packs(app, farm):
+    from crm.delivery.services import delivery_sheet
+
+    with app.app_context():
+        found = plan(START, 14, today=TODAY)
+        for dd in found.delivery_days:
+            sheet = delivery_sheet(dd.day)
+            extra = [(line.product.name, line.size, line.packaging.name, line.quantity)
+                     for o in sheet.orders_without_stop for line in o.lines]
+            assert sorted([(l.product, l.size, l.packaging, l.quantity) for l in dd.lines]) == (
+                sorted(list(sheet.totals) + extra)), dd.day
