@@ -9,6 +9,7 @@ STAFF = [
     ("finance@example.com", "Frankie Ledger", "finance"),
     ("delivery@example.com", "Dana Route", "delivery"),
     ("viewer@example.com", "Vic Viewer", "viewer"),
+    ("grower@example.com", "Gale Grower", "grower"),
 ]
 DEMO_PASSWORD = "microgreens"
 

@@ -7,7 +7,7 @@ from crm.auth import bp
 from crm.auth.forms import SignInForm
 from crm.auth.services import SignInError, authenticate
 from crm.extensions import db, limiter
-from crm.security.permissions import public
+from crm.security.permissions import can, public
 
 
 def safe_next(target: str | None) -> str:
@@ -22,7 +22,9 @@ def safe_next(target: str | None) -> str:
             and target.isprintable()
         ):
             return target
-    return url_for("customers.index")
+    # the customer list; a role without it (the grower) goes home, to its first page
+    return url_for("customers.index") if can(current_user, "customers.view") else url_for(
+        "main.home")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

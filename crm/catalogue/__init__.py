@@ -10,6 +10,9 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.catalogue.views",),
     models=("crm.catalogue.models",),
-    permissions={"catalogue.manage": {"admin", "manager"}},
-    nav=(NavItem("Catalogue", "catalogue.index", "catalogue.manage", order=70),),
+    permissions={"catalogue.manage": {"admin", "manager"},
+                 # days to harvest, yield per tray, loss allowance: what the sowing plan uses
+                 "catalogue.growing": {"admin", "manager", "grower"}},
+    nav=(NavItem("Catalogue", "catalogue.index", "catalogue.manage", order=70),
+         NavItem("Growing data", "catalogue.growing", "catalogue.growing", order=71)),
 )

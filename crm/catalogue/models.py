@@ -15,6 +15,15 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     sizes: Mapped[str] = mapped_column(String(200), default="2 oz, 4 oz")  # comma-separated
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Growing data (the sowing plan, crm.reports.sowing): None until someone fills it in.
+    days_to_harvest: Mapped[int | None]  # from sowing to harvest
+    tray_yield_g: Mapped[int | None]  # grams harvested from one 10x20 tray
+    loss_pct: Mapped[int] = mapped_column(default=0)  # extra sown for losses, 0-50 %
+    growing_version: Mapped[int] = mapped_column(default=1)  # the growing form's stale check
+
+    @property
+    def has_growing_data(self) -> bool:
+        return bool(self.days_to_harvest and self.tray_yield_g)
 
     @property
     def size_list(self) -> list[str]:

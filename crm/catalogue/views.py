@@ -1,9 +1,9 @@
-from flask import abort, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from crm.catalogue import bp
-from crm.catalogue.forms import NameForm, ProductForm
+from crm.catalogue.forms import GrowingForm, NameForm, ProductForm
 from crm.catalogue.models import Packaging, Product
 from crm.catalogue.services import (
     CatalogueError,
@@ -12,12 +12,14 @@ from crm.catalogue.services import (
     add_route,
     routes,
     set_retired,
+    update_growing,
     update_sizes,
 )
+from crm.common import ConflictError
 from crm.extensions import db
 from crm.security.permissions import requires
-from crm.toasts import redirect_with
-from crm.web import save_form
+from crm.toasts import redirect_with, toast
+from crm.web import render, save_form, wants_fragment
 
 KINDS = {"products": Product, "packaging": Packaging}
 
@@ -92,3 +94,75 @@ def retire(kind, item_id, action):
     set_retired(item, action == "retire", actor=current_user.actor)
     db.session.commit()
     return redirect_with(url_for(".index"), f"{item.name} {'retired' if action == 'retire' else 'is back'}.")
+
+
+# -- growing data (managers and growers): click to edit, one component a product ----------------
+
+def _product(product_id):
+    return db.session.get(Product, product_id) or abort(404)
+
+
+@bp.get("/growing")
+@requires("catalogue.growing")
+def growing():
+    """Every product's growing data: days to harvest, yield per tray, loss allowance."""
+    products = db.session.scalars(select(Product).order_by(Product.retired_at.is_not(None),
+                                                           Product.name)).all()
+    return render_template("catalogue/growing.html", products=products)
+
+
+@bp.get("/growing/<int:product_id>")
+@requires("catalogue.growing")
+def growing_item(product_id):
+    """One product's growing data, read-only (what Cancel goes back to)."""
+    product = _product(product_id)
+    if not wants_fragment():
+        return redirect(url_for(".growing") + f"#growing-{product.id}")
+    return render_template("catalogue/_growing_item.html", product=product)
+
+
+def _form_response(product, form, status=200):
+    return render("catalogue/growing_edit.html", "catalogue/_growing_form.html", status,
+                  product=product, form=form)
+
+
+@bp.get("/growing/<int:product_id>/edit")
+@requires("catalogue.growing")
+def growing_edit(product_id):
+    """The growing-data form of one product."""
+    product = _product(product_id)
+    form = GrowingForm(formdata=None, obj=product)
+    form.version.data = product.growing_version
+    return _form_response(product, form)
+
+
+@bp.post("/growing/<int:product_id>")
+@requires("catalogue.growing")
+def growing_save(product_id):
+    """Save a product's growing data: the read-only item again, or the form with what is wrong
+    (422) or with the newer values when someone saved meanwhile (409)."""
+    product = _product(product_id)
+    form = GrowingForm()
+
+    def success(_):
+        message = f"Growing data of {product.name} saved."
+        if wants_fragment():
+            toast(message)
+            return render_template("catalogue/_growing_item.html", product=product)
+        return redirect_with(url_for(".growing") + f"#growing-{product.id}", message)
+
+    try:
+        return save_form(form, lambda: update_growing(
+            product, days_to_harvest=form.days_to_harvest.data,
+            tray_yield_g=form.tray_yield_g.data, loss_pct=form.loss_pct.data,
+            version=form.version.data, actor=current_user.actor),
+            success=success, failure=lambda: _form_response(product, form, 422),
+            errors=(CatalogueError,))
+    except ConflictError:
+        db.session.rollback()
+        product = _product(product_id)
+        fresh = GrowingForm(formdata=None, obj=product)
+        fresh.version.data = product.growing_version
+        fresh.form_errors.append("Someone else saved this product's growing data meanwhile: "
+                                 "their values are shown now. Check them and save again.")
+        return _form_response(product, fresh, 409)

@@ -12,7 +12,7 @@ feature = Feature(
     views=("crm.contacts.views", "crm.contacts.import_views", "crm.contacts.duplicate_views"),
     models=("crm.contacts.models",),
     permissions={
-        "contacts.view": set(ROLES),
+        "contacts.view": set(ROLES) - {"grower"},
         # the "Possible duplicates" page, dismissing pairs, merging customers and contacts
         "contacts.merge": {"admin", "manager"},
         "contacts.import": {"admin", "manager"},

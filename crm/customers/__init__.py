@@ -12,7 +12,7 @@ feature = Feature(
     views=("crm.customers.views",),
     models=("crm.customers.models",),
     permissions={
-        "customers.view": set(ROLES),
+        "customers.view": set(ROLES) - {"grower"},  # the grower sees no customer list
         "customers.edit": {"admin", "manager", "sales"},
         "customers.archive": {"admin", "manager"},
         # the pricing tier (which prices a customer pays) is financial data: not for delivery

@@ -9,7 +9,8 @@ feature = Feature(
     name="delivery",
     blueprints=(bp,),
     views=("crm.delivery.views",),
-    permissions={"delivery.view": {"admin", "manager", "sales", "delivery", "viewer"}},
+    permissions={"delivery.view": {"admin", "manager", "sales", "delivery", "viewer",
+                                     "grower"}},
     nav=(NavItem("Delivery sheets", "delivery.sheets", "delivery.view", order=60),),
     overview_sections=(("delivery/_overview.html", "crm.delivery.overview:next_delivery"),),
 )

@@ -92,8 +92,8 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
         ordered = orders.pop(plan.customer_id, [])
         stop = Stop(customer=customer, plan=plan, address=customer.delivery_address,
                     receiver=_receiver(customer),
-                    items=[line for o in ordered for line in lines[o.id]] if ordered
-                    else items[plan.customer_id],
+                    items=packed([line for o in ordered for line in lines[o.id]],
+                                 items[plan.customer_id]),
                     dislikes=sorted(dislikes[plan.customer_id]), orders=ordered,
                     drafts=[] if ordered else drafts.get(plan.customer_id, []))
         by_route[plan.route.name].append(stop)
@@ -104,6 +104,13 @@ def delivery_sheet(day: date, route: Route | None = None) -> Sheet:
                  totals=[(*key, qty) for key, qty in sorted(totals.items())],
                  orders_without_stop=sorted((o for found in orders.values() for o in found),
                                             key=lambda o: o.id))
+
+
+def packed(order_lines: list, standing_items: list) -> list:
+    """What a stop packs: the lines of its confirmed or delivered orders of the day
+    (SHEET_ORDER_STATUSES) when it has any, else its standing items (all of them). The sowing
+    plan (crm.reports.sowing) counts demand by the same rule."""
+    return order_lines if order_lines else standing_items
 
 
 def _day_orders(day: date, customer_ids: list[int] | None):

@@ -10,5 +10,6 @@ feature = Feature(
     blueprints=(bp,),
     views=("crm.main.views",),
     # every signed-in role: the navigation's badges
-    permissions={"main.navigation": {"admin", "manager", "sales", "finance", "delivery", "viewer"}},
+    permissions={"main.navigation": {"admin", "manager", "sales", "finance", "delivery", "viewer",
+                                         "grower"}},
 )

@@ -7,15 +7,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm.extensions import db, htmx
 from crm.main import bp
 from crm.main.search import MAX_QUERY, search_everything
-from crm.navigation import render_badges
+from crm.navigation import nav_items, render_badges
 from crm.security.encryption import seal, unseal
-from crm.security.permissions import public, requires
+from crm.security.permissions import can, public, requires
 
 
 @bp.get("/")
 @public
 def home():
-    """The staff home: the customer list (sign-in first if needed)."""
+    """The staff home: the customer list (sign-in first if needed); a role without it (the
+    grower) gets its first navigation item."""
+    if current_user.is_authenticated and not can(current_user, "customers.view"):
+        items = nav_items(current_user)
+        if items:
+            return redirect(items[0]["url"])
     return redirect(url_for("customers.index"))
 
 

@@ -13,7 +13,7 @@ feature = Feature(
     models=("crm.preferences.models",),
     demo="crm.preferences.demo:seed",
     permissions={
-        "preferences.view": set(ROLES),
+        "preferences.view": set(ROLES) - {"grower"},
         "preferences.edit": {"admin", "manager", "sales"},
     },
     tabs=(Tab("preferences", "Preferences", "preferences.panel", "preferences.view",

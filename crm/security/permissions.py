@@ -11,7 +11,9 @@ from flask_login import current_user
 
 from crm.extensions import htmx
 
-ROLES = ("admin", "manager", "sales", "finance", "delivery", "viewer")
+# grower: the sowing plan, growing data on the catalogue and delivery sheets; no customers, no
+# money, no communications (issue 17)
+ROLES = ("admin", "manager", "sales", "finance", "delivery", "viewer", "grower")
 PUBLIC = "public"
 
 # permission -> roles holding it; each feature declares its own (crm.features)

@@ -68,18 +68,18 @@ def test_money_roles_see_the_account_and_sales_only_the_status(app, client, auth
     assert not MONEY.search(html) and "INV-" not in html and "Record a payment" not in html
 
 
-@pytest.mark.parametrize("role", ["delivery", "viewer"])
+@pytest.mark.parametrize("role", ["delivery", "viewer", "grower"])
 def test_roles_without_credit_get_no_tab(client, auth, owing, role):
     auth.sign_in(role)
     assert tab(client, owing).status_code == 403
     assert 'href="/customers/%d/credit"' % owing not in client.get(f"/customers/{owing}").text
 
 
-@pytest.mark.parametrize("role", ["sales", "delivery", "viewer"])
+@pytest.mark.parametrize("role", ["sales", "delivery", "viewer", "grower"])
 def test_no_customer_page_shows_an_amount_to_a_role_that_may_not_see_money(app, client, auth,
                                                                           owing, role):
     assert [r for r in ROLES if r not in PERMISSIONS["credit.amounts"]] == [
-        "sales", "delivery", "viewer"]  # every role that may not see money is tried here
+        "sales", "delivery", "viewer", "grower"]  # every role that may not see money is tried here
     auth.sign_in(role)
     with app.app_context():
         tabs = list(registry().tabs.values())

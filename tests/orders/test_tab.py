@@ -109,7 +109,7 @@ def test_a_bad_new_order_keeps_what_was_typed_with_errors_per_cell(app, client, 
     assert nothing.status_code == 422 and "Add at least one line." in nothing.text
 
 
-@pytest.mark.parametrize("role", ["delivery", "viewer"])
+@pytest.mark.parametrize("role", ["delivery", "viewer", "grower"])
 def test_delivery_and_viewer_roles_may_not_open_the_tab(app, client, auth, shop, role):
     order_id = make_order(app, shop)
     auth.sign_in(role)

@@ -80,11 +80,18 @@ def test_role_table_matches_the_farm(app):
     assert PERMISSIONS["customers.edit"] == {"admin", "manager", "sales"}
     assert PERMISSIONS["customers.archive"] == {"admin", "manager"}
     assert PERMISSIONS["admin.users"] == {"admin"}
-    assert PERMISSIONS["customers.view"] == set(ROLES)
+    # the grower (issue 17): the sowing plan, growing data and delivery sheets, no customers
+    assert PERMISSIONS["customers.view"] == set(ROLES) - {"grower"}
+    assert PERMISSIONS["sowing.view"] == {"admin", "manager", "grower"}
+    assert PERMISSIONS["catalogue.growing"] == {"admin", "manager", "grower"}
+    assert "grower" in PERMISSIONS["delivery.view"]
+    assert not {"grower"} & (PERMISSIONS["credit.view"] | PERMISSIONS["orders.view"]
+                             | PERMISSIONS["communications.view"] | PERMISSIONS["reports.run"]
+                             | PERMISSIONS["contacts.view"] | PERMISSIONS["preferences.view"])
     # Who sees money (issue 15): amounts for admin, manager and finance; the credit status
     # without amounts for sales too; neither for delivery and viewer.
     assert PERMISSIONS["credit.amounts"] == {"admin", "manager", "finance"}
     assert PERMISSIONS["credit.view"] == {"admin", "manager", "sales", "finance"}
     assert PERMISSIONS["credit.adjust"] == {"admin", "finance"}
     assert PERMISSIONS["prices.manage"] == {"admin", "manager"}
-    assert not {"delivery", "viewer"} & (PERMISSIONS["credit.view"] | PERMISSIONS["orders.view"])
+    assert not {"delivery", "viewer", "grower"} & (PERMISSIONS["credit.view"] | PERMISSIONS["orders.view"])

@@ -192,7 +192,7 @@ def test_the_csv_is_formula_safe_and_audited_without_personal_data(app, client, 
         assert "Ann" not in text and "example.com" not in text
 
 
-@pytest.mark.parametrize("role", ["sales", "finance", "delivery", "viewer"])
+@pytest.mark.parametrize("role", ["sales", "finance", "delivery", "viewer", "grower"])
 def test_only_the_export_roles_may_download(app, client, auth, role):
     auth.sign_in(role)
     assert client.get("/segments/1/marketing.csv?channel=email").status_code == 403

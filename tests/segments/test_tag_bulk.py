@@ -58,7 +58,7 @@ def test_the_list_has_a_labelled_checkbox_per_row_and_the_bulk_bar(app, client, 
     assert client.get(f"/customers/count?tag={tag_id}").text == "0 customers"
 
 
-@pytest.mark.parametrize("role", ["viewer", "delivery"])
+@pytest.mark.parametrize("role", ["viewer", "delivery", "grower"])
 def test_viewer_and_delivery_get_no_checkboxes_and_cannot_bulk_tag(client, auth, listed,
                                                                    role):
     auth.sign_in(role)

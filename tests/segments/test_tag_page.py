@@ -72,7 +72,7 @@ def test_sales_sees_the_counts_but_not_the_edit_controls(app, client, auth, tagg
         assert db.session.scalar(select(func.count()).select_from(Tag)) == 2
 
 
-@pytest.mark.parametrize("role", ["viewer", "delivery"])
+@pytest.mark.parametrize("role", ["viewer", "delivery", "grower"])
 def test_viewer_and_delivery_have_no_tags_page(client, auth, role):
     auth.sign_in(role)
     assert client.get("/tags").status_code == 403
