@@ -1,14 +1,14 @@
 """catalogue: growing data per product (days to harvest, yield per tray, loss allowance) for the
 sowing plan, with typical values for the starting catalogue
 
-Revision ID: 0018s
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-01 21:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018s'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
