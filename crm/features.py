@@ -36,6 +36,9 @@ class NavItem:
     order: int = 100
     badge: str | None = None
     badge_label: str = ""  # read after the number by screen readers, e.g. "overdue"
+    # not shown to roles holding this permission too (they reach the page another way, e.g.
+    # growing data from the catalogue's page), so the bar stays one row for the widest roles
+    unless: str | None = None
 
     @property
     def id(self):

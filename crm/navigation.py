@@ -20,7 +20,8 @@ def nav_items(user=None):
     user = current_user if user is None else user
     items = []
     for item in registry().nav:
-        if item.endpoint in current_app.view_functions and can(user, item.permission):
+        if (item.endpoint in current_app.view_functions and can(user, item.permission)
+                and not (item.unless and can(user, item.unless))):
             url = url_for(item.endpoint)
             items.append({"label": item.label, "url": url, "id": item.id,
                           "current": False, "has_badge": item.badge is not None})

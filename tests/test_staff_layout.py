@@ -140,3 +140,17 @@ def test_the_quick_log_opens_on_errors_and_folds_after_logging(client, auth, cus
     assert " open" not in quick_log_fold(logged.text).group(0)
     assert logged.text.index('id="timeline"') < logged.text.index("Tuesday order")
     assert '"toast": {"message": "Logged."' in logged.headers["HX-Trigger"]
+
+
+def test_the_widest_roles_navigation_stays_short_and_the_pages_it_left_are_linked(auth, client):
+    """Growing data (the grower's own item), Tags and Orders for a day are opened from the
+    catalogue's, the segments' and the delivery sheets' (and prices') pages by the roles that
+    hold the rest of the navigation."""
+    auth.sign_in("admin")
+    nav = client.get("/customers/").text.split('aria-label="Main"')[1].split("</nav>")[0]
+    for item in ("Growing data", ">Tags<", "Orders for a day"):
+        assert item not in nav
+    assert 'href="/catalogue/growing"' in client.get("/catalogue/").text
+    assert 'href="/tags"' in client.get("/segments").text
+    assert 'href="/orders/for-day"' in client.get("/delivery/sheets").text
+    assert 'href="/orders/for-day"' in client.get("/prices").text

@@ -14,5 +14,7 @@ feature = Feature(
                  # days to harvest, yield per tray, loss allowance: what the sowing plan uses
                  "catalogue.growing": {"admin", "manager", "grower"}},
     nav=(NavItem("Catalogue", "catalogue.index", "catalogue.manage", order=70),
-         NavItem("Growing data", "catalogue.growing", "catalogue.growing", order=71)),
+         # growers' own item; whoever manages the catalogue opens it from the catalogue's page
+         NavItem("Growing data", "catalogue.growing", "catalogue.growing", order=71,
+                 unless="catalogue.manage")),
 )

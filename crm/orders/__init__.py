@@ -24,8 +24,8 @@ feature = Feature(
         # the day's orders for every customer delivering (a job), from the standing items
         "orders.bulk": {"admin", "manager"},
     },
-    nav=(NavItem("Prices", "orders.prices", "prices.manage", order=75),
-         NavItem("Orders for a day", "orders.for_day", "orders.bulk", order=76)),
+    # "Orders for a day" is opened from the delivery sheets' page and the price list's
+    nav=(NavItem("Prices", "orders.prices", "prices.manage", order=75),),
     tabs=(Tab("orders", "Orders", "orders.panel", "orders.view", "orders/_panel.html",
               order=35),),
 )

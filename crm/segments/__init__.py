@@ -11,10 +11,9 @@ feature = Feature(
     blueprints=(bp,),
     models=("crm.segments.models",),
     views=("crm.segments.views", "crm.segments.tag_views", "crm.segments.category_views"),
-    # Segments (the rule builder); the Tags page: counts for everyone who tags customers,
-    # changes for managers
-    nav=(NavItem("Segments", "segments.index", "segments.use", order=15),
-         NavItem("Tags", "segments.tags", "tags.edit", order=60)),
+    # Segments (the rule builder); the Tags page (counts for everyone who tags customers,
+    # changes for managers) is opened from the segments' page
+    nav=(NavItem("Segments", "segments.index", "segments.use", order=15),),
     # the customer's tags (shown to every role, changed by tags.edit, in place) and its
     # computed categories (staff only: never on the portal)
     overview_sections=(("segments/_tag_card.html", "crm.segments.tag_views:tag_card"),
