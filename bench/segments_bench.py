@@ -21,12 +21,12 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from standalone import fresh_app, report  # noqa: E402
 
 TARGET_MS = 200
 TAG = "Bench paused"
@@ -163,45 +163,9 @@ def main():
     parser.add_argument("--keep", help="a folder to keep the database (and its keys) in, so a "
                                        "second run measures without seeding again")
     args = parser.parse_args()
-    if args.keep:
-        Path(args.keep).mkdir(parents=True, exist_ok=True)
-    with (tempfile.TemporaryDirectory(prefix="crm-segments-bench-") if not args.keep
-          else _kept(args.keep)) as tmp:
-        os.environ.update({"CRM_INSTANCE_DIR": tmp, "CRM_CONFIG": "development",
-                           "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL")
-                           or f"sqlite:///{tmp}/bench.sqlite3"})
-        os.environ.pop("REDIS_URL", None)
-        import flask_migrate
-
-        from crm import create_app
-        from crm.catalogue.services import seed_catalogue
-        from crm.extensions import db
-
-        app = create_app()
-        with app.app_context():
-            flask_migrate.upgrade()
-            seed_catalogue()
-            db.session.commit()
+    with fresh_app("crm-segments-bench-", keep=args.keep) as app:
         started = time.monotonic()
-        figures = measure(app, args.customers)
-        print(f"(seeded and measured in {time.monotonic() - started:.0f} s, "
-              f"{app.config['SQLALCHEMY_DATABASE_URI'].split(':', 1)[0]})")
-        for name, figure in figures.items():
-            extra = {k: v for k, v in figure.items()
-                     if k not in ("value", "unit", "target", "met")}
-            print(f"{name}: {figure['value']} {figure['unit']} (target {figure['target']}, "
-                  f"{'met' if figure['met'] else 'NOT met'}) {extra or ''}")
-
-
-class _kept:
-    def __init__(self, folder):
-        self.folder = folder
-
-    def __enter__(self):
-        return self.folder
-
-    def __exit__(self, *exc):
-        return False
+        report(app, measure(app, args.customers), started)
 
 
 if __name__ == "__main__":
