@@ -2,13 +2,20 @@
 and packing plan, reports run as background jobs into stored files, and their schedules."""
 from flask import Blueprint
 
-from crm.features import Feature
+from crm.features import Feature, NavItem
 
 bp = Blueprint("reports", __name__)
 
 feature = Feature(
     name="reports",
     blueprints=(bp,),
+    models=("crm.reports.models",),
+    views=("crm.reports.views",),
+    # report runs (history, downloads) and the inbox of scheduled ones, its unread count
+    nav=(NavItem("Reports", "reports.index", "reports.run", order=70,
+                 badge="crm.reports.runs:unread_badge", badge_label="new in the inbox"),),
+    jobs={"report_run": "crm.reports.runs:report_job",
+          "reports_cleanup": "crm.reports.runs:cleanup_job"},  # nightly
     permissions={
         # run reports and download one's own (what a report shows follows the viewer's
         # other permissions: amounts only for credit.amounts)
