@@ -1,12 +1,22 @@
 """Reports in the staff UI: run one (a job), watch it, the history, downloads (streamed from
 the stored chunks, audited), the inbox of scheduled reports, and schedules."""
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 
 from crm.audit.services import record
 from crm.extensions import db, limiter
+from crm.forms import choices
 from crm.jobs.progress import poll_status
 from crm.jobs.services import QueueUnavailable, sweep_stale_runs
 from crm.reports import bp
@@ -56,15 +66,15 @@ class RunForm(FlaskForm):
     date_to = StringField("To", render_kw={"type": "date"})
     as_of = StringField("As of", render_kw={"type": "date"},
                         description="Empty: today (farm time).")
-    group = SelectField("Group by", choices=list(GROUPS.items()), validate_choice=False)
+    group = SelectField("Group by", choices=choices(GROUPS), validate_choice=False)
     segment = SelectField("Segment", choices=[], validate_choice=False)
 
 
 def _segment_choices():
     from crm.segments.services import segment_choices
 
-    return [("", "Choose a segment"), *[(str(v), label) for v, label in
-                                        segment_choices(current_user)]]
+    return [SelectChoice("", "Choose a segment"),
+            *[SelectChoice(str(v), label) for v, label in segment_choices(current_user)]]
 
 
 def run_form(report, formdata=None):
@@ -186,7 +196,7 @@ def download(run_id, kind):
     from crm.downloads import download_headers
 
     size = run.csv_size if kind == "csv" else run.pdf_size
-    chunks = list(file_chunks(run, kind)) if kind == "pdf" else file_chunks(run, kind)
+    chunks = stream_with_context(file_chunks(run, kind))  # a chunk in memory at a time
     mimetype = "text/csv" if kind == "csv" else "application/pdf"
     response = Response(chunks, mimetype=mimetype, headers={
         **download_headers(file_name(run, kind), inline=kind == "pdf"),
@@ -205,29 +215,30 @@ def inbox_page():
 
 class ScheduleForm(FlaskForm):
     report = SelectField("Report", choices=[], validate_choice=False)
-    period = SelectField("Period", choices=list(PERIODS.items()), validate_choice=False,
+    period = SelectField("Period", choices=choices(PERIODS), validate_choice=False,
                          description="Resolved when the report runs.")
-    frequency = SelectField("How often", choices=[("weekly", "Weekly"),
-                                                  ("monthly", "Monthly")],
+    frequency = SelectField("How often", choices=choices({"weekly": "Weekly",
+                                                          "monthly": "Monthly"}),
                             validate_choice=False)
-    weekday = SelectField("Weekday (weekly)", choices=[(str(i), d) for i, d in
-                                                       enumerate(WEEKDAYS)],
+    weekday = SelectField("Weekday (weekly)", choices=choices({str(i): d for i, d in
+                                                               enumerate(WEEKDAYS)}),
                           validate_choice=False)
     day = SelectField("Day of the month (monthly)",
-                      choices=[(str(i), str(i)) for i in range(1, 29)] + [("0", "Last day")],
+                      choices=choices({**{str(i): str(i) for i in range(1, 29)}, "0": "Last day"}),
                       validate_choice=False)
     at_time = StringField("Time (farm time, HH:MM)", default="07:00",
                           render_kw={"inputmode": "numeric", "autocomplete": "off"})
     role = SelectField("For", choices=[], validate_choice=False,
                        description="Yourself, or everyone holding a role.")
-    group = SelectField("Group sales by", choices=list(GROUPS.items()), validate_choice=False)
+    group = SelectField("Group sales by", choices=choices(GROUPS), validate_choice=False)
 
 
 def schedule_form(formdata=None):
     form = ScheduleForm(formdata=formdata)
-    form.report.choices = [(r.key, r.title) for r in reports_for(current_user)
+    form.report.choices = [SelectChoice(r.key, r.title) for r in reports_for(current_user)
                            if "segment" not in r.params]
-    form.role.choices = [("", "Myself"), *[(r, f"Role: {r}") for r in ROLES]]
+    form.role.choices = [SelectChoice("", "Myself"),
+                         *[SelectChoice(r, f"Role: {r}") for r in ROLES]]
     return form
 
 
