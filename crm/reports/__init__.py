@@ -12,7 +12,7 @@ feature = Feature(
     models=("crm.reports.models",),
     views=("crm.reports.views",),
     # report runs (history, downloads) and the inbox of scheduled ones, its unread count
-    nav=(NavItem("Reports", "reports.index", "reports.run", order=70,
+    nav=(NavItem("Reports", "reports.reports_page", "reports.run", order=70,
                  badge="crm.reports.runs:unread_badge", badge_label="new in the inbox"),),
     jobs={"report_run": "crm.reports.runs:report_job",
           "reports_cleanup": "crm.reports.runs:cleanup_job"},  # nightly

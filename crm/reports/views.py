@@ -111,7 +111,7 @@ def _index(report=None, form=None, status=200, run=None):
 
 @bp.get("/reports")
 @requires("reports.run")
-def index():
+def reports_page():
     """The reports one may run, the chosen one's form, and the history of one's runs."""
     key = request.args.get("report")
     if key:
