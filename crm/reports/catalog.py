@@ -19,7 +19,12 @@ GROUPS = {"customer": "Customer", "product": "Product", "month": "Month"}
 
 
 class ReportError(ValueError):
-    """A report or parameter that cannot be used; the message says why, for the person asking."""
+    """A report or parameter that cannot be used; the message says why, for the person asking.
+    `field`: the form field it is about, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)

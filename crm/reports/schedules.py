@@ -75,7 +75,8 @@ def dated_params(schedule, today: date) -> dict:
 def parse_time(text: str) -> str:
     match = _HHMM.fullmatch((text or "").strip())
     if not match:
-        raise ReportError("Type the time as HH:MM on a 24-hour clock, 00:00 to 23:59.")
+        raise ReportError("Type the time as HH:MM on a 24-hour clock, 00:00 to 23:59.",
+                          "at_time")
     return match.group(0)
 
 
@@ -112,27 +113,27 @@ def save_schedule(user, *, report_key: str, params: dict, period: str, frequency
         raise ReportError("You may not run this report: it shows what your role does not see.")
     clean = validate(report, params, user, dated=False)
     if period not in PERIODS:
-        raise ReportError("Choose a period from the list.")
+        raise ReportError("Choose a period from the list.", "period")
     if frequency not in ("weekly", "monthly"):
-        raise ReportError("Choose weekly or monthly.")
+        raise ReportError("Choose weekly or monthly.", "frequency")
     schedule = ReportSchedule(report_key=report.key, params=clean, period=period,
                               owner_id=user.id, frequency=frequency, at_time=parse_time(at_time))
     if frequency == "weekly":
         if weekday not in {str(i) for i in range(7)}:
-            raise ReportError("Choose the weekday it runs on.")
+            raise ReportError("Choose the weekday it runs on.", "weekday")
         schedule.weekday = int(weekday)
     else:
         if day not in {str(i) for i in range(29)}:
-            raise ReportError("Choose a day of the month from 1 to 28, or the last day.")
+            raise ReportError("Choose a day of the month from 1 to 28, or the last day.", "day")
         schedule.day = int(day)
     if role:
         if role not in ROLES:
-            raise ReportError("Choose a role from the list.")
+            raise ReportError("Choose a role from the list.", "role")
         holds = PERMISSIONS
         if ("reports.run" not in holds or role not in holds["reports.run"]
                 or role not in holds.get(report.permission, ())
                 or (report.amounts and role not in holds["credit.amounts"])):
-            raise ReportError(f"The {role} role may not see this report's data.")
+            raise ReportError(f"The {role} role may not see this report's data.", "role")
         schedule.role = role
     schedule.next_run_at = next_after(schedule, now or utcnow())
     db.session.add(schedule)

@@ -230,7 +230,8 @@ class ScheduleForm(FlaskForm):
                           render_kw={"inputmode": "numeric", "autocomplete": "off"})
     role = SelectField("For", choices=[], validate_choice=False,
                        description="Yourself, or everyone holding a role.")
-    group = SelectField("Group sales by", choices=choices(GROUPS), validate_choice=False)
+    group = SelectField("Group sales by", choices=choices(GROUPS), validate_choice=False,
+                        description="The sales report only.")
 
 
 def schedule_form(formdata=None):
@@ -274,7 +275,10 @@ def add_schedule():
         db.session.commit()
     except ReportError as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        if exc.field and exc.field in form:
+            form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+        else:
+            form.form_errors.append(str(exc))
         return _schedules(form, 422)
     message = f"Scheduled: {report.title}, {when(schedule).lower()}"
     if not wants_fragment():

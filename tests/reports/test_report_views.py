@@ -226,3 +226,17 @@ def test_a_report_job_killed_mid_way_ends_failed_with_no_file_offered(app, clien
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ReportChunk)
                                  .where(ReportChunk.run_id == run.id)) == 0
+
+
+def test_the_job_gets_the_runs_id_only(app, client, auth, sales_data, real_queue):
+    from crm.jobs.models import JobRun
+
+    auth.sign_in("finance")
+    _run(auth)
+    run = _latest(app)
+    with app.app_context():
+        job = db.session.get(JobRun, run.job_run_id)
+        assert job.params == {"report_run_id": run.id}
+    queued = real_queue.queue().jobs
+    assert [(j.args, j.description) for j in queued] == [
+        ((run.job_run_id,), f"report_run run {run.job_run_id}")]
