@@ -15,7 +15,8 @@ feature = Feature(
     nav=(NavItem("Reports", "reports.reports_page", "reports.run", order=70,
                  badge="crm.reports.runs:unread_badge", badge_label="new in the inbox"),),
     jobs={"report_run": "crm.reports.runs:report_job",
-          "reports_cleanup": "crm.reports.runs:cleanup_job"},  # nightly
+          "reports_cleanup": "crm.reports.runs:cleanup_job",  # nightly
+          "reports_due": "crm.reports.schedules:due_job"},  # every minute (run_due)
     permissions={
         # run reports and download one's own (what a report shows follows the viewer's
         # other permissions: amounts only for credit.amounts)

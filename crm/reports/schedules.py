@@ -197,3 +197,9 @@ def run_due(now: datetime | None = None) -> int:
                         schedule.id)
     db.session.commit()
     return started
+
+
+def due_job(job, progress) -> dict:
+    """The registered job "reports_due" around run_due(), for periodic work that starts
+    registered jobs by name rather than calling functions."""
+    return {"enqueued": run_due()}

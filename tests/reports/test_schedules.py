@@ -180,3 +180,19 @@ def test_the_schedule_form_refuses_25_00_keeping_what_was_typed(app, client, aut
     saved = auth.post("/reports/schedules", {**data, "at_time": "06:30"}, htmx=True)
     assert saved.status_code == 200 and "Every Wednesday at 06:30" in saved.text
     assert "Scheduled" in saved.headers.get("HX-Trigger", "")
+
+
+def test_the_reports_due_job_runs_what_is_due(app_ctx, farm):
+    from datetime import timedelta
+
+    from crm.common import utcnow
+    from crm.jobs.services import enqueue
+
+    user = _user()
+    schedule = _schedule(user, local(farm, 2026, 12, 1, 10))
+    schedule.next_run_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    job = enqueue("reports_due", actor=SYSTEM)
+    db.session.commit()
+    assert job.status == "finished" and job.result == {"enqueued": 1}
+    assert _runs() == 1
