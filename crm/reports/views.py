@@ -117,10 +117,11 @@ def reports_page():
     if key:
         try:
             report = get_report(key)
-        except ReportError:
-            abort(404)
+        except ReportError as exc:
+            return _refuse(None, str(exc), status=404)
         if not report.allowed(current_user):
-            abort(404)
+            return _refuse(None, "You may not run this report: it shows what your role does "
+                           "not see.", status=404)
         return _index(report)
     return _index()
 

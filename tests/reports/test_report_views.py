@@ -97,7 +97,10 @@ def test_sales_cannot_run_or_see_money_reports(app, client, auth, sales_data):
     page = client.get("/reports")
     assert page.status_code == 200 and "Sales</a>" not in page.text
     assert "AR aging" not in page.text and "Customers in a segment" in page.text
-    assert client.get("/reports?report=sales").status_code == 404
+    refused = client.get("/reports?report=sales")
+    assert refused.status_code == 404 and "may not run this report" in refused.text
+    unknown = client.get("/reports?report=payroll")
+    assert unknown.status_code == 404 and "no such report" in unknown.text
     response = auth.post("/reports/runs", SALES, page="/reports", htmx=True)
     assert response.status_code == 403 and "may not run this report" in response.text
     assert _latest(app) is None
