@@ -54,7 +54,8 @@ def money(minor: int | None) -> str:
 
 
 def _stream(statement):
-    return db.session.execute(statement.execution_options(yield_per=STREAM))
+    """The statement's rows, fetched STREAM at a time, through Core (no ORM row handling)."""
+    return db.session.connection().execute(statement.execution_options(yield_per=STREAM))
 
 
 # -- the reports -------------------------------------------------------------------------------

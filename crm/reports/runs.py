@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import string
 from datetime import timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -18,6 +19,7 @@ from flask import current_app, render_template
 from sqlalchemy import delete, exists, insert, or_, select
 
 from crm.common import utcnow
+from crm.contacts.importing.columns import safe_cell
 from crm.extensions import db
 from crm.jobs.models import JobRun
 from crm.jobs.services import enqueue
@@ -147,15 +149,19 @@ def title(run) -> str:
 
 # -- the job ----------------------------------------------------------------------------------
 
+_SAFE_START = frozenset(string.ascii_letters + string.digits + " ()#.,'\"&/_")
+
+
 def _cell(value):
+    """A CSV cell: numbers as they are, text made formula-safe (safe_cell) unless it starts
+    with a character no formula starts with, or is a plain number ("-12.50")."""
     if value is None:
         return ""
-    if isinstance(value, int | float):
+    if type(value) is not str:
         return value
-    from crm.contacts.importing.columns import safe_cell
-
-    text = str(value)
-    return text if _NUMBER.fullmatch(text) else safe_cell(text)
+    if not value or value[0] in _SAFE_START or _NUMBER.fullmatch(value):
+        return value
+    return safe_cell(value)
 
 
 def _write_chunk(run_id: int, kind: str, seq: int, data: bytes):

@@ -121,3 +121,10 @@ def test_bad_parameters_are_refused_with_a_message(app_ctx, key, params, message
 def test_an_unknown_report_is_refused(app_ctx):
     with pytest.raises(ReportError, match="no such report"):
         get_report("payroll")
+
+
+def test_csv_cells_are_formula_safe_but_numbers_stay_numbers():
+    from crm.reports.runs import _cell
+
+    assert [_cell(v) for v in ("=HYPERLINK(1)", "+1", "@x", "-12.50", "Alder", 7, None)] == [
+        "'=HYPERLINK(1)", "'+1", "'@x", "-12.50", "Alder", 7, ""]
