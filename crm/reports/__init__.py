@@ -9,9 +9,20 @@ bp = Blueprint("reports", __name__)
 feature = Feature(
     name="reports",
     blueprints=(bp,),
-    views=(
-        "crm.reports.sowing_views",  # /sowing: the sowing and packing plan
-    ),
+    models=("crm.reports.models",),
+    views=("crm.reports.views",
+           "crm.reports.sowing_views"),  # /sowing: the sowing and packing plan
+    # report runs (history, downloads) and the inbox of scheduled ones, its unread count;
+    # the sowing plan
+    nav=(NavItem("Reports", "reports.reports_page", "reports.run", order=70,
+                 badge="crm.reports.runs:unread_badge", badge_label="new in the inbox"),
+         NavItem("Sowing plan", "reports.sowing", "sowing.view", order=55)),
+    jobs={"report_run": "crm.reports.runs:report_job",
+          "reports_cleanup": "crm.reports.runs:cleanup_job",  # nightly
+          "reports_due": "crm.reports.schedules:due_job"},  # run_due, as a job
+    # flask cron (farm time): schedules that came due, each once; expired files gone
+    periodic={"reports_due": ("crm.reports.schedules:run_due", "* * * * *"),
+              "reports_cleanup": ("reports_cleanup", "30 3 * * *")},
     permissions={
         # run reports and download one's own (what a report shows follows the viewer's
         # other permissions: amounts only for credit.amounts)
@@ -19,7 +30,4 @@ feature = Feature(
         # the sowing and packing plan: trays and containers, no money, no customer names
         "sowing.view": {"admin", "manager", "grower"},
     },
-    nav=(
-        NavItem("Sowing plan", "reports.sowing", "sowing.view", order=55),
-    ),
 )
