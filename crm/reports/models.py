@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.common import UTCDateTime, utcnow
 from crm.extensions import db
+from crm.jobs.models import JobRun
 
 
 class ReportRun(db.Model):
@@ -30,7 +31,7 @@ class ReportRun(db.Model):
     csv_size: Mapped[int | None]
     pdf_size: Mapped[int | None]
 
-    job = relationship("JobRun", viewonly=True)  # its job's status, progress and message
+    job = relationship(JobRun, viewonly=True)  # its job's status, progress and message
 
 
 class ReportChunk(db.Model):

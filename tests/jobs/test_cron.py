@@ -65,7 +65,8 @@ def test_the_whole_declaration_is_scheduled(cron_app):
     with app.app_context():
         cron = FarmCron(connection, app=app)
     assert {job.periodic.name for job in cron.get_jobs()} == {
-        "credit_nightly", "orders_cutoff", "segments_refresh", "test_tick", "test_nightly"}
+        "credit_nightly", "orders_cutoff", "segments_refresh", "reports_due", "reports_cleanup",
+        "test_tick", "test_nightly"}
 
 
 def test_the_nightly_work_is_declared_in_farm_time(cron_app):
@@ -73,6 +74,7 @@ def test_the_nightly_work_is_declared_in_farm_time(cron_app):
     with app.app_context():
         found = {p.name: (p.what, p.expression) for p in declared()}
     assert found["credit_nightly"] == ("credit_nightly", "0 2 * * *")
+    assert found["reports_due"] == ("crm.reports.schedules:run_due", "* * * * *")
     assert found["segments_refresh"] == ("segments_refresh", "30 2 * * *")
     cutoff = app.config["ORDER_CUTOFF_HOUR"]
     assert found["orders_cutoff"] == ("orders_cutoff", f"0 {cutoff} * * *")
