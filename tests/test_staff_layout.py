@@ -148,9 +148,10 @@ def test_the_widest_roles_navigation_stays_short_and_the_pages_it_left_are_linke
     hold the rest of the navigation."""
     auth.sign_in("admin")
     nav = client.get("/customers/").text.split('aria-label="Main"')[1].split("</nav>")[0]
-    for item in ("Growing data", ">Tags<", "Orders for a day"):
+    for item in ("Growing data", ">Tags<", "Orders for a day", ">Prices<"):
         assert item not in nav
     assert 'href="/catalogue/growing"' in client.get("/catalogue/").text
+    assert 'href="/prices"' in client.get("/catalogue/").text
     assert 'href="/tags"' in client.get("/segments").text
     assert 'href="/orders/for-day"' in client.get("/delivery/sheets").text
     assert 'href="/orders/for-day"' in client.get("/prices").text

@@ -2,7 +2,7 @@
 invoiced, or cancelled). Confirming asks crm.credit whether the customer may order."""
 from flask import Blueprint
 
-from crm.features import Feature, NavItem, Tab
+from crm.features import Feature, Tab
 
 bp = Blueprint("orders", __name__)
 
@@ -24,8 +24,8 @@ feature = Feature(
         # the day's orders for every customer delivering (a job), from the standing items
         "orders.bulk": {"admin", "manager"},
     },
-    # "Orders for a day" is opened from the delivery sheets' page and the price list's
-    nav=(NavItem("Prices", "orders.prices", "prices.manage", order=75),),
+    # the price list is opened from the catalogue's page, "Orders for a day" from the
+    # delivery sheets' page and the price list's
     tabs=(Tab("orders", "Orders", "orders.panel", "orders.view", "orders/_panel.html",
               order=35),),
 )
