@@ -15,8 +15,10 @@ from crm.security.permissions import public, requires
 @bp.get("/")
 @public
 def home():
-    """The staff home: the customer list (sign-in first if needed)."""
-    return redirect(url_for("customers.index"))
+    """The staff home: the signed-in user's dashboard (sign-in first if needed); the customer
+    list where no dashboard is registered."""
+    found = "reports.dashboard" in current_app.view_functions
+    return redirect(url_for("reports.dashboard" if found else "customers.index"))
 
 
 @bp.get("/healthz")
