@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, field
 from itertools import count
 
-WIDTH = 480  # the viewBox's width; height per chart
+WIDTH = 360  # the viewBox width: about the width a phone gives a widget, so text stays ~12 px
 FONT = 13
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28  # plot margins: tick labels left, labels below
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 26  # plot margins: tick labels left, labels below
 SERIES = ("this", "last")  # two series are told apart by fill *and* pattern, and the legend
 _ids = count(1)
 
@@ -132,7 +132,7 @@ def hbar_chart(title, desc, summary, items, *, cell=str, columns=None, links=Non
     row_h = 34
     height = max(len(items), 1) * row_h + 8
     top = max([v for _, v in items], default=0)
-    length = WIDTH - 8 - 90  # room for the value after the longest bar
+    length = WIDTH - 8 - 80  # room for the value after the longest bar
     bars, labels = [], []
     for i, (label, value) in enumerate(items):
         y = 4 + i * row_h
@@ -147,9 +147,11 @@ def hbar_chart(title, desc, summary, items, *, cell=str, columns=None, links=Non
 
 
 def grouped_chart(title, desc, summary, categories, this, last, *, names=("This year",
-                  "Last year"), fmt=short_number, cell=str, height=230) -> Chart:
+                  "Last year"), fmt=short_number, cell=str, height=230,
+                  axis_labels=None) -> Chart:
     """Two bars per category (this period against the one before): `this` and `last` are
-    lists of values, one per category. The second series is hatched as well as lighter."""
+    lists of values, one per category. The second series is hatched as well as lighter.
+    `axis_labels`: shorter names under the bars (the table keeps the full ones)."""
     top, ticks = _value_ticks(max([*this, *last], default=0), height, fmt)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
     slot = plot_w / max(len(categories), 1)
@@ -163,7 +165,7 @@ def grouped_chart(title, desc, summary, categories, this, last, *, names=("This 
                          "w": round(bar_w, 2), "h": h, "series": series,
                          "label": f"{name}, {names[j].lower()}: {cell(values[i])}"})
         labels.append({"x": round(LEFT + (i + 0.5) * slot, 2), "y": height - BOTTOM + 17,
-                       "text": name})
+                       "text": axis_labels[i] if axis_labels else name})
     rows = [[name, cell(a), cell(b)] for name, a, b in zip(categories, this, last)]
     return Chart("grouped", title, desc, summary, ["", *names], rows, height=height,
                  ticks=ticks, bars=bars, labels=labels,

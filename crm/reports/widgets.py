@@ -120,7 +120,8 @@ def present_revenue_by_month(data, period, user):
         "Revenue by month, this year and last",
         f"Bars per month from January to {MONTHS[shown - 1]}: {data['year']} solid, "
         f"{data['year'] - 1} hatched.", summary, list(MONTHS[:shown]), this, last,
-        names=(str(data["year"]), str(data["year"] - 1)), fmt=_short_money, cell=money)
+        names=(str(data["year"]), str(data["year"] - 1)), fmt=_short_money, cell=money,
+        axis_labels=[m[0] for m in MONTHS[:shown]] if shown > 6 else None)
     return {"chart": chart, "total": ytd, "change": change, "link": url_for("credit.index")}
 
 

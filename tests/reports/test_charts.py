@@ -52,7 +52,7 @@ def test_every_chart_is_an_accessible_image_with_its_table_and_no_style(app, kin
     chart = CHARTS[kind]()
     html = render(app, chart)
     assert 'role="img"' in html and f"<title id=\"{chart.id}-title\">{chart.title}</title>" in html
-    assert f'<desc id="{chart.id}-desc">' in html and 'viewBox="0 0 480' in html
+    assert f'<desc id="{chart.id}-desc">' in html and 'viewBox="0 0 360' in html
     assert chart.summary in html
     assert "style=" not in html and "<style" not in html and "<script" not in html
     # the table behind the chart: on demand in <details>, and again for print

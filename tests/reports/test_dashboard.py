@@ -206,3 +206,27 @@ def test_widget_links_go_to_the_list_behind_the_number(client, auth, books):
               page="/dashboard")
     page = client.get("/dashboard").text
     assert re.search(r'href="/delivery/sheets\?date=[0-9-]+&amp;route=North"', page)
+
+
+def test_sales_sees_their_overdue_follow_ups_and_the_list_behind_them(app, client, auth):
+    from datetime import datetime, timezone
+
+    from crm.auth.models import StaffUser
+    from crm.communications.services import log_interaction
+
+    auth.sign_in("sales")
+    with app.app_context():
+        me = db.session.get(StaffUser, auth.user_id)
+        fern = factories.customer("Fern Kitchen")
+        log_interaction(fern, {"channel": "call", "direction": "outbound", "subject": "Call",
+                               "occurred_at": datetime(2026, 6, 1, tzinfo=timezone.utc),
+                               "follow_up_due": farm_today() - timedelta(days=2),
+                               "follow_up_assignee_id": me.id}, actor=me.actor)
+        db.session.commit()
+        due = farm_today() - timedelta(days=2)
+    page = client.get("/dashboard").text
+    section = re.search(r'<section class="card widget" id="widget-follow_ups".*?</section>',
+                        page, re.S).group(0)
+    assert re.search(r'<a href="/follow-ups" class="figure">1</a>', section)
+    assert "Fern Kitchen" in section and f"due {due:%a %b} {due.day}" in section
+    assert "Live: counted just now" in section
