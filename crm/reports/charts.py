@@ -106,8 +106,9 @@ def _value_ticks(top_value, height, fmt):
 
 
 def bar_chart(title, desc, summary, items, *, fmt=short_number, cell=str, columns=None,
-              links=None, height=220) -> Chart:
-    """Vertical bars: `items` [(label, value)]."""
+              links=None, height=220, axis_labels=None) -> Chart:
+    """Vertical bars: `items` [(label, value)]; `axis_labels` shorter names under the bars
+    (the table keeps the full ones)."""
     values = [v for _, v in items]
     top, ticks = _value_ticks(max(values, default=0), height, fmt)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
@@ -120,7 +121,7 @@ def bar_chart(title, desc, summary, items, *, fmt=short_number, cell=str, column
                      "w": round(slot * 0.7, 2), "h": h, "series": "this",
                      "label": f"{label}: {cell(value)}"})
         labels.append({"x": round(LEFT + (i + 0.5) * slot, 2), "y": height - BOTTOM + 17,
-                       "text": label})
+                       "text": axis_labels[i] if axis_labels else label})
     return Chart("bar", title, desc, summary, columns or ["", "Value"],
                  [[label, cell(value)] for label, value in items], height=height, ticks=ticks,
                  bars=bars, labels=labels, links=list(links or []))
@@ -206,13 +207,13 @@ def stacked_chart(title, desc, summary, items, *, cell=str, columns=None, links=
     for i, (label, value) in enumerate(items):
         w = scale(value, total, length)
         share = round(value * 100 / total)
-        bars.append({"x": round(x, 2), "y": 4, "w": w, "h": 28, "series": f"part{i % 6}",
+        bars.append({"x": round(x, 2), "y": 4, "w": w, "h": 28, "series": f"part{i % 8}",
                      "label": f"{label}: {cell(value)} ({share} %)"})
         rows.append([label, cell(value), f"{share} %"])
         x += w
     for i, (label, value) in enumerate(items):  # a legend row each: swatch, name, share
         labels.append({"x": 4, "y": 52 + i * 20, "text": f"{label} · {rows[i][2]}",
-                       "series": f"part{i % 6}"})
+                       "series": f"part{i % 8}"})
     height = 44 + len(items) * 20 + 4
     return Chart("stacked", title, desc, summary, columns or ["", "Value", "Share"], rows,
                  height=height, bars=bars, labels=labels, links=list(links or []))

@@ -155,6 +155,7 @@ class Shown:
     placed: Placed
     context: dict
     computed_at: datetime | None
+    index: int = 0  # its place on the dashboard (0 first)
 
 
 def _cached(widget: Widget, period: str, today: date, user, *, force=False):
@@ -175,6 +176,24 @@ def _cached(widget: Widget, period: str, today: date, user, *, force=False):
     except IntegrityError:  # another request kept the same numbers meanwhile
         pass
     return data, now
+
+
+def prefetch(placed: list[Placed]):
+    """Load the cache rows of these widgets in one query (the identity map then answers
+    widget_data's look-ups without asking the database again)."""
+    keys = [p.key for p in placed if p.widget.shared and p.widget.max_age is not None]
+    if keys:
+        db.session.scalars(select(WidgetCache).where(WidgetCache.key.in_(keys))).all()
+
+
+def shown_widgets(placed: list[Placed], user, today: date | None = None) -> list[Shown]:
+    """Every widget of a dashboard with its numbers, in order."""
+    today = today or farm_today()
+    prefetch(placed)
+    found = [widget_data(p, user, today) for p in placed]
+    for i, shown in enumerate(found):
+        shown.index = i
+    return found
 
 
 def widget_data(placed: Placed, user, today: date | None = None) -> Shown:

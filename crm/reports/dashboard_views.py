@@ -18,7 +18,7 @@ from crm.reports.dashboard import (
     remove_widget,
     reset,
     set_period,
-    widget_data,
+    shown_widgets,
 )
 from crm.reports.widgets import PERIODS, WIDGETS, allowed
 from crm.security.permissions import requires
@@ -30,8 +30,7 @@ PERMISSION = "reports.dashboard"
 
 def _context(status_message: str = "", error: str = ""):
     placed = layout(current_user)
-    today = farm_today()
-    return {"shown": [widget_data(p, current_user, today) for p in placed],
+    return {"shown": shown_widgets(placed, current_user, farm_today()),
             "addable": available(current_user, placed), "token": layout_token(placed),
             "periods": PERIODS, "status_message": status_message, "error": error,
             "count": len(placed)}

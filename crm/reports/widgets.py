@@ -336,6 +336,10 @@ def ar_aging(period, today, user):
             "total": found["total"], "dso": found["dso"]}
 
 
+AXIS_AGES = {"current": "Not due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90",
+             "90+": "90+"}
+
+
 def present_ar_aging(data, period, user):
     money = _money(user)
     labels = {b: AGING_LABELS[b] for b in AGING_BUCKETS}
@@ -348,7 +352,8 @@ def present_ar_aging(data, period, user):
         else "Nothing is owed."
     chart = charts.bar_chart("What the farm is owed, by age",
                              "One bar per age bucket, from not yet due to the oldest.", summary,
-                             items, fmt=_short_money, cell=money, columns=["Age", "Owed"])
+                             items, fmt=_short_money, cell=money, columns=["Age", "Owed"],
+                             axis_labels=[AXIS_AGES.get(b, b) for b in AGING_BUCKETS])
     return {"chart": chart, "dso": data["dso"], "link": url_for("credit.index")}
 
 

@@ -76,3 +76,9 @@ def test_bars_are_scaled_to_the_ticks(app):
     assert heights[1] == 228 - charts.TOP - charts.BOTTOM and heights[0] == heights[1] / 2
     hbar = render(app, CHARTS["hbar"]())
     assert '<a href="/a">Pea shoots</a>' in hbar  # a row with a list behind it links there
+
+
+def test_a_chart_with_nothing_to_draw_says_so(app):
+    html = render(app, charts.hbar_chart("By product", "A bar per product",
+                                         "Nothing was invoiced this month.", []))
+    assert "<svg" not in html and "Nothing was invoiced this month." in html
