@@ -19,6 +19,7 @@ from crm.reports.dashboard import (
     reset,
     set_period,
     shown_widgets,
+    widget_data,
 )
 from crm.reports.widgets import PERIODS, WIDGETS, allowed
 from crm.security.permissions import requires
@@ -142,9 +143,13 @@ def period(key):
               f"{label.lower()}.", "warning")
     if not htmx:
         return redirect(url_for(".dashboard", _anchor=f"widget-{key}"), 303)
-    context = _context()
-    shown = next(s for s in context["shown"] if s.placed.key == key)
-    body = render_template("reports/_widget.html", s=shown, **context)
+    placed_all = layout(current_user)
+    at = next(i for i, p in enumerate(placed_all) if p.key == key)
+    shown = widget_data(placed_all[at], current_user, farm_today())
+    shown.index = at
+    # the widget alone: `shown` stands for the dashboard's list only as far as its length
+    body = render_template("reports/_widget.html", s=shown, shown=placed_all,
+                           token=layout_token(placed_all), periods=PERIODS)
     db.session.commit()
     return body, 200, {"Vary": "HX-Request"}
 

@@ -46,6 +46,7 @@ def test_each_role_gets_its_default_widgets_and_never_one_it_may_not_see(
     auth.sign_in(role)
     page = client.get("/dashboard")
     assert page.status_code == 200 and "<html" in page.text
+    assert " style=" not in page.text and "<style" not in page.text  # the CSP allows none
     shown = headings(page.text)
     with app.test_request_context():
         expected = [k for k in DEFAULTS[role] if can(_user(app, auth), WIDGETS[k].permission)]
@@ -230,3 +231,14 @@ def test_sales_sees_their_overdue_follow_ups_and_the_list_behind_them(app, clien
     assert re.search(r'<a href="/follow-ups" class="figure">1</a>', section)
     assert "Fern Kitchen" in section and f"due {due:%a %b} {due.day}" in section
     assert "Live: counted just now" in section
+
+
+def test_the_nightly_job_counts_the_cached_widgets(app, books):
+    from crm.jobs.services import job_function
+
+    with app.app_context():
+        steps = []
+        timings = job_function("reports.refresh_dashboards")(None, lambda *a: steps.append(a))
+        db.session.commit()
+        assert steps and "revenue_month" in timings and "follow_ups" not in timings
+        assert db.session.get(WidgetCache, ("ar_aging", "")).data["total"] == 6600
