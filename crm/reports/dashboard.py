@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.common import farm_today, utcnow
 from crm.extensions import db
 from crm.reports.dashboard_models import DashboardWidget, WidgetCache
-from crm.reports.widgets import PERIODS, WIDGETS, Widget, allowed, defaults_for, offered
+from crm.reports.widgets import WIDGETS, Widget, allowed, defaults_for, offered
 
 
 class DashboardError(ValueError):
