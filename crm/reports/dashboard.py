@@ -134,6 +134,8 @@ def set_period(user, key: str, period: str) -> tuple[Placed, bool]:
     found = next((p for p in current if p.key == key), None)
     if found is None:
         raise DashboardError("That widget is not on your dashboard.")
+    if not found.widget.periods:
+        raise DashboardError(f"{found.widget.title} has no period to choose.")
     chosen = found.widget.period_or_default(period)
     found.period = chosen
     _write(user, current)

@@ -80,8 +80,9 @@ def _refused(exc: DashboardError):
     db.session.rollback()
     status = 409 if isinstance(exc, StaleLayout) else 422
     toast(str(exc), "error")
-    if htmx:
-        return _dashboard(status, error=str(exc))
+    if htmx:  # the whole dashboard as it is now, wherever the request meant to swap
+        body, status, headers = _dashboard(status, error=str(exc))
+        return body, status, {**headers, "HX-Retarget": "#dashboard", "HX-Reswap": "outerHTML"}
     return redirect(url_for(".dashboard"), 303)
 
 

@@ -175,8 +175,10 @@ def test_the_period_is_kept_and_an_unknown_one_falls_back_with_a_message(app, cl
                       page="/dashboard")
     assert plain.status_code == 303
     # a widget without periods ignores one
-    assert auth.post("/dashboard/widgets/ar_aging/period", {"period": "this_year"},
-                     page="/dashboard").status_code in (303, 422)
+    refused = auth.post("/dashboard/widgets/revenue_month/period", {"period": "this_year"},
+                        page="/dashboard", htmx=True)
+    assert refused.status_code == 422 and "has no period to choose" in refused.text
+    assert refused.headers["HX-Retarget"] == "#dashboard"
 
 
 def test_dear_widgets_come_from_the_cache_and_say_how_fresh(app, client, auth, books, runner):
