@@ -492,19 +492,32 @@ SEGMENTS_SHOWN = 8
 
 
 def segment_counts(period, today, user):
-    from crm.segments.services import segment_counts as counts
-    from crm.segments.services import segments_for
+    """How many customers every saved segment holds (up to the segments' list limit), in one
+    statement: the same numbers for everyone (a segment that filters by amounts is only shown
+    to viewers of amounts, who would count it with them), so they are kept in the cache."""
+    from crm.segments import rules
+    from crm.segments.models import Segment
+    from crm.segments.services import LISTED, tree_of
 
-    found = segments_for(user)[:SEGMENTS_SHOWN]
-    numbers = counts(found, user)
-    return {"items": [[s.id, s.name, numbers.get(s.id)] for s in found]}
+    found = db.session.scalars(select(Segment).order_by(Segment.id).limit(LISTED)).all()
+    numbers = rules.counts([tree_of(s) for s in found], amounts=True)
+    return {"counts": {str(s.id): n for s, n in zip(found, numbers)}}
 
 
 def present_segment_counts(data, period, user):
-    items = [(name, n or 0) for _, name, n in data["items"]]
-    links = [url_for("customers.index", segment=sid) for sid, _, _ in data["items"]]
+    """The segments the user may use (their own and the shared ones), with the kept counts;
+    one saved since the count was kept is counted now."""
+    from crm.segments.services import segment_counts as counted_now
+    from crm.segments.services import segments_for
+
+    found = segments_for(user)[:SEGMENTS_SHOWN]
+    kept = data["counts"]
+    missing = [s for s in found if str(s.id) not in kept]
+    fresh = counted_now(missing, user) if missing else {}
+    items = [(s.name, kept.get(str(s.id), fresh.get(s.id)) or 0) for s in found]
+    links = [url_for("customers.index", segment=s.id) for s in found]
     chart = charts.hbar_chart(
-        "Customers per segment", "One bar per saved segment: the customers it holds now.",
+        "Customers per segment", "One bar per saved segment: the customers it holds.",
         (f"{len(items)} segments; the largest, {max(items, key=lambda i: i[1])[0]}, holds "
          f"{max(n for _, n in items)} customers." if items else "No saved segments yet."),
         items, columns=["Segment", "Customers"], links=links)
@@ -577,8 +590,8 @@ WIDGETS: dict[str, Widget] = {w.key: w for w in (
     _w("packaging", "Packaging mix", "preferences.view", "packaging_mix",
        periods=("this_month", "last_month", "last_90_days", "this_year"),
        default_period="this_month", freshness="counted at most ten minutes ago"),
-    _w("segments", "Segments", "segments.use", "segment_counts", shared=False, max_age=None,
-       freshness="live"),
+    _w("segments", "Segments", "segments.use", "segment_counts",
+       freshness="counted at most ten minutes ago"),
 )}
 
 # Each role's dashboard until its user changes it (widgets the role may not see are dropped

@@ -214,10 +214,18 @@ def test_segment_counts_link_to_the_filtered_list(app, ctx, auth):
         {"field": "kind", "op": "in", "value": ["grocer"]}]}, shared=False, user=me,
         actor=me.actor)
     db.session.commit()
-    data = w.segment_counts(None, TODAY, me)
-    assert data["items"] == [[grocers.id, "Grocers", 2]]
+    data = w.segment_counts(None, TODAY, None)
+    assert data["counts"] == {str(grocers.id): 2}
     shown = w.present_segment_counts(data, None, me)
+    assert shown["chart"].rows == [["Grocers", "2"]]
     assert shown["chart"].links == [f"/customers/?segment={grocers.id}"]
+    # a segment saved after the count was kept is counted when shown
+    create_segment("All restaurants", {"match": "all", "rules": [
+        {"field": "kind", "op": "in", "value": ["restaurant"]}]}, shared=False, user=me,
+        actor=me.actor)
+    db.session.commit()
+    shown = w.present_segment_counts(data, None, me)
+    assert shown["chart"].rows == [["All restaurants", "1"], ["Grocers", "2"]]
 
 
 def test_periods():
