@@ -161,11 +161,12 @@ class Shown:
 
 
 def _cached(widget: Widget, period: str, today: date, user, *, force=False):
-    """(data, computed_at): from the cache while it is younger than the widget's max_age,
-    else counted and kept (a first view, or a cache past its age, counts it once)."""
+    """(data, computed_at): from the cache while it is younger than the widget's max_age
+    (a dear widget's however old: the refresh job recounts those), else counted and kept (a
+    first view, or a cheap widget's cache past its age, counts it once)."""
     row = db.session.get(WidgetCache, (widget.key, period))
     now = utcnow()
-    if row is not None and not force and now - row.computed_at <= widget.max_age:
+    if row is not None and not force and (widget.dear or now - row.computed_at <= widget.max_age):
         return row.data, row.computed_at
     data = widget.data(period or None, today, user)
     try:

@@ -244,3 +244,22 @@ def test_the_nightly_job_counts_the_cached_widgets(app, books):
         db.session.commit()
         assert steps and "revenue_month" in timings and "follow_ups" not in timings
         assert db.session.get(WidgetCache, ("ar_aging", "")).data["total"] == 6600
+
+
+def test_a_dear_widget_is_shown_as_kept_however_old_and_a_cheap_one_is_recounted(
+        app, client, auth, books):
+    from datetime import datetime, timezone
+
+    auth.sign_in("admin")
+    client.get("/dashboard")  # counts and keeps every widget once
+    with app.app_context():
+        for key in ("ar_aging", "customers_status"):
+            db.session.get(WidgetCache, (key, "")).computed_at = datetime(
+                2026, 1, 2, 8, 0, tzinfo=timezone.utc)
+        db.session.commit()
+        factories.customer("Late Arrival")
+    page = client.get("/dashboard").text
+    aging = re.search(r'id="widget-ar_aging".*?</section>', page, re.S).group(0)
+    assert "As of Jan 2, 2026" in aging and "refresh job" in aging  # kept, and says how old
+    status = re.search(r'id="widget-customers_status".*?</section>', page, re.S).group(0)
+    assert "As of Jan 2" not in status and "3 customers" in status  # recounted on the view
