@@ -15,12 +15,17 @@ from crm.security.permissions import can, public, requires
 @bp.get("/")
 @public
 def home():
-    """The staff home: the customer list (sign-in first if needed); a role without it (the
-    grower) gets its first navigation item."""
-    if current_user.is_authenticated and not can(current_user, "customers.view"):
-        items = nav_items(current_user)
-        if items:
-            return redirect(items[0]["url"])
+    """The staff home: the signed-in user's dashboard; for a role without one, its first
+    navigation item (the grower: the sowing plan); else the customer list (sign-in first if
+    needed)."""
+    if current_user.is_authenticated:
+        if ("reports.dashboard" in current_app.view_functions
+                and can(current_user, "reports.dashboard")):
+            return redirect(url_for("reports.dashboard"))
+        if not can(current_user, "customers.view"):
+            items = nav_items(current_user)
+            if items:
+                return redirect(items[0]["url"])
     return redirect(url_for("customers.index"))
 
 

@@ -66,6 +66,7 @@ def test_the_whole_declaration_is_scheduled(cron_app):
         cron = FarmCron(connection, app=app)
     assert {job.periodic.name for job in cron.get_jobs()} == {
         "credit_nightly", "orders_cutoff", "segments_refresh", "reports_due", "reports_cleanup",
+        "dashboards_refresh",
         "test_tick", "test_nightly"}
 
 
