@@ -40,7 +40,7 @@ def books(app):
         factories.delivery_plan(fern, "North", ("Tue", "Fri"))
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "grower"])
 def test_each_role_gets_its_default_widgets_and_never_one_it_may_not_see(
         app, client, auth, books, role):
     auth.sign_in(role)
@@ -60,6 +60,12 @@ def test_each_role_gets_its_default_widgets_and_never_one_it_may_not_see(
         assert "ar_aging" not in page.text
     else:
         assert "$66.00" in page.text  # the open invoice, in the aging
+
+
+def test_the_grower_has_no_dashboard_and_its_home_is_the_sowing_plan(client, auth):
+    auth.sign_in("grower")
+    assert client.get("/dashboard").status_code == 403
+    assert client.get("/").headers["Location"].endswith("/sowing")
 
 
 def _user(app, auth):
