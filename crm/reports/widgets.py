@@ -516,10 +516,12 @@ def present_segment_counts(data, period, user):
     fresh = counted_now(missing, user) if missing else {}
     items = [(s.name, kept.get(str(s.id), fresh.get(s.id)) or 0) for s in found]
     links = [url_for("customers.index", segment=s.id) for s in found]
+    largest = max(items, key=lambda i: i[1]) if items else None
     chart = charts.hbar_chart(
         "Customers per segment", "One bar per saved segment: the customers it holds.",
-        (f"{len(items)} segments; the largest, {max(items, key=lambda i: i[1])[0]}, holds "
-         f"{max(n for _, n in items)} customers." if items else "No saved segments yet."),
+        (f"{len(items)} segment{'s' if len(items) != 1 else ''}; the largest, {largest[0]}, "
+         f"holds {largest[1]:,} customer{'s' if largest[1] != 1 else ''}." if items
+         else "No saved segments yet."),
         items, columns=["Segment", "Customers"], links=links)
     return {"chart": chart, "link": url_for("segments.index")}
 
