@@ -236,7 +236,8 @@ def merge_tag(tag_id):
     moved = merge_tags(tag, target, actor=current_user.actor)
     db.session.commit()
     return redirect_with(url_for(".tags", _anchor=f"tag-{target.id}"),
-                         f"“{name}” merged into “{into}” ({moved:,} customers moved over).")
+                         f"“{name}” merged into “{into}” ({moved:,} customer"
+                         f"{'s' if moved != 1 else ''} moved over).")
 
 
 @bp.post("/tags/<int:tag_id>/delete")
