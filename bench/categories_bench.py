@@ -13,17 +13,15 @@ customers and invoices (e.g. from bench/run.py); it seeds orders and interaction
 there are none.
 """
 import argparse
-import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from standalone import seeded_app  # noqa: E402
 
 TARGET_S = 60
 ORDERED = 0.7  # share of customers with orders
@@ -143,24 +141,8 @@ def main():
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices", type=int, default=1_000_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="crm-categories-bench-") as tmp:
-        env = {**os.environ, "FLASK_APP": "wsgi", "CRM_CONFIG": "development",
-               "CRM_INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-               "PYTHONUNBUFFERED": "1"}
-        env.pop("REDIS_URL", None)
-        flask = str(Path(sys.executable).parent / "flask")
-        for step in (["db", "upgrade"], ["demo", "bulk", "--customers", str(args.customers)],
-                     ["demo", "invoices", "--count", str(args.invoices)]):
-            started = time.monotonic()
-            subprocess.run([flask, *step], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
-            print(f"flask {' '.join(step)}: {time.monotonic() - started:.0f} s")
-        os.environ.update({k: env[k] for k in ("CRM_CONFIG", "CRM_INSTANCE_DIR",
-                                               "DATABASE_URL")})
-        os.environ.pop("REDIS_URL", None)
-        from crm import create_app
-
-        figures = measure(create_app())
+    with seeded_app("crm-categories-bench-", args.customers, args.invoices) as app:
+        figures = measure(app)
         for name, figure in figures.items():
             print(f"{name}: {figure['value']} {figure['unit']} (target {figure['target']}; "
                   f"{'met' if figure['met'] else 'NOT met'}) at {figure['scale']}")

@@ -13,18 +13,16 @@ sales (their default widgets), reporting p50 and p95. A first view with an empty
 a page costs before the nightly refresh has ever run) is timed once, for information.
 """
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from standalone import seeded_app  # noqa: E402
 
 TARGET_MS = 100
 ROLES = ("admin", "finance", "sales")
@@ -162,24 +160,8 @@ def main():
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="crm-dashboards-bench-") as tmp:
-        env = {**os.environ, "FLASK_APP": "wsgi", "CRM_CONFIG": "development",
-               "CRM_INSTANCE_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-               "PYTHONUNBUFFERED": "1"}
-        env.pop("REDIS_URL", None)
-        flask = str(Path(sys.executable).parent / "flask")
-        for step in (["db", "upgrade"], ["demo", "bulk", "--customers", str(args.customers)],
-                     ["demo", "invoices", "--count", str(args.invoices)]):
-            started = time.monotonic()
-            subprocess.run([flask, *step], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
-            print(f"flask {' '.join(step)}: {time.monotonic() - started:.0f} s")
-        os.environ.update({k: env[k] for k in ("CRM_CONFIG", "CRM_INSTANCE_DIR",
-                                               "DATABASE_URL")})
-        os.environ.pop("REDIS_URL", None)
-        from crm import create_app
+    with seeded_app("crm-dashboards-bench-", args.customers, args.invoices) as app:
 
-        app = create_app()
         app.config["RATELIMIT_ENABLED"] = False
         figures = measure(app, requests=args.requests)
         for name, figure in figures.items():
