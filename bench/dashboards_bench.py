@@ -161,7 +161,6 @@ def main():
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
     with seeded_app("crm-dashboards-bench-", args.customers, args.invoices) as app:
-
         app.config["RATELIMIT_ENABLED"] = False
         figures = measure(app, requests=args.requests)
         for name, figure in figures.items():
